@@ -1,0 +1,212 @@
+//! The operator's configuration: one TOML file in which every setting is optional and
+//! falls back to an embedded default, so that `ringhost serve` runs with no file at all.
+//!
+//! Loading is strict. An unknown key or a value of the wrong type is refused with an
+//! error naming the file, the line and the dotted key: in a telephony host a misspelt
+//! limit that silently falls back to its default is how a trunk gets overrun.
+//!
+//! Secrets can be kept out of the file: [`Config::apply_env`] lets environment
+//! variables (`RINGHOST_DATABASE_URL`, ...) override them.
+//!
+//! [`EXAMPLE`] is the commented file that `ringhost config example` prints; a test keeps
+//! it equal to [`Config::default`] and complete.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+mod error;
+
+pub use error::ConfigError;
+
+/// The commented configuration file with every setting at its default.
+pub const EXAMPLE: &str = include_str!("example.toml");
+
+/// Environment variable that overrides [`Config::database_url`] (it may hold a password).
+pub const ENV_DATABASE_URL: &str = "RINGHOST_DATABASE_URL";
+
+/// Everything an operator can set. See [`EXAMPLE`] for the meaning of each field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Directory for the embedded database and the plugin compilation cache.
+    pub data_dir: PathBuf,
+    /// `sqlite://...` or `postgres://...`; `None` means SQLite in `data_dir`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    /// The HTTP server: health, metrics and the API.
+    pub http: HttpConfig,
+    /// The SIP listeners shared by trunks, phones and the registrar.
+    pub sip: SipConfig,
+    /// Where plugin packages are loaded from.
+    pub plugins: PluginsConfig,
+    /// Log filter and format.
+    pub log: LogConfig,
+    /// How a SIGINT or SIGTERM is handled.
+    pub shutdown: ShutdownConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("./ringhost-data"),
+            database_url: None,
+            http: HttpConfig::default(),
+            sip: SipConfig::default(),
+            plugins: PluginsConfig::default(),
+            log: LogConfig::default(),
+            shutdown: ShutdownConfig::default(),
+        }
+    }
+}
+
+/// The HTTP server's settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpConfig {
+    /// Address the HTTP server listens on; loopback by default so that nothing is exposed
+    /// before the operator decides to.
+    pub listen: SocketAddr,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+        }
+    }
+}
+
+/// The SIP listeners.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SipConfig {
+    /// UDP addresses to listen on.
+    pub udp: Vec<SocketAddr>,
+    /// TCP addresses to listen on.
+    pub tcp: Vec<SocketAddr>,
+}
+
+impl Default for SipConfig {
+    fn default() -> Self {
+        let loopback = SocketAddr::from(([127, 0, 0, 1], 5060));
+        SipConfig {
+            udp: vec![loopback],
+            tcp: vec![loopback],
+        }
+    }
+}
+
+/// Where plugins come from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PluginsConfig {
+    /// Folder watched for plugin packages.
+    pub dir: PathBuf,
+}
+
+impl Default for PluginsConfig {
+    fn default() -> Self {
+        PluginsConfig {
+            dir: PathBuf::from("./plugins"),
+        }
+    }
+}
+
+/// Logging.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// A `RUST_LOG`-style filter; the `RUST_LOG` variable, when set, takes precedence.
+    pub filter: String,
+    /// `text` for people, `json` for log shippers.
+    pub format: LogFormat,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            filter: "info".to_owned(),
+            format: LogFormat::Text,
+        }
+    }
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One human-readable line per event.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Shutdown on SIGINT or SIGTERM.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ShutdownConfig {
+    /// How long calls in progress may go on after the signal before they are hung up.
+    #[serde(with = "humantime_serde")]
+    pub drain_timeout: Duration,
+}
+
+impl Default for ShutdownConfig {
+    fn default() -> Self {
+        ShutdownConfig {
+            drain_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+impl Config {
+    /// Reads and checks the configuration file at `path`.
+    ///
+    /// # Errors
+    /// [`ConfigError::Read`] when the file cannot be read, [`ConfigError::Invalid`] (with
+    /// line, column and key) when it is not valid TOML or not a valid configuration.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Config::parse(path, &text)
+    }
+
+    /// Parses configuration text; `path` only names the source in errors.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] naming the line, column and dotted key at fault.
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        let deserializer = toml::Deserializer::parse(text)
+            .map_err(|e| ConfigError::invalid(path, text, None, &e))?;
+        serde_path_to_error::deserialize(deserializer).map_err(|e| {
+            let key = e.path().to_string();
+            ConfigError::invalid(path, text, Some(key), e.inner())
+        })
+    }
+
+    /// Lets environment variables override secrets, so they need not sit in the file.
+    /// `lookup` is `std::env::var(..).ok()` in the binary and a map in tests.
+    pub fn apply_env(&mut self, lookup: impl Fn(&str) -> Option<String>) {
+        if let Some(url) = lookup(ENV_DATABASE_URL).filter(|u| !u.is_empty()) {
+            self.database_url = Some(url);
+        }
+    }
+
+    /// The database to use: the configured URL, else SQLite in the data directory.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("ringhost.db").display()
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,114 @@
+use super::*;
+
+fn parse(text: &str) -> Result<Config, ConfigError> {
+    Config::parse(Path::new("ringhost.toml"), text)
+}
+
+fn invalid(text: &str) -> (usize, Option<String>, String) {
+    match parse(text) {
+        Err(ConfigError::Invalid {
+            line, key, message, ..
+        }) => (line, key, message),
+        other => panic!("expected an invalid-config error, got {other:?}"),
+    }
+}
+
+#[test]
+fn example_is_the_defaults() {
+    assert_eq!(parse(EXAMPLE).unwrap(), Config::default());
+}
+
+/// Every setting the defaults serialise must be written out in the example, so that the
+/// example stays the complete reference when a setting is added.
+#[test]
+fn example_names_every_setting() {
+    fn keys(prefix: &str, table: &toml::Table, out: &mut Vec<String>) {
+        for (k, v) in table {
+            let key = format!("{prefix}{k}");
+            if let toml::Value::Table(inner) = v {
+                keys(&format!("{key}."), inner, out);
+            }
+            out.push(key);
+        }
+    }
+    let defaults = toml::Table::try_from(Config::default()).unwrap();
+    let example: toml::Table = EXAMPLE.parse().unwrap();
+    let (mut want, mut have) = (Vec::new(), Vec::new());
+    keys("", &defaults, &mut want);
+    keys("", &example, &mut have);
+    for key in want {
+        assert!(have.contains(&key), "the example lacks `{key}`");
+    }
+}
+
+#[test]
+fn empty_file_is_the_defaults() {
+    assert_eq!(parse("").unwrap(), Config::default());
+}
+
+#[test]
+fn unknown_key_names_line_and_key() {
+    let (line, key, message) = invalid("[http]\nlisten = \"127.0.0.1:9\"\n\n[sip]\nudpp = []\n");
+    assert_eq!(line, 5);
+    assert!(key.as_deref().unwrap().starts_with("sip"), "key {key:?}");
+    assert!(message.contains("udpp"), "{message}");
+}
+
+#[test]
+fn unknown_top_level_key() {
+    let (line, _, message) = invalid("data_dir = \"x\"\ncolour = \"blue\"\n");
+    assert_eq!(line, 2);
+    assert!(message.contains("colour"), "{message}");
+}
+
+#[test]
+fn bad_value_names_line_and_key() {
+    let (line, key, message) = invalid("[http]\nlisten = \"not an address\"\n");
+    assert_eq!(line, 2);
+    assert_eq!(key.as_deref(), Some("http.listen"));
+    assert!(message.contains("address"), "{message}");
+
+    let (line, key, _) = invalid("\n[shutdown]\ndrain_timeout = \"soon\"\n");
+    assert_eq!(line, 3);
+    assert_eq!(key.as_deref(), Some("shutdown.drain_timeout"));
+
+    let (line, key, _) = invalid("[log]\nformat = \"xml\"\n");
+    assert_eq!(line, 2);
+    assert_eq!(key.as_deref(), Some("log.format"));
+}
+
+#[test]
+fn syntax_error_names_line() {
+    let (line, key, _) = invalid("[http]\nlisten = \n");
+    assert_eq!(line, 2);
+    assert_eq!(key, None);
+}
+
+#[test]
+fn error_message_names_file_line_and_key() {
+    let err = parse("[http]\nlisten = 5\n").unwrap_err().to_string();
+    assert!(
+        err.starts_with("ringhost.toml:2:"),
+        "message should start with file:line: {err}"
+    );
+    assert!(err.contains("http.listen"), "{err}");
+}
+
+#[test]
+fn env_overrides_database_url() {
+    let mut config = parse("database_url = \"sqlite://file.db\"\n").unwrap();
+    config.apply_env(|name| {
+        (name == ENV_DATABASE_URL).then(|| "postgres://u:secret@127.0.0.1/db".to_owned())
+    });
+    assert_eq!(config.database_url(), "postgres://u:secret@127.0.0.1/db");
+}
+
+#[test]
+fn default_database_is_sqlite_in_data_dir() {
+    let mut config = Config::default();
+    config.apply_env(|_| None);
+    assert_eq!(
+        config.database_url(),
+        "sqlite://./ringhost-data/ringhost.db?mode=rwc"
+    );
+}

@@ -1,0 +1,42 @@
+//! Ringhost's HTTP surface on axum: `/healthz` for load balancers and supervisors,
+//! `/metrics` for Prometheus, and (as the issues land) the REST API under `/api/v1`.
+//!
+//! [`app`] builds the whole router from an [`AppState`], so tests drive it with
+//! `tower::ServiceExt::oneshot` and no socket; the binary serves the same router.
+//!
+//! **Architecture invariant:** handlers hold no business logic; they translate HTTP to
+//! calls on the store and the engine crates and back.
+
+use axum::Router;
+use axum::routing::get;
+use metrics_exporter_prometheus::PrometheusHandle;
+use ringhost_store::Store;
+use tokio_util::sync::CancellationToken;
+
+mod health;
+
+/// What every handler can reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: Store,
+    /// Renders the process's metrics in Prometheus' text format.
+    pub metrics: PrometheusHandle,
+    /// Cancelled when the host starts draining for shutdown.
+    pub draining: CancellationToken,
+}
+
+/// The complete HTTP application.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/metrics", get(metrics))
+        .with_state(state)
+}
+
+async fn metrics(axum::extract::State(state): axum::extract::State<AppState>) -> String {
+    state.metrics.render()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,72 @@
+//! `ringhost`: the outbound contact-center telephony host.
+//!
+//! This crate is the composition root: it parses the command line, loads the
+//! configuration, and wires the store, the HTTP surface and (as they land) the SIP,
+//! media, plugin and dialer crates together. It holds no domain logic of its own.
+//!
+//! - [`cli`]: the command line.
+//! - [`serve`]: `ringhost serve`, the long-running host.
+//! - [`shutdown`]: signals and the drain of calls in progress.
+//! - [`telemetry`]: logs and metrics.
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+mod cli;
+mod serve;
+mod shutdown;
+mod telemetry;
+
+/// Exit code for a refused configuration or command line, as clap uses for usage errors.
+const EXIT_USAGE: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match cli.command {
+        cli::Command::Serve { config } => {
+            let config = match cli::load_config(config.as_deref()) {
+                Ok(config) => config,
+                Err(error) => {
+                    eprintln!("ringhost: {error}");
+                    return ExitCode::from(EXIT_USAGE);
+                }
+            };
+            if let Err(error) = telemetry::init_logs(&config.log) {
+                eprintln!("ringhost: {error:#}");
+                return ExitCode::from(EXIT_USAGE);
+            }
+            let runtime = match tokio::runtime::Runtime::new() {
+                Ok(runtime) => runtime,
+                Err(error) => {
+                    eprintln!("ringhost: cannot start the async runtime: {error}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            match runtime.block_on(serve::serve(config)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    tracing::error!("{error:#}");
+                    eprintln!("ringhost: {error:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        cli::Command::Config(cli::ConfigCommand::Example) => {
+            print!("{}", ringhost_config::EXAMPLE);
+            ExitCode::SUCCESS
+        }
+        cli::Command::Config(cli::ConfigCommand::Check { file }) => {
+            match cli::load_config(Some(&file)) {
+                Ok(_) => {
+                    println!("{}: ok", file.display());
+                    ExitCode::SUCCESS
+                }
+                Err(error) => {
+                    eprintln!("ringhost: {error}");
+                    ExitCode::from(EXIT_USAGE)
+                }
+            }
+        }
+    }
+}

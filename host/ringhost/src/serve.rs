@@ -1,0 +1,88 @@
+//! `ringhost serve`: opens the store, starts every listener and runs until a signal,
+//! then drains (see [`crate::shutdown`]) and records a clean stop.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::Context as _;
+use ringhost_config::Config;
+use ringhost_http::AppState;
+use ringhost_store::Store;
+
+use crate::shutdown::{self, Shutdown};
+use crate::telemetry;
+
+/// Runs the host until SIGINT or SIGTERM.
+pub(crate) async fn serve(config: Config) -> anyhow::Result<()> {
+    let metrics = telemetry::init_metrics()?;
+    metrics::gauge!("ringhost_start_time_seconds").set(now_ms() as f64 / 1000.0);
+
+    std::fs::create_dir_all(&config.data_dir).with_context(|| {
+        format!(
+            "cannot create the data directory {}",
+            config.data_dir.display()
+        )
+    })?;
+    let url = config.database_url();
+    let store = Store::open(&url).await?;
+    tracing::info!(database = %ringhost_store::redact(&url), "database ready");
+    let shutdown = Shutdown::default();
+    let listener = tokio::net::TcpListener::bind(config.http.listen)
+        .await
+        .with_context(|| format!("cannot listen for HTTP on {}", config.http.listen))?;
+    tracing::info!(address = %config.http.listen, "HTTP listening");
+    // Recorded only once every listener is bound: a start that fails on a busy port
+    // is no run, and must not read as a crash at the next start.
+    let start = store
+        .record_start(now_ms(), env!("CARGO_PKG_VERSION"))
+        .await?;
+    if let Some(previous) = start.previous.filter(|p| !p.clean_stop) {
+        tracing::warn!(
+            previous_start_ms = previous.started_at_ms,
+            previous_version = %previous.version,
+            "the previous run did not stop cleanly: calls it had in progress were cut off"
+        );
+    }
+
+    let app = ringhost_http::app(AppState {
+        store: store.clone(),
+        metrics,
+        draining: shutdown.draining.clone(),
+    });
+    let mut http = tokio::spawn(
+        axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown.hangup.clone().cancelled_owned())
+            .into_future(),
+    );
+
+    tokio::select! {
+        signal = shutdown::wait_for_signal() => {
+            let signal = signal.context("cannot install signal handlers")?;
+            tracing::info!(
+                signal,
+                drain_timeout = ?config.shutdown.drain_timeout,
+                "draining: no new calls start; calls in progress may go on"
+            );
+        }
+        ended = &mut http => {
+            ended.context("the HTTP server panicked")?.context("the HTTP server failed")?;
+            anyhow::bail!("the HTTP server stopped on its own");
+        }
+    }
+    metrics::gauge!("ringhost_draining").set(1.0);
+    shutdown.drain(config.shutdown.drain_timeout).await;
+    http.await
+        .context("the HTTP server panicked")?
+        .context("the HTTP server failed")?;
+
+    store.record_clean_stop(start.id, now_ms()).await?;
+    store.close().await;
+    tracing::info!("stopped cleanly");
+    Ok(())
+}
+
+/// Wall-clock milliseconds since the Unix epoch.
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}

@@ -1,0 +1,168 @@
+//! Store tests on real engines: SQLite in a temporary folder, and PostgreSQL when the test
+//! command has started one (`RINGHOST_TEST_POSTGRES_URL`, a server URL without a database
+//! name). With `RINGHOST_REQUIRE_POSTGRES=1`, as CI sets, a missing server is a failure.
+
+use super::*;
+
+/// Every (table, column) of the applied schema, sqlx's own bookkeeping left out.
+async fn columns(store: &Store) -> Vec<(String, String)> {
+    let sql = match store.backend {
+        Backend::Sqlite => {
+            "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' \
+             AND m.name <> '_sqlx_migrations' ORDER BY 1, 2"
+        }
+        Backend::Postgres => {
+            "SELECT table_name::text, column_name::text FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND table_name <> '_sqlx_migrations' \
+             ORDER BY 1, 2"
+        }
+    };
+    sqlx::query_as(sql).fetch_all(&store.pool).await.unwrap()
+}
+
+async fn sqlite_store(dir: &tempfile::TempDir) -> Store {
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+    Store::open(&url).await.unwrap()
+}
+
+/// A fresh database on the test PostgreSQL server, or `None` when there is none.
+async fn postgres_store() -> Option<(Store, String)> {
+    let Ok(server) = std::env::var("RINGHOST_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var("RINGHOST_REQUIRE_POSTGRES").is_err(),
+            "RINGHOST_REQUIRE_POSTGRES is set but RINGHOST_TEST_POSTGRES_URL is not"
+        );
+        eprintln!("no RINGHOST_TEST_POSTGRES_URL: PostgreSQL part skipped");
+        return None;
+    };
+    let server = server.trim_end_matches('/').to_owned();
+    let name = format!(
+        "ringhost_test_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    );
+    sqlx::any::install_default_drivers();
+    let admin = AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(&format!("{server}/postgres"))
+        .await
+        .expect("cannot reach the test PostgreSQL server");
+    admin
+        .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .await
+        .unwrap();
+    admin.close().await;
+    let store = Store::open(&format!("{server}/{name}")).await.unwrap();
+    Some((store, name))
+}
+
+#[tokio::test]
+async fn sqlite_is_created_in_wal_mode_and_migrated() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = sqlite_store(&dir).await;
+    store.ping().await.unwrap();
+    assert_eq!(store.backend(), Backend::Sqlite);
+    assert!(store.schema_version().await.unwrap() >= 1);
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(&store.pool)
+        .await
+        .unwrap();
+    assert_eq!(mode, "wal");
+    assert!(
+        columns(&store)
+            .await
+            .contains(&("host_start".into(), "stopped_at_ms".into()))
+    );
+}
+
+#[tokio::test]
+async fn reopening_keeps_data_and_reports_the_previous_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = sqlite_store(&dir).await;
+    let first = store.record_start(1_000, "0.1.0").await.unwrap();
+    assert_eq!(first.previous, None);
+    store.close().await;
+
+    // Killed: no clean stop recorded.
+    let store = sqlite_store(&dir).await;
+    let second = store.record_start(2_000, "0.1.1").await.unwrap();
+    let previous = second.previous.unwrap();
+    assert_eq!(
+        (previous.started_at_ms, previous.clean_stop),
+        (1_000, false)
+    );
+    assert_eq!(previous.version, "0.1.0");
+    store.record_clean_stop(second.id, 3_000).await.unwrap();
+    store.close().await;
+
+    let store = sqlite_store(&dir).await;
+    let third = store.record_start(4_000, "0.1.1").await.unwrap();
+    assert!(third.previous.unwrap().clean_stop);
+    assert!(third.id > second.id && second.id > first.id);
+}
+
+#[tokio::test]
+async fn postgres_migrates_to_the_same_schema_as_sqlite() {
+    let Some((pg, _name)) = postgres_store().await else {
+        return;
+    };
+    assert_eq!(pg.backend(), Backend::Postgres);
+    pg.ping().await.unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = sqlite_store(&dir).await;
+    assert_eq!(columns(&pg).await, columns(&sqlite).await);
+    assert_eq!(
+        pg.schema_version().await.unwrap(),
+        sqlite.schema_version().await.unwrap()
+    );
+
+    // The same queries work on PostgreSQL.
+    let first = pg.record_start(1_000, "0.1.0").await.unwrap();
+    pg.record_clean_stop(first.id, 2_000).await.unwrap();
+    let second = pg.record_start(3_000, "0.1.0").await.unwrap();
+    assert!(second.previous.unwrap().clean_stop);
+    pg.close().await;
+}
+
+#[tokio::test]
+async fn postgres_migrations_are_idempotent() {
+    let Some((pg, name)) = postgres_store().await else {
+        return;
+    };
+    pg.record_start(1, "0.1.0").await.unwrap();
+    pg.close().await;
+    let server = std::env::var("RINGHOST_TEST_POSTGRES_URL").unwrap();
+    let again = Store::open(&format!("{}/{name}", server.trim_end_matches('/')))
+        .await
+        .unwrap();
+    assert!(
+        again
+            .record_start(2, "0.1.0")
+            .await
+            .unwrap()
+            .previous
+            .is_some()
+    );
+}
+
+#[test]
+fn redact_hides_passwords() {
+    assert_eq!(
+        redact("postgres://u:secret@127.0.0.1/db"),
+        "postgres://u:***@127.0.0.1/db"
+    );
+    assert_eq!(redact("sqlite://x.db"), "sqlite://x.db");
+}
+
+#[test]
+fn unknown_url_scheme_is_refused() {
+    let err = Backend::of_url("mysql://u:pw@h/db")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("mysql://u:***@h/db"), "{err}");
+}

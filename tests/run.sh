@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Ringhost's test command: installs on a fresh Debian machine whatever the tests need,
+# then runs every check CI runs: formatting, clippy, and all tests.
+#
+#   bash tests/run.sh
+#
+# Environment:
+#   CARGO_TARGET_DIR  build folder (default: ~/.cache/ringhost/target, outside the
+#                     clone so that CI's fresh clones reuse earlier builds)
+#   RINGHOST_TEST_POSTGRES_URL  use this PostgreSQL server instead of starting one
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ringhost/target}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+# shellcheck source=tests/setup.sh
+source tests/setup.sh
+
+step "installing what the tests need"
+install_debian_packages
+install_rust_components
+start_postgres
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy --all-targets -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "cargo test"
+# PostgreSQL must be there: its absence fails the tests instead of skipping them.
+export RINGHOST_REQUIRE_POSTGRES=1
+cargo test --workspace --locked
+
+step "all tests passed"

@@ -1,0 +1,60 @@
+# Sourced by tests/run.sh: installs and starts the real peers the tests talk to.
+# Everything listens on loopback only.
+
+step() { printf '\n==> %s\n' "$*"; }
+
+# Runs a command as root: directly when we are root (CI), else through sudo.
+as_root() {
+    if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Debian packages, installed only when missing so that a warm machine wastes no time.
+install_debian_packages() {
+    local missing=()
+    compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+    if [ ${#missing[@]} -gt 0 ]; then
+        echo "apt-get install ${missing[*]}"
+        as_root apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
+    fi
+}
+
+# Rust components the checks use (present with rustup's default profile, but cheap to ensure).
+install_rust_components() {
+    local installed
+    installed=$(rustup component list --installed 2>/dev/null || true)
+    for component in rustfmt clippy; do
+        grep -q "^$component" <<<"$installed" || rustup component add "$component"
+    done
+}
+
+# A free TCP port on loopback.
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# A throwaway PostgreSQL cluster in a temporary folder, on a free loopback port, with
+# trust authentication for the `ringhost` role; stopped when the script exits.
+start_postgres() {
+    if [ -n "${RINGHOST_TEST_POSTGRES_URL:-}" ]; then
+        echo "using PostgreSQL at $RINGHOST_TEST_POSTGRES_URL"
+        return
+    fi
+    local bin dir port
+    bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+    dir=$(mktemp -d /tmp/ringhost-pg.XXXXXX)
+    port=$(free_port)
+    local run=()
+    if [ "$(id -u)" = 0 ]; then
+        # PostgreSQL refuses to run as root.
+        chown postgres "$dir"
+        run=(runuser -u postgres --)
+    fi
+    "${run[@]}" "$bin/initdb" -D "$dir/data" -U ringhost --auth=trust -E UTF8 >"$dir/initdb.log"
+    "${run[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
+        -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off" start >/dev/null
+    PG_STOP=("${run[@]}" "$bin/pg_ctl" -D "$dir/data" -m immediate stop)
+    trap '"${PG_STOP[@]}" >/dev/null 2>&1 || true; rm -rf "'"$dir"'"' EXIT
+    export RINGHOST_TEST_POSTGRES_URL="postgres://ringhost@127.0.0.1:$port"
+    echo "PostgreSQL started at $RINGHOST_TEST_POSTGRES_URL"
+}
