@@ -23,6 +23,9 @@ pub(crate) enum Command {
         #[arg(long, short, value_name = "FILE")]
         config: Option<PathBuf>,
     },
+    /// Place one call through a trunk and print its outcome as one JSON line: the
+    /// operator's trunk test. Exits 0 whatever the call's outcome.
+    Dial(DialArgs),
     /// Work with configuration files.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -37,6 +40,39 @@ pub(crate) enum ConfigCommand {
         /// The file to check.
         file: PathBuf,
     },
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct DialArgs {
+    /// The number to call (the user part of the Request-URI).
+    pub(crate) number: String,
+    /// The trunk, as `sip:HOST:PORT` (HOST a name or an address).
+    #[arg(long, value_name = "URI")]
+    pub(crate) trunk: String,
+    /// How to reach the trunk.
+    #[arg(long, value_enum, default_value_t = TransportArg::Udp)]
+    pub(crate) transport: TransportArg,
+    /// Caller ID (the user part of From).
+    #[arg(long, default_value = "ringhost", value_name = "CALLERID")]
+    pub(crate) from: String,
+    /// Seconds to let it ring before cancelling.
+    #[arg(long, default_value_t = 30.0, value_name = "SECS")]
+    pub(crate) ring_timeout: f64,
+    /// Seconds to stay on the call after answer before hanging up.
+    #[arg(long, default_value_t = 0.0, value_name = "SECS")]
+    pub(crate) hold: f64,
+    /// Local address to send from.
+    #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
+    pub(crate) bind: std::net::SocketAddr,
+}
+
+/// The transports `ringhost dial` can use.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub(crate) enum TransportArg {
+    /// UDP, with retransmissions.
+    Udp,
+    /// TCP.
+    Tcp,
 }
 
 /// The configuration from `path`, or the defaults, with secrets from the environment.

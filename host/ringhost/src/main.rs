@@ -6,6 +6,7 @@
 //!
 //! - [`cli`]: the command line.
 //! - [`serve`]: `ringhost serve`, the long-running host.
+//! - [`dial`]: `ringhost dial`, one call through a trunk.
 //! - [`shutdown`]: signals and the drain of calls in progress.
 //! - [`telemetry`]: logs and metrics.
 
@@ -14,6 +15,7 @@ use std::process::ExitCode;
 use clap::Parser as _;
 
 mod cli;
+mod dial;
 mod serve;
 mod shutdown;
 mod telemetry;
@@ -47,6 +49,33 @@ fn main() -> ExitCode {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(error) => {
                     tracing::error!("{error:#}");
+                    eprintln!("ringhost: {error:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        cli::Command::Dial(args) => {
+            let filter = ringhost_config::LogConfig {
+                filter: "warn".to_owned(),
+                format: ringhost_config::LogFormat::Text,
+            };
+            if let Err(error) = telemetry::init_logs(&filter) {
+                eprintln!("ringhost: {error:#}");
+                return ExitCode::from(EXIT_USAGE);
+            }
+            let runtime = match tokio::runtime::Runtime::new() {
+                Ok(runtime) => runtime,
+                Err(error) => {
+                    eprintln!("ringhost: cannot start the async runtime: {error}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            match runtime.block_on(dial::dial(args)) {
+                Ok(line) => {
+                    println!("{line}");
+                    ExitCode::SUCCESS
+                }
+                Err(error) => {
                     eprintln!("ringhost: {error:#}");
                     ExitCode::FAILURE
                 }

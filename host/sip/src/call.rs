@@ -1,0 +1,517 @@
+//! Outbound calls: the UAC side of an INVITE dialog, from the INVITE to the BYE, as a
+//! task that reports [`CallEvent`]s. The dialer sees only this module's types: a
+//! [`CallRequest`] in, events and a [`CallOutcome`] out, never a SIP message.
+//!
+//! - Ring timeout: CANCEL once a provisional response has arrived (RFC 3261 9.1); if
+//!   none has, the CANCEL waits for the first one.
+//! - 3xx: followed once, to the first Contact, when the request allows it.
+//! - In the call: BYE from either side, re-INVITEs (hold, unhold) answered with our
+//!   session description, other in-dialog requests answered 200.
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use rsip::headers::UntypedHeader as _;
+use rsip::prelude::*;
+use rsip::{Header, Method, Request, Response};
+use tokio::sync::mpsc;
+
+use crate::dialog::Dialog;
+use crate::endpoint::{DialogEvent, Endpoint};
+use crate::ids;
+use crate::message;
+use crate::outcome::{CallOutcome, HangupBy, Outcome, classify};
+use crate::transaction::{ClientEvent, ClientTransaction};
+use crate::transport::Peer;
+
+/// What to call, and through which trunk.
+#[derive(Debug, Clone)]
+pub struct CallRequest {
+    /// The number (or user) to call; it becomes the user part of the Request-URI.
+    pub number: String,
+    /// The trunk: where the INVITE goes.
+    pub trunk: Peer,
+    /// Host part of the Request-URI and To (the trunk's domain); the trunk's
+    /// address when empty.
+    pub domain: String,
+    /// Caller ID for From (user part).
+    pub caller_id: String,
+    /// Also sent as P-Asserted-Identity when set.
+    pub asserted_identity: Option<String>,
+    /// How long to let it ring before cancelling.
+    pub ring_timeout: Duration,
+    /// The session description offered in the INVITE, if any.
+    pub offer: Option<Vec<u8>>,
+    /// Whether a 3xx may be followed (once).
+    pub follow_redirect: bool,
+}
+
+/// What happens to a call, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallEvent {
+    /// The callee's phone rings (180 or 183).
+    Ringing,
+    /// The callee answered; their session description, if they sent one.
+    Answered {
+        /// The SDP answer.
+        answer: Option<Vec<u8>>,
+    },
+    /// The call is over.
+    Ended(CallOutcome),
+}
+
+/// A call in progress. Dropping it hangs up.
+pub struct Call {
+    events: mpsc::UnboundedReceiver<CallEvent>,
+    hangup: mpsc::UnboundedSender<()>,
+}
+
+impl Call {
+    /// The next event; `None` after [`CallEvent::Ended`].
+    pub async fn next_event(&mut self) -> Option<CallEvent> {
+        self.events.recv().await
+    }
+
+    /// Hangs up: CANCEL while ringing, BYE once answered.
+    pub fn hangup(&self) {
+        let _ = self.hangup.send(());
+    }
+}
+
+impl Endpoint {
+    /// Places a call; its progress arrives on the returned [`Call`].
+    pub fn place_call(&self, request: CallRequest) -> Call {
+        let (events_tx, events) = mpsc::unbounded_channel();
+        let (hangup, hangup_rx) = mpsc::unbounded_channel();
+        let endpoint = self.clone();
+        tokio::spawn(async move {
+            let mut leg = Leg {
+                endpoint,
+                request,
+                events: events_tx,
+                hangup: hangup_rx,
+                started: Instant::now(),
+            };
+            let outcome = leg.run().await;
+            let _ = leg.events.send(CallEvent::Ended(outcome));
+        });
+        Call { events, hangup }
+    }
+}
+
+/// Why a CANCEL was sent, which decides the outcome of the 487.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CancelReason {
+    RingTimeout,
+    Local,
+}
+
+struct Leg {
+    endpoint: Endpoint,
+    request: CallRequest,
+    events: mpsc::UnboundedSender<CallEvent>,
+    hangup: mpsc::UnboundedReceiver<()>,
+    started: Instant,
+}
+
+impl Leg {
+    fn elapsed_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    fn ended(&self, outcome: Outcome, sip_code: Option<u16>, q850: Option<u16>) -> CallOutcome {
+        CallOutcome {
+            outcome,
+            sip_code,
+            q850_cause: q850,
+            ring_ms: self.elapsed_ms(),
+            talk_ms: 0,
+            hangup_by: None,
+        }
+    }
+
+    async fn run(&mut self) -> CallOutcome {
+        let Some(local) = self
+            .endpoint
+            .transport()
+            .local_addr(self.request.trunk.protocol)
+        else {
+            return self.ended(Outcome::Failed, None, None);
+        };
+        let domain = if self.request.domain.is_empty() {
+            self.request.trunk.addr.to_string()
+        } else {
+            self.request.domain.clone()
+        };
+        let mut target = format!("sip:{}@{domain}", self.request.number);
+        let mut redirected = false;
+        let call_id = ids::call_id(&local.ip().to_string());
+        let from_tag = ids::tag();
+        let mut seq = 1;
+
+        'attempt: loop {
+            let invite = self.invite(&target, local, &call_id, &from_tag, seq);
+            let Ok(invite) = invite else {
+                return self.ended(Outcome::Failed, None, None);
+            };
+            let mut transaction = self
+                .endpoint
+                .inner
+                .layer
+                .send_request(invite.clone(), self.request.trunk);
+            let ring_deadline = tokio::time::Instant::now() + self.request.ring_timeout;
+            let mut provisional = false;
+            let mut ringing = false;
+            let mut cancel: Option<CancelReason> = None;
+            let mut cancel_sent = false;
+            // After a CANCEL, the 487 must come within 64*T1 or we give up (9.1).
+            let mut give_up = tokio::time::Instant::now() + Duration::from_secs(3600);
+
+            loop {
+                tokio::select! {
+                    event = transaction.events.recv() => {
+                        let response = match event {
+                            Some(ClientEvent::Response(response)) => response,
+                            Some(ClientEvent::Timeout) | None => {
+                                return match cancel {
+                                    Some(CancelReason::RingTimeout) => self.ended(Outcome::NoAnswer, None, None),
+                                    Some(CancelReason::Local) => self.ended(Outcome::Cancelled, None, None),
+                                    None => self.ended(Outcome::ChannelUnavailable, None, None),
+                                };
+                            }
+                            Some(ClientEvent::TransportError(error)) => {
+                                tracing::debug!(%error, "INVITE could not be sent");
+                                return self.ended(Outcome::ChannelUnavailable, None, None);
+                            }
+                        };
+                        let code = response.status_code.code();
+                        match code {
+                            100..=199 => {
+                                provisional = true;
+                                if (code == 180 || code == 183) && !ringing {
+                                    ringing = true;
+                                    let _ = self.events.send(CallEvent::Ringing);
+                                }
+                                if let Some(_reason) = cancel.filter(|_| !cancel_sent) {
+                                    self.send_cancel(&invite);
+                                    cancel_sent = true;
+                                    give_up = tokio::time::Instant::now() + self.endpoint.inner.layer.timers().transaction_timeout();
+                                }
+                            }
+                            200..=299 => {
+                                let ring_ms = self.elapsed_ms();
+                                return self.answered(&invite, &response, transaction, ring_ms, cancel.is_some()).await;
+                            }
+                            300..=399 if self.request.follow_redirect && !redirected => {
+                                let contact = response.contact_header().ok().and_then(|c| c.typed().ok());
+                                if let Some(contact) = contact {
+                                    tracing::debug!(to = %contact.uri, "following a redirect");
+                                    target = contact.uri.to_string();
+                                    redirected = true;
+                                    seq += 1;
+                                    continue 'attempt;
+                                }
+                                return self.ended(Outcome::Failed, Some(code), None);
+                            }
+                            _ => {
+                                let q850 = message::q850_cause(&response.headers);
+                                let outcome = match (code, cancel) {
+                                    (487, Some(CancelReason::RingTimeout)) => Outcome::NoAnswer,
+                                    (487, Some(CancelReason::Local)) => Outcome::Cancelled,
+                                    _ => classify(code, q850),
+                                };
+                                return self.ended(outcome, Some(code), q850);
+                            }
+                        }
+                    }
+                    () = tokio::time::sleep_until(ring_deadline), if cancel.is_none() => {
+                        cancel = Some(CancelReason::RingTimeout);
+                        if provisional {
+                            self.send_cancel(&invite);
+                            cancel_sent = true;
+                            give_up = tokio::time::Instant::now() + self.endpoint.inner.layer.timers().transaction_timeout();
+                        }
+                    }
+                    hangup = self.hangup.recv(), if cancel.is_none() => {
+                        let _ = hangup;
+                        cancel = Some(CancelReason::Local);
+                        if provisional {
+                            self.send_cancel(&invite);
+                            cancel_sent = true;
+                            give_up = tokio::time::Instant::now() + self.endpoint.inner.layer.timers().transaction_timeout();
+                        }
+                    }
+                    () = tokio::time::sleep_until(give_up), if cancel_sent => {
+                        return match cancel {
+                            Some(CancelReason::Local) => self.ended(Outcome::Cancelled, None, None),
+                            _ => self.ended(Outcome::NoAnswer, None, None),
+                        };
+                    }
+                }
+            }
+        }
+    }
+
+    fn invite(
+        &self,
+        target: &str,
+        local: std::net::SocketAddr,
+        call_id: &str,
+        from_tag: &str,
+        seq: u32,
+    ) -> Result<Request, rsip::Error> {
+        let protocol = self.request.trunk.protocol;
+        let uri = rsip::Uri::try_from(target)?;
+        let mut headers = rsip::Headers::default();
+        headers.push(Header::Via(rsip::headers::Via::new(format!(
+            "SIP/2.0/{} {local};branch={};rport",
+            protocol.via_name(),
+            ids::branch()
+        ))));
+        headers.push(Header::MaxForwards(rsip::headers::MaxForwards::default()));
+        let caller = format!("sip:{}@{}", self.request.caller_id, local.ip());
+        headers.push(Header::From(rsip::headers::From::new(format!(
+            "<{caller}>;tag={from_tag}"
+        ))));
+        headers.push(Header::To(rsip::headers::To::new(format!("<{target}>"))));
+        headers.push(Header::CallId(rsip::headers::CallId::new(call_id)));
+        headers.push(
+            rsip::typed::CSeq {
+                seq,
+                method: Method::Invite,
+            }
+            .into(),
+        );
+        let transport_param = match protocol {
+            crate::transport::Protocol::Udp => "",
+            crate::transport::Protocol::Tcp => ";transport=tcp",
+        };
+        headers.push(Header::Contact(rsip::headers::Contact::new(format!(
+            "<sip:ringhost@{local}{transport_param}>"
+        ))));
+        if let Some(identity) = &self.request.asserted_identity {
+            headers.push(Header::Other(
+                "P-Asserted-Identity".into(),
+                format!("<sip:{identity}@{}>", local.ip()),
+            ));
+        }
+        headers.push(Header::Allow(rsip::headers::Allow::new(
+            "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO",
+        )));
+        headers.push(Header::UserAgent(rsip::headers::UserAgent::new(
+            self.endpoint.inner.user_agent.clone(),
+        )));
+        let body = self.request.offer.clone().unwrap_or_default();
+        if !body.is_empty() {
+            headers.push(Header::ContentType(rsip::headers::ContentType::new(
+                "application/sdp",
+            )));
+        }
+        headers.push(Header::ContentLength(rsip::headers::ContentLength::new(
+            body.len().to_string(),
+        )));
+        Ok(Request {
+            method: Method::Invite,
+            uri,
+            version: rsip::Version::V2,
+            headers,
+            body,
+        })
+    }
+
+    /// CANCEL (9.1): the INVITE's Request-URI, top Via, From, To, Call-ID and CSeq
+    /// number, method CANCEL; its own non-INVITE transaction.
+    fn send_cancel(&self, invite: &Request) {
+        let mut headers = rsip::Headers::default();
+        if let Some(via) = invite.headers.iter().find(|h| matches!(h, Header::Via(_))) {
+            headers.push(via.clone());
+        }
+        headers.push(Header::MaxForwards(rsip::headers::MaxForwards::default()));
+        for header in invite.headers.iter() {
+            if matches!(
+                header,
+                Header::From(_) | Header::To(_) | Header::CallId(_) | Header::Route(_)
+            ) {
+                headers.push(header.clone());
+            }
+        }
+        let seq = invite
+            .cseq_header()
+            .ok()
+            .and_then(|c| c.seq().ok())
+            .unwrap_or(1);
+        headers.push(
+            rsip::typed::CSeq {
+                seq,
+                method: Method::Cancel,
+            }
+            .into(),
+        );
+        headers.push(Header::ContentLength(
+            rsip::headers::ContentLength::default(),
+        ));
+        let cancel = Request {
+            method: Method::Cancel,
+            uri: invite.uri.clone(),
+            version: rsip::Version::V2,
+            headers,
+            body: Vec::new(),
+        };
+        // The CANCEL's own response matters little: the INVITE's 487 ends the call.
+        let _ = self
+            .endpoint
+            .inner
+            .layer
+            .send_request(cancel, self.request.trunk);
+    }
+
+    /// The call was answered: ACK, then wait for a BYE from either side.
+    async fn answered(
+        &mut self,
+        invite: &Request,
+        response: &Response,
+        mut transaction: ClientTransaction,
+        ring_ms: u64,
+        hang_up_at_once: bool,
+    ) -> CallOutcome {
+        let peer = self.request.trunk;
+        let Some(mut dialog) = Dialog::from_2xx(invite, response, peer) else {
+            return self.ended(Outcome::Failed, Some(response.status_code.code()), None);
+        };
+        let invite_seq = invite
+            .cseq_header()
+            .ok()
+            .and_then(|c| c.seq().ok())
+            .unwrap_or(1);
+        let ack = Bytes::from(dialog.ack(invite_seq).to_string());
+        let transport = self.endpoint.transport().clone();
+        let _ = transport.send(peer, ack.clone()).await;
+        let mut dialog_events = self.endpoint.register_dialog(dialog.id.clone());
+        let answer = (!response.body.is_empty()).then(|| response.body.clone());
+        let _ = self.events.send(CallEvent::Answered { answer });
+        let answered_at = Instant::now();
+        let mut hangup_requested = hang_up_at_once;
+
+        let (hangup_by, q850) = loop {
+            if hangup_requested {
+                break (HangupBy::Local, None);
+            }
+            tokio::select! {
+                hangup = self.hangup.recv() => {
+                    let _ = hangup;
+                    hangup_requested = true;
+                }
+                event = transaction.events.recv() => {
+                    if let Some(ClientEvent::Response(r)) = event && r.status_code.code() / 100 == 2 {
+                        let _ = transport.send(peer, ack.clone()).await;
+                    }
+                }
+                event = dialog_events.recv() => match event {
+                    Some(DialogEvent::Retransmitted2xx) => {
+                        let _ = transport.send(peer, ack.clone()).await;
+                    }
+                    Some(DialogEvent::Request(server)) => match server.request.method {
+                        Method::Bye => {
+                            let q850 = message::q850_cause(&server.request.headers);
+                            server.reply(200, "OK", Vec::new());
+                            break (HangupBy::Remote, q850);
+                        }
+                        Method::Invite => self.answer_reinvite(&server),
+                        _ => server.reply(200, "OK", Vec::new()),
+                    },
+                    Some(DialogEvent::Ack) | None => {}
+                },
+            }
+        };
+        let talk_ms = answered_at.elapsed().as_millis() as u64;
+        if hangup_by == HangupBy::Local {
+            let bye = dialog.request(
+                Method::Bye,
+                vec![Header::Other(
+                    "Reason".into(),
+                    "Q.850;cause=16;text=\"Normal call clearing\"".into(),
+                )],
+            );
+            let mut bye_transaction = self.endpoint.inner.layer.send_request(bye, peer);
+            // Wait for the BYE's final response (or timer F) so that the dialog's
+            // requests stay routed until the far end has let go.
+            while let Some(event) = bye_transaction.events.recv().await {
+                match event {
+                    ClientEvent::Response(r) if r.status_code.code() < 200 => {}
+                    _ => break,
+                }
+            }
+        }
+        self.endpoint.forget_dialog(&dialog.id);
+        CallOutcome {
+            outcome: Outcome::Answered,
+            sip_code: Some(response.status_code.code()),
+            q850_cause: q850,
+            ring_ms,
+            talk_ms,
+            hangup_by: Some(hangup_by),
+        }
+    }
+
+    /// A re-INVITE in the call (hold, unhold): answered 200 with our offer, its
+    /// direction mirrored. The media layer takes this over when it lands.
+    fn answer_reinvite(&self, server: &crate::transaction::ServerTransaction) {
+        let body = self
+            .request
+            .offer
+            .as_deref()
+            .map(|offer| mirror_direction(offer, &server.request.body))
+            .unwrap_or_default();
+        let mut extra = Vec::new();
+        if !body.is_empty() {
+            extra.push(Header::ContentType(rsip::headers::ContentType::new(
+                "application/sdp",
+            )));
+        }
+        let to_tag = server
+            .request
+            .to_header()
+            .ok()
+            .and_then(|t| t.tag().ok().flatten())
+            .map(|t| t.to_string())
+            .unwrap_or_default();
+        let response = message::response_to(&server.request, 200, "OK", &to_tag, extra, body);
+        server.respond(response);
+    }
+}
+
+/// Our SDP with its direction attribute answering the offer's (RFC 3264 6.1):
+/// sendonly is answered recvonly, recvonly sendonly, inactive inactive.
+fn mirror_direction(ours: &[u8], offer: &[u8]) -> Vec<u8> {
+    let offer = String::from_utf8_lossy(offer);
+    let direction = if offer.contains("a=sendonly") {
+        "a=recvonly"
+    } else if offer.contains("a=recvonly") {
+        "a=sendonly"
+    } else if offer.contains("a=inactive") {
+        "a=inactive"
+    } else {
+        "a=sendrecv"
+    };
+    let ours = String::from_utf8_lossy(ours);
+    let mut out = String::with_capacity(ours.len() + 16);
+    for line in ours.lines() {
+        if !matches!(
+            line,
+            "a=sendrecv" | "a=sendonly" | "a=recvonly" | "a=inactive"
+        ) {
+            out.push_str(line);
+            out.push_str("\r\n");
+        }
+    }
+    out.push_str(direction);
+    out.push_str("\r\n");
+    out.into_bytes()
+}
+
+/// Wall-clock milliseconds since the Unix epoch.
+pub fn wall_clock_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}

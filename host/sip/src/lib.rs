@@ -1,0 +1,26 @@
+//! Ringhost's SIP stack, in the layers of RFC 3261, on the `rsip` crate for messages.
+//!
+//! - [`message`]: bytes to messages and back (compact forms, framing, 400s).
+//! - [`transport`]: UDP and TCP sockets (section 18).
+//! - [`transaction`]: the four transaction state machines (section 17).
+//! - [`dialog`]: dialog state and in-dialog requests (section 12).
+//! - [`call`]: outbound calls as the dialer sees them: a [`CallRequest`] in,
+//!   [`CallEvent`]s and a [`CallOutcome`] out.
+//! - [`endpoint`]: binds it all and answers what arrives outside a call.
+//!
+//! **Architecture invariant:** this is the only crate that depends on rsip; nothing
+//! above [`call`] sees a SIP message.
+
+pub mod call;
+pub mod dialog;
+pub mod endpoint;
+pub mod ids;
+pub mod message;
+pub mod outcome;
+pub mod transaction;
+pub mod transport;
+
+pub use call::{Call, CallEvent, CallRequest};
+pub use endpoint::{Endpoint, EndpointConfig};
+pub use outcome::{CallOutcome, HangupBy, Outcome};
+pub use transport::{Peer, Protocol};
