@@ -12,6 +12,7 @@ as_root() {
 install_debian_packages() {
     local missing=()
     compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+    command -v sipp >/dev/null || missing+=(sip-tester)
     if [ ${#missing[@]} -gt 0 ]; then
         echo "apt-get install ${missing[*]}"
         as_root apt-get update -qq

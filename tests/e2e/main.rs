@@ -6,4 +6,5 @@
 
 mod config;
 mod serve;
+mod sip;
 mod support;

@@ -62,6 +62,8 @@ pub(crate) async fn dial(args: DialArgs) -> anyhow::Result<String> {
                 Some(CallEvent::Ringing) => {}
                 Some(CallEvent::Ended(outcome)) => {
                     drop(rtp);
+                    // A 200 to the far end's BYE must leave before the process does.
+                    let _ = tokio::time::timeout(Duration::from_secs(2), endpoint.flush()).await;
                     return Ok(serde_json::to_string(&outcome)?);
                 }
                 None => anyhow::bail!("the call ended without an outcome"),

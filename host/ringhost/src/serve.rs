@@ -30,6 +30,18 @@ pub(crate) async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen for HTTP on {}", config.http.listen))?;
     tracing::info!(address = %config.http.listen, "HTTP listening");
+    // The endpoint's tasks live as long as the runtime; no call is placed through it
+    // until the dialer lands, and every INVITE from outside is refused.
+    let _sip = ringhost_sip::Endpoint::bind(ringhost_sip::EndpointConfig {
+        udp: config.sip.udp.clone(),
+        tcp: config.sip.tcp.clone(),
+        timers: Default::default(),
+        user_agent: concat!("Ringhost/", env!("CARGO_PKG_VERSION")).to_owned(),
+        trusted: Vec::new(),
+    })
+    .await
+    .context("cannot bind the SIP listeners")?;
+    tracing::info!(udp = ?config.sip.udp, tcp = ?config.sip.tcp, "SIP listening");
     // Recorded only once every listener is bound: a start that fails on a busy port
     // is no run, and must not read as a crash at the next start.
     let start = store

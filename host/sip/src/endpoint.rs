@@ -88,6 +88,12 @@ impl Endpoint {
         (clients, servers, self.inner.dialogs.lock().unwrap().len())
     }
 
+    /// Waits until every request received has had its final response sent; call it
+    /// before the process exits.
+    pub async fn flush(&self) {
+        self.inner.layer.flush().await;
+    }
+
     pub(crate) fn register_dialog(&self, id: DialogId) -> mpsc::UnboundedReceiver<DialogEvent> {
         let (tx, rx) = mpsc::unbounded_channel();
         self.inner.dialogs.lock().unwrap().insert(id, tx);

@@ -6,8 +6,7 @@
 //! A request that cannot be parsed but can still be answered gets a 400.
 //!
 //! TCP messages are framed by Content-Length (18.3); CRLF keepalives between messages
-//! are skipped. One writer task per connection owns its write half, so senders never
-//! hold a lock across an await. Responses to a request go back to the address and
+//! are skipped. Responses to a request go back to the address and
 //! connection it came from (the effect of `rport`, RFC 3581), which is what makes SIP
 //! work through NAT.
 
@@ -85,6 +84,11 @@ pub struct Inbound {
     pub peer: Peer,
 }
 
+/// The write half of a TCP connection. An async mutex, held only while one message is
+/// written, so that `send` returns once the bytes are with the kernel and two messages
+/// never interleave.
+type TcpWriter = tokio::sync::Mutex<tokio::net::tcp::OwnedWriteHalf>;
+
 /// The bound sockets. Cheap to clone.
 #[derive(Clone)]
 pub struct Transport {
@@ -95,7 +99,7 @@ struct Inner {
     udp: Option<Arc<UdpSocket>>,
     udp_local: Option<SocketAddr>,
     tcp_local: Option<SocketAddr>,
-    connections: Mutex<HashMap<SocketAddr, mpsc::UnboundedSender<Bytes>>>,
+    connections: Mutex<HashMap<SocketAddr, Arc<TcpWriter>>>,
     inbound: mpsc::Sender<Inbound>,
 }
 
@@ -165,19 +169,16 @@ impl Transport {
                     Some(writer) => writer,
                     None => self.connect(peer.addr).await?,
                 };
-                writer
-                    .send(bytes)
-                    .map_err(|_| std::io::Error::other("the TCP connection closed"))
+                writer.lock().await.write_all(&bytes).await
             }
         }
     }
 
-    fn connection(&self, addr: SocketAddr) -> Option<mpsc::UnboundedSender<Bytes>> {
-        let connections = self.inner.connections.lock().unwrap();
-        connections.get(&addr).filter(|w| !w.is_closed()).cloned()
+    fn connection(&self, addr: SocketAddr) -> Option<Arc<TcpWriter>> {
+        self.inner.connections.lock().unwrap().get(&addr).cloned()
     }
 
-    async fn connect(&self, addr: SocketAddr) -> std::io::Result<mpsc::UnboundedSender<Bytes>> {
+    async fn connect(&self, addr: SocketAddr) -> std::io::Result<Arc<TcpWriter>> {
         let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr))
             .await
             .map_err(|_| {
@@ -187,23 +188,15 @@ impl Transport {
     }
 
     /// Registers a TCP connection and starts its reader and writer tasks.
-    fn adopt(&self, stream: TcpStream, remote: SocketAddr) -> mpsc::UnboundedSender<Bytes> {
+    fn adopt(&self, stream: TcpStream, remote: SocketAddr) -> Arc<TcpWriter> {
         let _ = stream.set_nodelay(true);
-        let (mut read, mut write) = stream.into_split();
-        let (writer, mut outgoing) = mpsc::unbounded_channel::<Bytes>();
+        let (mut read, write) = stream.into_split();
+        let writer = Arc::new(tokio::sync::Mutex::new(write));
         self.inner
             .connections
             .lock()
             .unwrap()
             .insert(remote, writer.clone());
-        tokio::spawn(async move {
-            while let Some(bytes) = outgoing.recv().await {
-                if let Err(error) = write.write_all(&bytes).await {
-                    tracing::debug!(%remote, %error, "TCP write failed");
-                    break;
-                }
-            }
-        });
         let transport = self.clone();
         tokio::spawn(async move {
             let peer = Peer {

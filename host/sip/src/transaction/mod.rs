@@ -10,7 +10,7 @@
 //! Timers run on tokio's clock, so tests drive them with `tokio::time::pause`.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -140,6 +140,9 @@ pub struct TransactionLayer {
     timers: Timers,
     clients: Mutex<HashMap<ClientKey, mpsc::UnboundedSender<Response>>>,
     servers: Mutex<HashMap<ServerKey, mpsc::UnboundedSender<Request>>>,
+    /// Server transactions whose final response has not left yet.
+    unanswered: AtomicUsize,
+    answered: tokio::sync::Notify,
 }
 
 impl TransactionLayer {
@@ -150,6 +153,8 @@ impl TransactionLayer {
             timers,
             clients: Mutex::new(HashMap::new()),
             servers: Mutex::new(HashMap::new()),
+            unanswered: AtomicUsize::new(0),
+            answered: tokio::sync::Notify::new(),
         })
     }
 
@@ -169,6 +174,24 @@ impl TransactionLayer {
             self.clients.lock().unwrap().len(),
             self.servers.lock().unwrap().len(),
         )
+    }
+
+    /// Waits until every request received so far has had its final response handed to
+    /// the transport, so that a process about to exit loses no answer (a 200 to a BYE).
+    pub async fn flush(&self) {
+        loop {
+            let notified = self.answered.notified();
+            if self.unanswered.load(Ordering::Acquire) == 0 {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// Marks one server transaction's final response as sent.
+    fn final_sent(&self) {
+        self.unanswered.fetch_sub(1, Ordering::AcqRel);
+        self.answered.notify_waiters();
     }
 
     /// Sends `request` to `peer` as a new client transaction. The request's top Via
@@ -239,12 +262,15 @@ impl TransactionLayer {
         let (responses_tx, responses) = mpsc::unbounded_channel();
         let layer = self.clone();
         let method = request.method;
+        self.unanswered.fetch_add(1, Ordering::AcqRel);
         tokio::spawn(async move {
+            let mut final_sent = FinalSent(Some(&layer));
             if method == Method::Invite {
-                server_invite::run(&layer, peer, inbox, responses).await;
+                server_invite::run(&layer, peer, inbox, responses, &mut final_sent).await;
             } else {
-                server_non_invite::run(&layer, peer, inbox, responses).await;
+                server_non_invite::run(&layer, peer, inbox, responses, &mut final_sent).await;
             }
+            drop(final_sent);
             if let Some(key) = key {
                 layer.servers.lock().unwrap().remove(&key);
             }
@@ -259,6 +285,24 @@ impl TransactionLayer {
 
     async fn send(&self, peer: Peer, bytes: &bytes::Bytes) -> std::io::Result<()> {
         self.transport.send(peer, bytes.clone()).await
+    }
+}
+
+/// Counts a server transaction's final response as sent, once: when
+/// [`FinalSent::mark`] is called, or when the transaction ends without one.
+pub(crate) struct FinalSent<'a>(Option<&'a TransactionLayer>);
+
+impl FinalSent<'_> {
+    pub(crate) fn mark(&mut self) {
+        if let Some(layer) = self.0.take() {
+            layer.final_sent();
+        }
+    }
+}
+
+impl Drop for FinalSent<'_> {
+    fn drop(&mut self) {
+        self.mark();
     }
 }
 

@@ -12,7 +12,7 @@ use rsip::{Method, Request, Response};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 
-use super::TransactionLayer;
+use super::{FinalSent, TransactionLayer};
 use crate::transport::Peer;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +28,7 @@ pub(super) async fn run(
     peer: Peer,
     mut inbox: mpsc::UnboundedReceiver<Request>,
     mut responses: mpsc::UnboundedReceiver<Response>,
+    final_sent: &mut FinalSent<'_>,
 ) {
     let timers = layer.timers();
     let unreliable = !peer.protocol.is_reliable();
@@ -50,6 +51,9 @@ pub(super) async fn run(
                 let bytes = Bytes::from(response.to_string());
                 let _ = layer.send(peer, &bytes).await;
                 last = Some(bytes);
+                if code >= 200 {
+                    final_sent.mark();
+                }
                 if (200..300).contains(&code) {
                     state = State::Accepted;
                     linger_until = Instant::now() + timers.transaction_timeout();

@@ -9,7 +9,7 @@ use rsip::{Request, Response};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 
-use super::TransactionLayer;
+use super::{FinalSent, TransactionLayer};
 use crate::transport::Peer;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +24,7 @@ pub(super) async fn run(
     peer: Peer,
     mut inbox: mpsc::UnboundedReceiver<Request>,
     mut responses: mpsc::UnboundedReceiver<Response>,
+    final_sent: &mut FinalSent<'_>,
 ) {
     let timers = layer.timers();
     let mut state = State::Trying;
@@ -38,6 +39,7 @@ pub(super) async fn run(
                 let _ = layer.send(peer, &bytes).await;
                 last = Some(bytes);
                 if response.status_code.code() >= 200 {
+                    final_sent.mark();
                     state = State::Completed;
                     timer_j = Instant::now() + if peer.protocol.is_reliable() {
                         std::time::Duration::ZERO

@@ -1,0 +1,380 @@
+//! SIP against a real peer: SIPp (Debian's `sip-tester`) plays the carrier with the
+//! scenarios in tests/sip/scenarios, `ringhost dial` calls it, and each test asserts
+//! both Ringhost's JSON line and SIPp's verdict (exit code 0: the call went as the
+//! scenario demands, retransmissions and all).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support::{Host, free_port, run, write_config};
+
+fn scenario(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/sip/scenarios")
+        .join(format!("{name}.xml"))
+}
+
+/// A port free for both UDP and TCP on loopback.
+fn free_sip_port() -> u16 {
+    loop {
+        let port = free_port();
+        if std::net::UdpSocket::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
+/// A SIPp process playing one scenario once.
+struct Sipp {
+    child: Option<Child>,
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+impl Sipp {
+    /// Starts SIPp as a UAS on a free loopback port and waits until it listens.
+    fn uas(name: &str, transport: &str, extra: &[&str]) -> Sipp {
+        let port = free_sip_port();
+        Sipp::start(
+            name,
+            port,
+            &[
+                &[
+                    "-sf",
+                    scenario(name).to_str().unwrap(),
+                    "-p",
+                    &port.to_string(),
+                ],
+                extra,
+            ]
+            .concat(),
+            transport,
+        )
+    }
+
+    fn start(name: &str, port: u16, args: &[&str], transport: &str) -> Sipp {
+        let dir = tempfile::tempdir().unwrap();
+        let mode = if transport == "tcp" { "t1" } else { "u1" };
+        let child = Command::new("sipp")
+            .args(args)
+            .args(["-i", "127.0.0.1", "-t", mode, "-m", "1", "-nostdin"])
+            .args(["-trace_err", "-timeout", "30s", "-timeout_error"])
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run sipp (is sip-tester installed?): {e} ({name})"));
+        let sipp = Sipp {
+            child: Some(child),
+            dir,
+            port,
+        };
+        sipp.wait_listening(transport);
+        sipp
+    }
+
+    fn wait_listening(&self, transport: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let taken = match transport {
+                "tcp" => std::net::TcpListener::bind(("127.0.0.1", self.port)).is_err(),
+                _ => std::net::UdpSocket::bind(("127.0.0.1", self.port)).is_err(),
+            };
+            if taken {
+                return;
+            }
+            assert!(Instant::now() < deadline, "sipp did not start listening");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Waits for SIPp to finish and returns its exit code with its error log.
+    fn finish(mut self) -> (i32, String) {
+        let mut child = self.child.take().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(40);
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                break child.wait().unwrap();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let mut errors = String::new();
+        for entry in std::fs::read_dir(self.dir.path()).unwrap().flatten() {
+            if entry.file_name().to_string_lossy().ends_with("errors.log") {
+                errors.push_str(&std::fs::read_to_string(entry.path()).unwrap_or_default());
+            }
+        }
+        (status.code().unwrap_or(-1), errors)
+    }
+}
+
+impl Drop for Sipp {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// `ringhost dial` against a SIPp carrier: the parsed JSON line, after checking that
+/// SIPp saw the call go exactly as its scenario says.
+fn dial(
+    name: &str,
+    transport: &str,
+    sipp_extra: &[&str],
+    dial_extra: &[&str],
+) -> serde_json::Value {
+    let sipp = Sipp::uas(name, transport, sipp_extra);
+    let dir = tempfile::tempdir().unwrap();
+    let trunk = format!("sip:127.0.0.1:{}", sipp.port);
+    let args = [
+        &[
+            "dial",
+            "5551234",
+            "--trunk",
+            &trunk,
+            "--transport",
+            transport,
+        ],
+        dial_extra,
+    ]
+    .concat();
+    let (code, stdout, stderr) = run(dir.path(), &args);
+    assert_eq!(code, 0, "ringhost dial failed: {stderr}");
+    let line: serde_json::Value = serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|e| panic!("not one JSON line ({e}): {stdout:?}"));
+    let (sipp_code, errors) = sipp.finish();
+    assert_eq!(
+        sipp_code, 0,
+        "SIPp's scenario {name} failed: {errors}\nringhost said {line}"
+    );
+    line
+}
+
+fn assert_outcome(line: &serde_json::Value, outcome: &str, sip_code: u64) {
+    assert_eq!(line["outcome"], outcome, "{line}");
+    assert_eq!(line["sip_code"], sip_code, "{line}");
+}
+
+fn answered_and_hung_up_by_ringhost(transport: &str) {
+    let line = dial("uas_answer_wait_bye", transport, &[], &["--hold", "0.3"]);
+    assert_outcome(&line, "answered", 200);
+    assert_eq!(line["hangup_by"], "local", "{line}");
+    let talk = line["talk_ms"].as_u64().unwrap();
+    assert!((250..2000).contains(&talk), "talk_ms {talk}");
+    let ring = line["ring_ms"].as_u64().unwrap();
+    assert!(
+        (150..2000).contains(&ring),
+        "SIPp rings ~200 ms: ring_ms {ring}"
+    );
+}
+
+fn answered_and_hung_up_by_callee(transport: &str) {
+    let line = dial("uas_answer_then_bye", transport, &[], &["--hold", "10"]);
+    assert_outcome(&line, "answered", 200);
+    assert_eq!(line["hangup_by"], "remote", "{line}");
+    let talk = line["talk_ms"].as_u64().unwrap();
+    assert!(
+        (400..3000).contains(&talk),
+        "SIPp hangs up ~500 ms after ACK: {talk}"
+    );
+}
+
+fn busy(transport: &str) {
+    let line = dial("uas_busy", transport, &[], &[]);
+    assert_outcome(&line, "busy", 486);
+    assert_eq!(line["talk_ms"], 0);
+    assert_eq!(line["hangup_by"], serde_json::Value::Null);
+}
+
+fn congestion(transport: &str) {
+    let line = dial("uas_congestion", transport, &[], &[]);
+    assert_outcome(&line, "congestion", 503);
+    assert_eq!(line["q850_cause"], 34, "{line}");
+}
+
+fn ring_timeout_cancels(transport: &str) {
+    let line = dial(
+        "uas_ring_until_cancel",
+        transport,
+        &[],
+        &["--ring-timeout", "1"],
+    );
+    assert_outcome(&line, "no_answer", 487);
+    let ring = line["ring_ms"].as_u64().unwrap();
+    assert!(
+        (950..3000).contains(&ring),
+        "cancelled at the 1 s ring timeout: {ring}"
+    );
+}
+
+fn not_found(transport: &str) {
+    let line = dial("uas_not_found", transport, &[], &[]);
+    assert_outcome(&line, "no_route", 404);
+}
+
+#[test]
+fn udp_answered_and_hung_up_by_ringhost() {
+    answered_and_hung_up_by_ringhost("udp");
+}
+
+#[test]
+fn tcp_answered_and_hung_up_by_ringhost() {
+    answered_and_hung_up_by_ringhost("tcp");
+}
+
+#[test]
+fn udp_answered_and_hung_up_by_callee() {
+    answered_and_hung_up_by_callee("udp");
+}
+
+#[test]
+fn tcp_answered_and_hung_up_by_callee() {
+    answered_and_hung_up_by_callee("tcp");
+}
+
+#[test]
+fn udp_busy() {
+    busy("udp");
+}
+
+#[test]
+fn tcp_busy() {
+    busy("tcp");
+}
+
+#[test]
+fn udp_congestion_with_q850_cause() {
+    congestion("udp");
+}
+
+#[test]
+fn tcp_congestion_with_q850_cause() {
+    congestion("tcp");
+}
+
+#[test]
+fn udp_ring_timeout_cancels() {
+    ring_timeout_cancels("udp");
+}
+
+#[test]
+fn tcp_ring_timeout_cancels() {
+    ring_timeout_cancels("tcp");
+}
+
+#[test]
+fn udp_not_found() {
+    not_found("udp");
+}
+
+#[test]
+fn tcp_not_found() {
+    not_found("tcp");
+}
+
+/// The carrier ignores the first INVITE; timer A's retransmission (T1 = 500 ms) gets
+/// the call through. SIPp's scenario fails unless the second INVITE is the same
+/// transaction.
+#[test]
+fn udp_invite_is_retransmitted_when_ignored() {
+    let line = dial(
+        "uas_ignore_first_invite",
+        "udp",
+        &["-nr"],
+        &["--hold", "0.2"],
+    );
+    assert_outcome(&line, "answered", 200);
+    let ring = line["ring_ms"].as_u64().unwrap();
+    assert!(
+        ring >= 500,
+        "answered only after the retransmission at T1: {ring}"
+    );
+}
+
+/// An INVITE from a source that is no trunk and no registered phone never reaches a
+/// trunk: 403, and one log line naming the source.
+#[test]
+fn invite_from_unknown_source_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let sip_port = free_sip_port();
+    let (config, http) = write_config(dir.path(), "");
+    // write_config picks its own SIP port; point the listeners at ours.
+    let text = std::fs::read_to_string(&config).unwrap();
+    let text = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("udp =") {
+                format!("udp = [\"127.0.0.1:{sip_port}\"]")
+            } else if l.starts_with("tcp =") {
+                "tcp = []".to_owned()
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(&config, text).unwrap();
+    let mut host = Host::start(
+        dir.path(),
+        &["serve", "--config", config.to_str().unwrap()],
+        http,
+        &[],
+    );
+    host.wait_healthy();
+
+    let uac_port = free_sip_port();
+    let mut sipp = Command::new("sipp")
+        .arg(format!("127.0.0.1:{sip_port}"))
+        .args(["-sf", scenario("uac_expect_403").to_str().unwrap()])
+        .args([
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &uac_port.to_string(),
+            "-t",
+            "u1",
+            "-m",
+            "1",
+        ])
+        .args([
+            "-nostdin",
+            "-timeout",
+            "20s",
+            "-timeout_error",
+            "-s",
+            "5551234",
+        ])
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let status = sipp.wait().unwrap();
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "SIPp did not get its 403:\n{}",
+        host.logs()
+    );
+    assert!(host.stop("TERM").success());
+    let refusals: Vec<_> = host
+        .logs()
+        .lines()
+        .filter(|l| l.contains("SIP INVITE refused: unknown source 127.0.0.1:"))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(refusals.len(), 1, "{}", host.logs());
+    assert!(
+        refusals[0].contains(&format!("127.0.0.1:{uac_port}")),
+        "{refusals:?}"
+    );
+}
