@@ -49,15 +49,79 @@ pub enum ParseError {
 pub fn parse(bytes: &[u8]) -> Result<SipMessage, ParseError> {
     let head_len = head_length(bytes)
         .ok_or_else(|| ParseError::Syntax("no blank line after the headers".to_owned()))?;
+    let normalised = normalise_head(bytes, head_len);
+    let bytes: &[u8] = &normalised;
     // rsip is third-party nom code fed bytes from the network; a panic inside it must
     // cost one message, never the transport task that reads every message.
     let parsed = std::panic::catch_unwind(|| SipMessage::try_from(bytes))
         .map_err(|_| ParseError::Syntax("parser panicked".to_owned()))?;
     let mut message = parsed.map_err(|e| ParseError::Syntax(e.to_string()))?;
     expand_compact_forms(message.headers_mut());
+    let head_len = head_length(bytes).unwrap_or(bytes.len());
     check_body_length(&mut message, bytes.len() - head_len)?;
     check_mandatory_headers(&message)?;
     Ok(message)
+}
+
+/// Rewrites what RFC 3261 allows but rsip 0.4 refuses, in the head only: folded header
+/// lines (7.3.1: a line starting with space or tab continues the previous one) are
+/// joined, and whitespace between a header name and its colon is removed. Borrowed
+/// unchanged, with no copy, when there is nothing to rewrite (the usual case).
+fn normalise_head(bytes: &[u8], head_len: usize) -> std::borrow::Cow<'_, [u8]> {
+    let head = &bytes[..head_len];
+    let folded = head
+        .windows(3)
+        .any(|w| w[0] == b'\r' && w[1] == b'\n' && (w[2] == b' ' || w[2] == b'\t'))
+        && head.len() > 4;
+    let spaced_colon = head.split(|b| *b == b'\n').skip(1).any(|line| {
+        let name_end = line.iter().position(|b| *b == b':').unwrap_or(0);
+        name_end > 0 && matches!(line[name_end - 1], b' ' | b'\t')
+    });
+    if !folded && !spaced_colon {
+        return std::borrow::Cow::Borrowed(bytes);
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    // The head without its final blank line, so folding never eats the separator.
+    let lines = &head[..head_len - 2];
+    let mut first = true;
+    for line in lines.split(|b| *b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            continue;
+        }
+        if !first && matches!(line[0], b' ' | b'\t') {
+            // A continuation: one space instead of the line break and its indent.
+            while out.last() == Some(&b' ') {
+                out.pop();
+            }
+            out.extend_from_slice(b" ");
+            let rest = line
+                .iter()
+                .position(|b| !matches!(b, b' ' | b'\t'))
+                .unwrap_or(line.len());
+            out.extend_from_slice(&line[rest..]);
+            continue;
+        }
+        if !first {
+            out.extend_from_slice(b"\r\n");
+        }
+        match (first, line.iter().position(|b| *b == b':')) {
+            (false, Some(colon)) => {
+                let name = &line[..colon];
+                let trimmed = name
+                    .iter()
+                    .rposition(|b| !matches!(b, b' ' | b'\t'))
+                    .map_or(0, |i| i + 1);
+                out.extend_from_slice(&name[..trimmed]);
+                out.extend_from_slice(&line[colon..]);
+            }
+            _ => out.extend_from_slice(line),
+        }
+        first = false;
+    }
+    out.extend_from_slice(b"\r\n\r\n");
+    out.extend_from_slice(&bytes[head_len..]);
+    std::borrow::Cow::Owned(out)
 }
 
 /// Length of the start line and headers including the blank line, if complete.

@@ -339,3 +339,6 @@ fn server_key_of(request: &Request) -> Option<ServerKey> {
         method: method.to_string(),
     })
 }
+
+#[cfg(test)]
+mod tests;
