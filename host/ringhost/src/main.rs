@@ -38,14 +38,7 @@ fn main() -> ExitCode {
                 eprintln!("ringhost: {error:#}");
                 return ExitCode::from(EXIT_USAGE);
             }
-            let runtime = match tokio::runtime::Runtime::new() {
-                Ok(runtime) => runtime,
-                Err(error) => {
-                    eprintln!("ringhost: cannot start the async runtime: {error}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            match runtime.block_on(serve::serve(config)) {
+            match block_on(serve::serve(config)) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(error) => {
                     tracing::error!("{error:#}");
@@ -63,14 +56,7 @@ fn main() -> ExitCode {
                 eprintln!("ringhost: {error:#}");
                 return ExitCode::from(EXIT_USAGE);
             }
-            let runtime = match tokio::runtime::Runtime::new() {
-                Ok(runtime) => runtime,
-                Err(error) => {
-                    eprintln!("ringhost: cannot start the async runtime: {error}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            match runtime.block_on(dial::dial(args)) {
+            match block_on(dial::dial(args)) {
                 Ok(line) => {
                     println!("{line}");
                     ExitCode::SUCCESS
@@ -98,4 +84,11 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// Runs `future` to completion on a new multi-threaded tokio runtime.
+fn block_on<T>(future: impl Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
+    let runtime = tokio::runtime::Runtime::new()
+        .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))?;
+    runtime.block_on(future)
 }

@@ -322,41 +322,8 @@ impl Leg {
     /// CANCEL (9.1): the INVITE's Request-URI, top Via, From, To, Call-ID and CSeq
     /// number, method CANCEL; its own non-INVITE transaction.
     fn send_cancel(&self, invite: &Request) {
-        let mut headers = rsip::Headers::default();
-        if let Some(via) = invite.headers.iter().find(|h| matches!(h, Header::Via(_))) {
-            headers.push(via.clone());
-        }
-        headers.push(Header::MaxForwards(rsip::headers::MaxForwards::default()));
-        for header in invite.headers.iter() {
-            if matches!(
-                header,
-                Header::From(_) | Header::To(_) | Header::CallId(_) | Header::Route(_)
-            ) {
-                headers.push(header.clone());
-            }
-        }
-        let seq = invite
-            .cseq_header()
-            .ok()
-            .and_then(|c| c.seq().ok())
-            .unwrap_or(1);
-        headers.push(
-            rsip::typed::CSeq {
-                seq,
-                method: Method::Cancel,
-            }
-            .into(),
-        );
-        headers.push(Header::ContentLength(
-            rsip::headers::ContentLength::default(),
-        ));
-        let cancel = Request {
-            method: Method::Cancel,
-            uri: invite.uri.clone(),
-            version: rsip::Version::V2,
-            headers,
-            body: Vec::new(),
-        };
+        let cancel =
+            message::same_transaction_request(invite, Method::Cancel, invite.to_header().ok());
         // The CANCEL's own response matters little: the INVITE's 487 ends the call.
         let _ = self
             .endpoint

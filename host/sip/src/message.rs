@@ -354,3 +354,44 @@ pub fn response_to(
         body,
     }
 }
+
+/// A request that shares the INVITE's transaction identity: the CANCEL (9.1) and the
+/// ACK for a non-2xx final response (17.1.1.3). Both take the INVITE's Request-URI,
+/// top Via (so its branch), From, Call-ID, Route and CSeq number; `to` is the INVITE's
+/// To for a CANCEL, the response's To (with its tag) for an ACK.
+pub fn same_transaction_request(
+    invite: &rsip::Request,
+    method: rsip::Method,
+    to: Option<&h::To>,
+) -> rsip::Request {
+    let mut headers = rsip::Headers::default();
+    if let Some(via) = invite.headers.iter().find(|h| matches!(h, Header::Via(_))) {
+        headers.push(via.clone());
+    }
+    headers.push(Header::MaxForwards(h::MaxForwards::default()));
+    for header in invite.headers.iter() {
+        if matches!(
+            header,
+            Header::From(_) | Header::CallId(_) | Header::Route(_)
+        ) {
+            headers.push(header.clone());
+        }
+    }
+    if let Some(to) = to {
+        headers.push(Header::To(to.clone()));
+    }
+    let seq = invite
+        .cseq_header()
+        .ok()
+        .and_then(|c| c.seq().ok())
+        .unwrap_or(1);
+    headers.push(rsip::typed::CSeq { seq, method }.into());
+    headers.push(Header::ContentLength(h::ContentLength::default()));
+    rsip::Request {
+        method,
+        uri: invite.uri.clone(),
+        version: rsip::Version::V2,
+        headers,
+        body: Vec::new(),
+    }
+}

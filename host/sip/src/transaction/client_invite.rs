@@ -8,7 +8,7 @@
 
 use bytes::Bytes;
 use rsip::prelude::*;
-use rsip::{Header, Method, Request, Response};
+use rsip::{Method, Request, Response};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 
@@ -64,7 +64,12 @@ pub(super) async fn run(
                         let _ = events.send(ClientEvent::Response(response));
                     }
                     (State::Calling | State::Proceeding, _) if code >= 300 => {
-                        let built = Bytes::from(ack_for_non_2xx(&request, &response).to_string());
+                        let ack_request = crate::message::same_transaction_request(
+                            &request,
+                            Method::Ack,
+                            response.to_header().ok(),
+                        );
+                        let built = Bytes::from(ack_request.to_string());
                         let _ = layer.send(peer, &built).await;
                         ack = Some(built);
                         state = State::Completed;
@@ -99,48 +104,5 @@ pub(super) async fn run(
                 return;
             }
         }
-    }
-}
-
-/// The ACK for a non-2xx final response (17.1.1.3): the INVITE's Request-URI, top Via,
-/// From, Call-ID and Route; the response's To (with its tag); CSeq number with ACK.
-fn ack_for_non_2xx(invite: &Request, response: &Response) -> Request {
-    let mut headers = rsip::Headers::default();
-    if let Some(via) = invite.headers.iter().find(|h| matches!(h, Header::Via(_))) {
-        headers.push(via.clone());
-    }
-    headers.push(Header::MaxForwards(rsip::headers::MaxForwards::default()));
-    for header in invite.headers.iter() {
-        if matches!(
-            header,
-            Header::From(_) | Header::CallId(_) | Header::Route(_)
-        ) {
-            headers.push(header.clone());
-        }
-    }
-    if let Ok(to) = response.to_header() {
-        headers.push(Header::To(to.clone()));
-    }
-    let seq = invite
-        .cseq_header()
-        .ok()
-        .and_then(|c| c.seq().ok())
-        .unwrap_or(1);
-    headers.push(
-        rsip::typed::CSeq {
-            seq,
-            method: Method::Ack,
-        }
-        .into(),
-    );
-    headers.push(Header::ContentLength(
-        rsip::headers::ContentLength::default(),
-    ));
-    Request {
-        method: Method::Ack,
-        uri: invite.uri.clone(),
-        version: rsip::Version::V2,
-        headers,
-        body: Vec::new(),
     }
 }

@@ -44,21 +44,29 @@ fn drain(socket: &tokio::net::UdpSocket) -> usize {
     count
 }
 
+/// Waits for the transaction's first event, counting what the peer received meanwhile.
+async fn until_event(
+    mut transaction: ClientTransaction,
+    peer_socket: &tokio::net::UdpSocket,
+) -> (Option<ClientEvent>, usize) {
+    let mut sent = 0;
+    let event = loop {
+        tokio::select! {
+            event = transaction.events.recv() => break event,
+            () = tokio::time::sleep(Duration::from_millis(100)) => sent += drain(peer_socket),
+        }
+    };
+    (event, sent + drain(peer_socket))
+}
+
 /// Timer A doubles from T1 (0, 0.5, 1.5, 3.5, 7.5, 15.5, 31.5 s) until timer B ends
 /// the transaction at 64*T1 = 32 s.
 #[tokio::test(start_paused = true)]
 async fn invite_to_a_silent_peer_is_retransmitted_then_times_out() {
     let (layer, peer_socket, peer) = layer_and_peer().await;
     let start = tokio::time::Instant::now();
-    let mut transaction = layer.send_request(request("INVITE"), peer);
-    let mut sent = 0;
-    let event = loop {
-        tokio::select! {
-            event = transaction.events.recv() => break event,
-            () = tokio::time::sleep(Duration::from_millis(100)) => sent += drain(&peer_socket),
-        }
-    };
-    sent += drain(&peer_socket);
+    let transaction = layer.send_request(request("INVITE"), peer);
+    let (event, sent) = until_event(transaction, &peer_socket).await;
     assert!(matches!(event, Some(ClientEvent::Timeout)), "{event:?}");
     assert_eq!(start.elapsed().as_secs(), 32);
     assert_eq!(sent, 7, "1 INVITE and 6 retransmissions");
@@ -71,15 +79,8 @@ async fn invite_to_a_silent_peer_is_retransmitted_then_times_out() {
 #[tokio::test(start_paused = true)]
 async fn non_invite_retransmissions_are_capped_at_t2() {
     let (layer, peer_socket, peer) = layer_and_peer().await;
-    let mut transaction = layer.send_request(request("OPTIONS"), peer);
-    let mut sent = 0;
-    let event = loop {
-        tokio::select! {
-            event = transaction.events.recv() => break event,
-            () = tokio::time::sleep(Duration::from_millis(100)) => sent += drain(&peer_socket),
-        }
-    };
-    sent += drain(&peer_socket);
+    let transaction = layer.send_request(request("OPTIONS"), peer);
+    let (event, sent) = until_event(transaction, &peer_socket).await;
     assert!(matches!(event, Some(ClientEvent::Timeout)), "{event:?}");
     // 0, .5, 1.5, 3.5, 7.5, then every 4 s: 11.5 ... 31.5 (6 more).
     assert_eq!(sent, 11);
