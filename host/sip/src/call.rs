@@ -163,9 +163,8 @@ impl Leg {
             let mut provisional = false;
             let mut ringing = false;
             let mut cancel: Option<CancelReason> = None;
-            let mut cancel_sent = false;
-            // After a CANCEL, the 487 must come within 64*T1 or we give up (9.1).
-            let mut give_up = tokio::time::Instant::now() + Duration::from_secs(3600);
+            // Set once the CANCEL is sent: the 487 must come by then or we give up (9.1).
+            let mut give_up: Option<tokio::time::Instant> = None;
 
             loop {
                 tokio::select! {
@@ -192,10 +191,8 @@ impl Leg {
                                     ringing = true;
                                     let _ = self.events.send(CallEvent::Ringing);
                                 }
-                                if let Some(_reason) = cancel.filter(|_| !cancel_sent) {
-                                    self.send_cancel(&invite);
-                                    cancel_sent = true;
-                                    give_up = tokio::time::Instant::now() + self.endpoint.inner.layer.timers().transaction_timeout();
+                                if cancel.is_some() && give_up.is_none() {
+                                    give_up = Some(self.send_cancel(&invite));
                                 }
                             }
                             200..=299 => {
@@ -227,21 +224,17 @@ impl Leg {
                     () = tokio::time::sleep_until(ring_deadline), if cancel.is_none() => {
                         cancel = Some(CancelReason::RingTimeout);
                         if provisional {
-                            self.send_cancel(&invite);
-                            cancel_sent = true;
-                            give_up = tokio::time::Instant::now() + self.endpoint.inner.layer.timers().transaction_timeout();
+                            give_up = Some(self.send_cancel(&invite));
                         }
                     }
                     hangup = self.hangup.recv(), if cancel.is_none() => {
                         let _ = hangup;
                         cancel = Some(CancelReason::Local);
                         if provisional {
-                            self.send_cancel(&invite);
-                            cancel_sent = true;
-                            give_up = tokio::time::Instant::now() + self.endpoint.inner.layer.timers().transaction_timeout();
+                            give_up = Some(self.send_cancel(&invite));
                         }
                     }
-                    () = tokio::time::sleep_until(give_up), if cancel_sent => {
+                    () = tokio::time::sleep_until(give_up.unwrap_or_else(tokio::time::Instant::now)), if give_up.is_some() => {
                         return match cancel {
                             Some(CancelReason::Local) => self.ended(Outcome::Cancelled, None, None),
                             _ => self.ended(Outcome::NoAnswer, None, None),
@@ -320,8 +313,9 @@ impl Leg {
     }
 
     /// CANCEL (9.1): the INVITE's Request-URI, top Via, From, To, Call-ID and CSeq
-    /// number, method CANCEL; its own non-INVITE transaction.
-    fn send_cancel(&self, invite: &Request) {
+    /// number, method CANCEL; its own non-INVITE transaction. Returns when to give up
+    /// waiting for the INVITE's 487: 64*T1 from now.
+    fn send_cancel(&self, invite: &Request) -> tokio::time::Instant {
         let cancel =
             message::same_transaction_request(invite, Method::Cancel, invite.to_header().ok());
         // The CANCEL's own response matters little: the INVITE's 487 ends the call.
@@ -330,6 +324,7 @@ impl Leg {
             .inner
             .layer
             .send_request(cancel, self.request.trunk);
+        tokio::time::Instant::now() + self.endpoint.inner.layer.timers().transaction_timeout()
     }
 
     /// The call was answered: ACK, then wait for a BYE from either side.

@@ -224,14 +224,7 @@ impl TransactionLayer {
         let Some(key) = client_key_of(&response.headers, method) else {
             return Some(response);
         };
-        let inbox = self.clients.lock().unwrap().get(&key).cloned();
-        match inbox {
-            Some(inbox) => match inbox.send(response) {
-                Ok(()) => None,
-                Err(returned) => Some(returned.0),
-            },
-            None => Some(response),
-        }
+        route(&self.clients, &key, response)
     }
 
     /// Routes a request to the server transaction it belongs to (a retransmission, an
@@ -241,14 +234,7 @@ impl TransactionLayer {
         let Some(key) = server_key_of(&request) else {
             return Some(request);
         };
-        let inbox = self.servers.lock().unwrap().get(&key).cloned();
-        match inbox {
-            Some(inbox) => match inbox.send(request) {
-                Ok(()) => None,
-                Err(returned) => Some(returned.0),
-            },
-            None => Some(request),
-        }
+        route(&self.servers, &key, request)
     }
 
     /// Opens the server transaction for a new request; the transaction user answers
@@ -285,6 +271,20 @@ impl TransactionLayer {
 
     async fn send(&self, peer: Peer, bytes: &bytes::Bytes) -> std::io::Result<()> {
         self.transport.send(peer, bytes.clone()).await
+    }
+}
+
+/// Hands `message` to the transaction under `key`; gives it back when there is none
+/// (or it just ended), for the layer above.
+fn route<K: Eq + std::hash::Hash, M>(
+    map: &Mutex<HashMap<K, mpsc::UnboundedSender<M>>>,
+    key: &K,
+    message: M,
+) -> Option<M> {
+    let inbox = map.lock().unwrap().get(key).cloned();
+    match inbox {
+        Some(inbox) => inbox.send(message).err().map(|returned| returned.0),
+        None => Some(message),
     }
 }
 
