@@ -18,8 +18,10 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 mod error;
+mod trunk;
 
 pub use error::ConfigError;
+pub use trunk::{PhoneConfig, RegistrarConfig, RouteConfig, TransportName, TrunkConfig};
 
 /// The commented configuration file with every setting at its default.
 pub const EXAMPLE: &str = include_str!("example.toml");
@@ -40,6 +42,17 @@ pub struct Config {
     pub http: HttpConfig,
     /// The SIP listeners shared by trunks, phones and the registrar.
     pub sip: SipConfig,
+    /// Trunks to carriers.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub trunks: Vec<TrunkConfig>,
+    /// Ordered lists of trunks with failover.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub routes: Vec<RouteConfig>,
+    /// The registrar for phones.
+    pub registrar: RegistrarConfig,
+    /// Phone accounts that may register.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub phones: Vec<PhoneConfig>,
     /// Where plugin packages are loaded from.
     pub plugins: PluginsConfig,
     /// Log filter and format.
@@ -55,6 +68,10 @@ impl Default for Config {
             database_url: None,
             http: HttpConfig::default(),
             sip: SipConfig::default(),
+            trunks: Vec::new(),
+            routes: Vec::new(),
+            registrar: RegistrarConfig::default(),
+            phones: Vec::new(),
             plugins: PluginsConfig::default(),
             log: LogConfig::default(),
             shutdown: ShutdownConfig::default(),

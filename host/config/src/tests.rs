@@ -112,3 +112,45 @@ fn default_database_is_sqlite_in_data_dir() {
         "sqlite://./ringhost-data/ringhost.db?mode=rwc"
     );
 }
+
+/// The example's commented `[[trunks]]`, `[[routes]]` and `[[phones]]` blocks,
+/// uncommented, parse and name every field, so the reference stays complete for lists
+/// that are empty by default.
+#[test]
+fn commented_list_examples_parse_and_are_complete() {
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in EXAMPLE.lines() {
+        let uncommented = line.strip_prefix("# ").unwrap_or("");
+        if uncommented.starts_with("[[") {
+            current = Some(String::new());
+        }
+        match &mut current {
+            Some(block) if !uncommented.is_empty() => {
+                // Drop trailing comments after values.
+                let value = match uncommented.find("  #") {
+                    Some(at) => &uncommented[..at],
+                    None => uncommented,
+                };
+                block.push_str(value);
+                block.push('\n');
+            }
+            Some(_) => blocks.push(current.take().unwrap()),
+            None => {}
+        }
+    }
+    assert_eq!(blocks.len(), 3, "{blocks:#?}");
+    let text = blocks.concat();
+    let config = parse(&text).unwrap();
+    assert_eq!(config.trunks.len(), 1);
+    assert_eq!(config.routes.len(), 1);
+    assert_eq!(config.phones.len(), 1);
+    let trunk = toml::Table::try_from(TrunkConfig::default()).unwrap();
+    for key in trunk.keys() {
+        assert!(
+            text.contains(&format!("\n{key} = ")),
+            "the trunk example lacks `{key}`"
+        );
+    }
+    assert!(text.contains("outbound_proxy = "));
+}

@@ -25,6 +25,8 @@ use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor as _};
 
 pub mod host_start;
+pub mod sip_binding;
+pub mod trunk;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");

@@ -166,3 +166,76 @@ fn unknown_url_scheme_is_refused() {
         .to_string();
     assert!(err.contains("mysql://u:***@h/db"), "{err}");
 }
+
+fn sample_binding(aor: &str, contact: &str, expires_at_ms: i64) -> sip_binding::Binding {
+    sip_binding::Binding {
+        aor: aor.into(),
+        contact: contact.into(),
+        source: "127.0.0.1:5070".into(),
+        transport: "udp".into(),
+        call_id: "c1".into(),
+        cseq: 1,
+        user_agent: "phone".into(),
+        expires_at_ms,
+    }
+}
+
+/// Bindings and trunks behave the same on both engines: upsert, expiry, removal.
+async fn bindings_and_trunks(store: &Store) {
+    store
+        .put_binding(&sample_binding("1001", "sip:a@x", 2_000), 0)
+        .await
+        .unwrap();
+    store
+        .put_binding(&sample_binding("1001", "sip:b@x", 500), 0)
+        .await
+        .unwrap();
+    store
+        .put_binding(&sample_binding("1002", "sip:c@x", 2_000), 0)
+        .await
+        .unwrap();
+    // A refresh replaces, never duplicates.
+    let mut refreshed = sample_binding("1001", "sip:a@x", 3_000);
+    refreshed.cseq = 2;
+    store.put_binding(&refreshed, 1).await.unwrap();
+    let live = store.live_bindings(Some("1001"), 1_000).await.unwrap();
+    assert_eq!(live, vec![refreshed]);
+    assert_eq!(store.live_bindings(None, 1_000).await.unwrap().len(), 2);
+    assert_eq!(store.purge_bindings(1_000).await.unwrap(), 1);
+    store
+        .remove_bindings("1001", Some("sip:a@x"))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .live_bindings(Some("1001"), 0)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    store.remove_bindings("1002", None).await.unwrap();
+    assert!(store.live_bindings(None, 0).await.unwrap().is_empty());
+
+    let trunk = trunk::StoredTrunk {
+        name: "carrier".into(),
+        settings: r#"{"address":"127.0.0.1:5070"}"#.into(),
+    };
+    store.put_trunk(&trunk, 0).await.unwrap();
+    let mut changed = trunk.clone();
+    changed.settings = r#"{"address":"127.0.0.1:5071"}"#.into();
+    store.put_trunk(&changed, 1).await.unwrap();
+    assert_eq!(store.trunks().await.unwrap(), vec![changed]);
+}
+
+#[tokio::test]
+async fn sqlite_bindings_and_trunks() {
+    let dir = tempfile::tempdir().unwrap();
+    bindings_and_trunks(&sqlite_store(&dir).await).await;
+}
+
+#[tokio::test]
+async fn postgres_bindings_and_trunks() {
+    if let Some((store, _)) = postgres_store().await {
+        bindings_and_trunks(&store).await;
+    }
+}
