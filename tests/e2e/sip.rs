@@ -9,14 +9,14 @@ use std::time::{Duration, Instant};
 
 use crate::support::{Host, free_port, run, write_config};
 
-fn scenario(name: &str) -> PathBuf {
+pub(crate) fn scenario(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../tests/sip/scenarios")
         .join(format!("{name}.xml"))
 }
 
 /// A port free for both UDP and TCP on loopback.
-fn free_sip_port() -> u16 {
+pub(crate) fn free_sip_port() -> u16 {
     loop {
         let port = free_port();
         if std::net::UdpSocket::bind(("127.0.0.1", port)).is_ok() {
@@ -299,16 +299,16 @@ fn udp_invite_is_retransmitted_when_ignored() {
     );
 }
 
-/// An INVITE from a source that is no trunk and no registered phone never reaches a
-/// trunk: 403, and one log line naming the source.
-#[test]
-fn invite_from_unknown_source_is_refused() {
+/// `ringhost serve` with its SIP listener on a free UDP port (no TCP) and `extra`
+/// appended to the configuration; returns the host, its data folder's parent and the
+/// SIP port.
+pub(crate) fn serve_sip(extra: &str) -> (Host, tempfile::TempDir, u16) {
     let dir = tempfile::tempdir().unwrap();
     let sip_port = free_sip_port();
     let (config, http) = write_config(dir.path(), "");
     // write_config picks its own SIP port; point the listeners at ours.
     let text = std::fs::read_to_string(&config).unwrap();
-    let text = text
+    let mut text = text
         .lines()
         .map(|l| {
             if l.starts_with("udp =") {
@@ -321,6 +321,8 @@ fn invite_from_unknown_source_is_refused() {
         })
         .collect::<Vec<_>>()
         .join("\n");
+    text.push('\n');
+    text.push_str(extra);
     std::fs::write(&config, text).unwrap();
     let mut host = Host::start(
         dir.path(),
@@ -329,40 +331,52 @@ fn invite_from_unknown_source_is_refused() {
         &[],
     );
     host.wait_healthy();
+    (host, dir, sip_port)
+}
 
+/// Runs SIPp as a UAC (a phone) once against Ringhost's SIP port; returns its exit
+/// code, its error log and the port it used.
+pub(crate) fn sipp_uac(
+    dir: &Path,
+    sip_port: u16,
+    name: &str,
+    extra: &[&str],
+) -> (i32, String, u16) {
     let uac_port = free_sip_port();
-    let mut sipp = Command::new("sipp")
+    let status = Command::new("sipp")
         .arg(format!("127.0.0.1:{sip_port}"))
-        .args(["-sf", scenario("uac_expect_403").to_str().unwrap()])
-        .args([
-            "-i",
-            "127.0.0.1",
-            "-p",
-            &uac_port.to_string(),
-            "-t",
-            "u1",
-            "-m",
-            "1",
-        ])
-        .args([
-            "-nostdin",
-            "-timeout",
-            "20s",
-            "-timeout_error",
-            "-s",
-            "5551234",
-        ])
-        .current_dir(dir.path())
+        .args(["-sf", scenario(name).to_str().unwrap()])
+        .args(["-i", "127.0.0.1", "-p", &uac_port.to_string()])
+        .args(["-t", "u1", "-m", "1", "-nostdin", "-trace_err"])
+        .args(["-timeout", "20s", "-timeout_error"])
+        .args(extra)
+        .current_dir(dir)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let status = sipp.wait().unwrap();
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run sipp (is sip-tester installed?): {e}"));
+    let mut errors = String::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        if entry.file_name().to_string_lossy().ends_with("errors.log") {
+            errors.push_str(&std::fs::read_to_string(entry.path()).unwrap_or_default());
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+    (status.code().unwrap_or(-1), errors, uac_port)
+}
+
+/// An INVITE from a source that is no trunk and no registered phone never reaches a
+/// trunk: 403, and one log line naming the source.
+#[test]
+fn invite_from_unknown_source_is_refused() {
+    let (mut host, dir, sip_port) = serve_sip("");
+    let (code, errors, uac_port) =
+        sipp_uac(dir.path(), sip_port, "uac_expect_403", &["-s", "5551234"]);
     assert_eq!(
-        status.code(),
-        Some(0),
-        "SIPp did not get its 403:\n{}",
+        code,
+        0,
+        "SIPp did not get its 403:\n{errors}\n{}",
         host.logs()
     );
     assert!(host.stop("TERM").success());

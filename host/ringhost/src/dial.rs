@@ -28,6 +28,7 @@ pub(crate) async fn dial(args: DialArgs) -> anyhow::Result<String> {
         timers: Default::default(),
         user_agent: concat!("Ringhost/", env!("CARGO_PKG_VERSION")).to_owned(),
         trusted: vec![trunk.ip()],
+        registrar: None,
     })
     .await
     .with_context(|| format!("cannot bind {}", args.bind))?;

@@ -19,6 +19,7 @@ mod dial;
 mod serve;
 mod shutdown;
 mod telemetry;
+mod telephony;
 
 /// Exit code for a refused configuration or command line, as clap uses for usage errors.
 const EXIT_USAGE: u8 = 2;

@@ -9,7 +9,7 @@ use ringhost_http::AppState;
 use ringhost_store::Store;
 
 use crate::shutdown::{self, Shutdown};
-use crate::telemetry;
+use crate::{telemetry, telephony};
 
 /// Runs the host until SIGINT or SIGTERM.
 pub(crate) async fn serve(config: Config) -> anyhow::Result<()> {
@@ -30,6 +30,7 @@ pub(crate) async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen for HTTP on {}", config.http.listen))?;
     tracing::info!(address = %config.http.listen, "HTTP listening");
+    let registrar = telephony::registrar(&config, &store).await?;
     // The endpoint's tasks live as long as the runtime; no call is placed through it
     // until the dialer lands, and every INVITE from outside is refused.
     let _sip = ringhost_sip::Endpoint::bind(ringhost_sip::EndpointConfig {
@@ -38,6 +39,7 @@ pub(crate) async fn serve(config: Config) -> anyhow::Result<()> {
         timers: Default::default(),
         user_agent: concat!("Ringhost/", env!("CARGO_PKG_VERSION")).to_owned(),
         trusted: Vec::new(),
+        registrar: Some(registrar),
     })
     .await
     .context("cannot bind the SIP listeners")?;

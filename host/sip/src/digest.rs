@@ -352,7 +352,9 @@ mod tests {
 
     #[test]
     fn unknown_algorithm_and_scheme_are_skipped() {
-        assert!(Challenge::parse("Digest realm=\"r\", nonce=\"n\", algorithm=SHA-512-256").is_none());
+        assert!(
+            Challenge::parse("Digest realm=\"r\", nonce=\"n\", algorithm=SHA-512-256").is_none()
+        );
         assert!(Challenge::parse("Basic realm=\"r\"").is_none());
         assert!(Credentials::parse("Digest username=\"u\"").is_none());
         assert!(Credentials::parse("").is_none());

@@ -4,8 +4,9 @@
 //!
 //! **Security:** no request from the network can start an outbound call. An INVITE
 //! outside a dialog is refused: 403 (and a log line naming the source) when it comes
-//! from an address that is not a configured trunk, 480 from a trunk, since inbound
-//! calls are not served yet.
+//! from an address that is neither a configured trunk nor a phone registered with
+//! digest authentication, 480 from those, since inbound calls are not served yet.
+//! REGISTER goes to the [`Registrar`] when there is one.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -16,6 +17,7 @@ use rsip::{Header, Method, SipMessage};
 use tokio::sync::mpsc;
 
 use crate::dialog::DialogId;
+use crate::registrar::Registrar;
 use crate::transaction::{ServerTransaction, Timers, TransactionLayer};
 use crate::transport::{Inbound, Transport};
 
@@ -30,8 +32,11 @@ pub struct EndpointConfig {
     pub timers: Timers,
     /// Sent in User-Agent and Server headers.
     pub user_agent: String,
-    /// Addresses of configured trunks: the only sources whose INVITEs are not 403.
+    /// Addresses of configured trunks: with registered phones, the only sources whose
+    /// INVITEs are not 403.
     pub trusted: Vec<IpAddr>,
+    /// The registrar for phones; without one, REGISTER gets 405.
+    pub registrar: Option<Arc<Registrar>>,
 }
 
 /// What a call's task hears from its dialog.
@@ -54,7 +59,8 @@ pub struct Endpoint {
 pub(crate) struct Inner {
     pub(crate) layer: Arc<TransactionLayer>,
     pub(crate) user_agent: String,
-    trusted: Vec<IpAddr>,
+    trusted: Mutex<Vec<IpAddr>>,
+    registrar: Option<Arc<Registrar>>,
     dialogs: Mutex<HashMap<DialogId, mpsc::UnboundedSender<DialogEvent>>>,
 }
 
@@ -69,7 +75,8 @@ impl Endpoint {
             inner: Arc::new(Inner {
                 layer: TransactionLayer::new(transport, config.timers),
                 user_agent: config.user_agent,
-                trusted: config.trusted,
+                trusted: Mutex::new(config.trusted),
+                registrar: config.registrar,
                 dialogs: Mutex::new(HashMap::new()),
             }),
         };
@@ -80,6 +87,14 @@ impl Endpoint {
     /// The transport, for its local addresses.
     pub fn transport(&self) -> &Transport {
         self.inner.layer.transport()
+    }
+
+    /// Trusts one more trunk address (a DNS name resolved after start).
+    pub fn trust(&self, ip: IpAddr) {
+        let mut trusted = self.inner.trusted.lock().unwrap();
+        if !trusted.contains(&ip) {
+            trusted.push(ip);
+        }
     }
 
     /// Live (client, server) transactions and dialogs, for metrics and leak checks.
@@ -166,8 +181,14 @@ impl Endpoint {
             Method::Options => transaction.reply(200, "OK", vec![allow_header()]),
             Method::Invite => {
                 let source = transaction.peer.addr;
-                if self.inner.trusted.contains(&source.ip()) {
-                    tracing::info!(%source, "inbound call from a trunk: not served yet (480)");
+                let from_trunk = self.inner.trusted.lock().unwrap().contains(&source.ip());
+                let from_phone = self
+                    .inner
+                    .registrar
+                    .as_ref()
+                    .is_some_and(|r| r.is_registered_source(source));
+                if from_trunk || from_phone {
+                    tracing::info!(%source, from_trunk, "inbound call: not served yet (480)");
                     transaction.reply(480, "Temporarily Unavailable", Vec::new());
                 } else {
                     // One line per refusal with the source, for fail2ban and the like.
@@ -179,6 +200,12 @@ impl Endpoint {
                     transaction.reply(403, "Forbidden", Vec::new());
                 }
             }
+            Method::Register => match &self.inner.registrar {
+                Some(registrar) => {
+                    tokio::spawn(registrar.clone().handle(transaction));
+                }
+                None => transaction.reply(405, "Method Not Allowed", vec![allow_header()]),
+            },
             Method::Bye | Method::Cancel | Method::PRack | Method::Update | Method::Info => {
                 transaction.reply(481, "Call/Transaction Does Not Exist", Vec::new());
             }

@@ -13,14 +13,17 @@
 
 pub mod call;
 pub mod dialog;
+pub mod digest;
 pub mod endpoint;
 pub mod ids;
 pub mod message;
 pub mod outcome;
+pub mod registrar;
 pub mod transaction;
 pub mod transport;
 
 pub use call::{Call, CallEvent, CallRequest};
 pub use endpoint::{Endpoint, EndpointConfig};
 pub use outcome::{CallOutcome, HangupBy, Outcome};
+pub use registrar::{Registrar, RegistrarSettings};
 pub use transport::{Peer, Protocol};
