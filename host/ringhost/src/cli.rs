@@ -47,14 +47,37 @@ pub(crate) struct DialArgs {
     /// The number to call (the user part of the Request-URI).
     pub(crate) number: String,
     /// The trunk, as `sip:HOST:PORT` (HOST a name or an address).
-    #[arg(long, value_name = "URI")]
-    pub(crate) trunk: String,
+    #[arg(
+        long,
+        value_name = "URI",
+        required_unless_present = "route",
+        conflicts_with = "route"
+    )]
+    pub(crate) trunk: Option<String>,
+    /// A route or trunk of the configuration file (`--config`) instead of `--trunk`;
+    /// failover included, registration and keepalives left out.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) route: Option<String>,
+    /// The configuration file that `--route` is read from.
+    #[arg(long, value_name = "FILE", requires = "route")]
+    pub(crate) config: Option<PathBuf>,
     /// How to reach the trunk.
     #[arg(long, value_enum, default_value_t = TransportArg::Udp)]
     pub(crate) transport: TransportArg,
     /// Caller ID (the user part of From).
-    #[arg(long, default_value = "ringhost", value_name = "CALLERID")]
-    pub(crate) from: String,
+    #[arg(long, value_name = "CALLERID")]
+    pub(crate) from: Option<String>,
+    /// Digest user name for a trunk that challenges the INVITE.
+    #[arg(long, value_name = "USER", requires = "password")]
+    pub(crate) username: Option<String>,
+    /// Digest password (better in the environment than on the command line).
+    #[arg(
+        long,
+        env = "RINGHOST_DIAL_PASSWORD",
+        hide_env_values = true,
+        requires = "username"
+    )]
+    pub(crate) password: Option<String>,
     /// Seconds to let it ring before cancelling.
     #[arg(long, default_value_t = 30.0, value_name = "SECS")]
     pub(crate) ring_timeout: f64,
@@ -64,6 +87,13 @@ pub(crate) struct DialArgs {
     /// Local address to send from.
     #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
     pub(crate) bind: std::net::SocketAddr,
+    /// Places this many calls (a trunk load test) and prints one summary line instead
+    /// of one outcome.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub(crate) calls: u32,
+    /// Calls started per second with `--calls`.
+    #[arg(long, default_value_t = 10.0, value_name = "RATE")]
+    pub(crate) cps: f64,
 }
 
 /// The transports `ringhost dial` can use.

@@ -1,58 +1,123 @@
-//! `ringhost dial`: one call through a trunk, its outcome printed as one JSON line.
-//! Operators use it to test a trunk; the end-to-end tests use it against SIPp.
+//! `ringhost dial`: one call through a trunk (or a configured route), its outcome
+//! printed as one JSON line. Operators use it to test a trunk; the end-to-end tests use
+//! it against SIPp. With `--calls N` it is a load test that prints a summary instead.
+//!
+//! Both ways go through [`Trunks::place_call`], the path the dialer uses: a `--trunk`
+//! is a one-trunk route named `cli`.
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use ringhost_sip::{CallEvent, CallRequest, Endpoint, EndpointConfig, Peer, Protocol};
+use ringhost_sip::{
+    CallEvent, CallOutcome, Dial, DigestLogin, Endpoint, EndpointConfig, Outcome, Protocol,
+    TrunkSpec, Trunks,
+};
 
-use crate::cli::{DialArgs, TransportArg};
+use crate::cli::{DialArgs, TransportArg, load_config};
+use crate::telephony;
 
-/// Places the call and returns the JSON line to print.
+/// Places the call (or calls) and returns the JSON line to print.
 pub(crate) async fn dial(args: DialArgs) -> anyhow::Result<String> {
     let protocol = match args.transport {
         TransportArg::Udp => Protocol::Udp,
         TransportArg::Tcp => Protocol::Tcp,
     };
-    let (domain, trunk) = resolve_trunk(&args.trunk).await?;
     let ring_timeout = seconds(args.ring_timeout, "--ring-timeout")?;
     let hold = seconds(args.hold, "--hold")?;
-
+    anyhow::ensure!(
+        args.cps.is_finite() && args.cps > 0.0,
+        "--cps must be above 0"
+    );
+    let (specs, routes, route) = match (&args.trunk, &args.route) {
+        (Some(uri), _) => {
+            let address = uri
+                .strip_prefix("sip:")
+                .with_context(|| format!("--trunk must look like sip:HOST:PORT, not {uri:?}"))?;
+            let address = address.split(';').next().unwrap_or(address).to_owned();
+            let login = args.username.clone().map(|username| DigestLogin {
+                username,
+                password: args.password.clone().unwrap_or_default(),
+            });
+            let spec = TrunkSpec {
+                name: "cli".into(),
+                domain: String::new(),
+                address,
+                protocol,
+                outbound_proxy: None,
+                login,
+                register: false,
+                register_expires: Duration::from_secs(600),
+                caller_id: "ringhost".into(),
+                asserted_identity: None,
+                channels: args.calls,
+                cps: args.cps,
+                keepalive: Duration::ZERO,
+                follow_redirect: true,
+            };
+            (vec![spec], Vec::new(), "cli".to_owned())
+        }
+        (None, Some(route)) => {
+            let config = load_config(args.config.as_deref())?;
+            let (mut specs, routes) = telephony::trunk_plan(&config, None).await?;
+            for spec in &mut specs {
+                spec.register = false;
+                spec.keepalive = Duration::ZERO;
+            }
+            (specs, routes, route.clone())
+        }
+        (None, None) => anyhow::bail!("--trunk or --route is needed"),
+    };
+    let tcp = specs.iter().any(|s| s.protocol == Protocol::Tcp);
     let endpoint = Endpoint::bind(EndpointConfig {
         udp: vec![args.bind],
-        tcp: if protocol == Protocol::Tcp {
-            vec![args.bind]
-        } else {
-            Vec::new()
-        },
+        tcp: if tcp { vec![args.bind] } else { Vec::new() },
         timers: Default::default(),
         user_agent: concat!("Ringhost/", env!("CARGO_PKG_VERSION")).to_owned(),
-        trusted: vec![trunk.ip()],
+        trusted: Vec::new(),
         registrar: None,
     })
     .await
     .with_context(|| format!("cannot bind {}", args.bind))?;
+    let trunks = Trunks::start(&endpoint, specs, routes).await?;
+    anyhow::ensure!(
+        trunks.has_route(&route),
+        "no route or trunk named `{route}`"
+    );
 
     // Media arrives with the media layer; until then the offer names a real, bound
     // port so that the far end's RTP has somewhere to go.
     let rtp = tokio::net::UdpSocket::bind((args.bind.ip(), 0))
         .await
         .context("cannot bind an RTP port")?;
-    let offer = sdp_offer(rtp.local_addr()?);
-
-    let mut call = endpoint.place_call(CallRequest {
-        number: args.number,
-        trunk: Peer {
-            addr: trunk,
-            protocol,
-        },
-        domain,
-        caller_id: args.from,
-        asserted_identity: None,
+    let dial = Dial {
+        number: args.number.clone(),
+        caller_id: args.from.clone(),
         ring_timeout,
-        offer: Some(offer.into_bytes()),
-        follow_redirect: true,
-    });
+        offer: Some(sdp_offer(rtp.local_addr()?).into_bytes()),
+    };
+
+    let line = if args.calls <= 1 {
+        let outcome = one_call(&trunks, &route, dial, hold).await?;
+        serde_json::to_string(&outcome)?
+    } else {
+        load_test(&trunks, &route, dial, hold, args.calls, args.cps).await?
+    };
+    drop(rtp);
+    // A 200 to the far end's BYE must leave before the process does.
+    let _ = tokio::time::timeout(Duration::from_secs(2), endpoint.flush()).await;
+    Ok(line)
+}
+
+/// One call, hung up `hold` after answer.
+async fn one_call(
+    trunks: &Arc<Trunks>,
+    route: &str,
+    dial: Dial,
+    hold: Duration,
+) -> anyhow::Result<CallOutcome> {
+    let mut call = trunks.place_call(route, dial)?;
     let mut hangup_at: Option<tokio::time::Instant> = None;
     loop {
         tokio::select! {
@@ -61,12 +126,7 @@ pub(crate) async fn dial(args: DialArgs) -> anyhow::Result<String> {
                     hangup_at = Some(tokio::time::Instant::now() + hold);
                 }
                 Some(CallEvent::Ringing) => {}
-                Some(CallEvent::Ended(outcome)) => {
-                    drop(rtp);
-                    // A 200 to the far end's BYE must leave before the process does.
-                    let _ = tokio::time::timeout(Duration::from_secs(2), endpoint.flush()).await;
-                    return Ok(serde_json::to_string(&outcome)?);
-                }
+                Some(CallEvent::Ended(outcome)) => return Ok(outcome),
                 None => anyhow::bail!("the call ended without an outcome"),
             },
             () = async { tokio::time::sleep_until(hangup_at.unwrap_or_else(tokio::time::Instant::now)).await },
@@ -78,26 +138,46 @@ pub(crate) async fn dial(args: DialArgs) -> anyhow::Result<String> {
     }
 }
 
-/// `sip:HOST:PORT` to the domain for the Request-URI and the address to send to.
-async fn resolve_trunk(uri: &str) -> anyhow::Result<(String, std::net::SocketAddr)> {
-    let host_port = uri
-        .strip_prefix("sip:")
-        .with_context(|| format!("--trunk must look like sip:HOST:PORT, not {uri:?}"))?;
-    let host_port = host_port.split(';').next().unwrap_or(host_port);
-    let with_port = if host_port
-        .rsplit_once(':')
-        .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
-    {
-        host_port.to_owned()
-    } else {
-        format!("{host_port}:5060")
-    };
-    let addr = tokio::net::lookup_host(&with_port)
-        .await
-        .with_context(|| format!("cannot resolve the trunk {with_port}"))?
-        .next()
-        .with_context(|| format!("the trunk {with_port} has no address"))?;
-    Ok((with_port, addr))
+/// `calls` calls started at `cps` per second; a summary of their outcomes.
+async fn load_test(
+    trunks: &Arc<Trunks>,
+    route: &str,
+    dial: Dial,
+    hold: Duration,
+    calls: u32,
+    cps: f64,
+) -> anyhow::Result<String> {
+    let started = tokio::time::Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..calls {
+        tokio::time::sleep_until(started + Duration::from_secs_f64(f64::from(n) / cps)).await;
+        let (trunks, route, dial) = (trunks.clone(), route.to_owned(), dial.clone());
+        tasks.spawn(async move { one_call(&trunks, &route, dial, hold).await });
+    }
+    let sent_in = started.elapsed();
+    let mut outcomes: BTreeMap<String, u32> = BTreeMap::new();
+    let mut answered = 0;
+    while let Some(result) = tasks.join_next().await {
+        let outcome = result.context("a call task panicked")??;
+        if outcome.outcome == Outcome::Answered {
+            answered += 1;
+        }
+        let name = serde_json::to_value(outcome.outcome)?
+            .as_str()
+            .unwrap_or("unknown")
+            .to_owned();
+        *outcomes.entry(name).or_default() += 1;
+    }
+    let elapsed = started.elapsed();
+    Ok(serde_json::json!({
+        "calls": calls,
+        "answered": answered,
+        "failed": calls - answered,
+        "outcomes": outcomes,
+        "started_per_second": f64::from(calls) / sent_in.as_secs_f64().max(1e-9),
+        "elapsed_ms": elapsed.as_millis() as u64,
+    })
+    .to_string())
 }
 
 fn seconds(value: f64, flag: &str) -> anyhow::Result<Duration> {

@@ -33,7 +33,7 @@ pub(crate) async fn serve(config: Config) -> anyhow::Result<()> {
     let registrar = telephony::registrar(&config, &store).await?;
     // The endpoint's tasks live as long as the runtime; no call is placed through it
     // until the dialer lands, and every INVITE from outside is refused.
-    let _sip = ringhost_sip::Endpoint::bind(ringhost_sip::EndpointConfig {
+    let sip = ringhost_sip::Endpoint::bind(ringhost_sip::EndpointConfig {
         udp: config.sip.udp.clone(),
         tcp: config.sip.tcp.clone(),
         timers: Default::default(),
@@ -44,6 +44,10 @@ pub(crate) async fn serve(config: Config) -> anyhow::Result<()> {
     .await
     .context("cannot bind the SIP listeners")?;
     tracing::info!(udp = ?config.sip.udp, tcp = ?config.sip.tcp, "SIP listening");
+    let (trunk_specs, routes) = telephony::trunk_plan(&config, Some(&store)).await?;
+    // Keepalives and registrations run from here; calls are placed through the trunks
+    // only by the dialer (next issue).
+    let _trunks = ringhost_sip::Trunks::start(&sip, trunk_specs, routes).await?;
     // Recorded only once every listener is bound: a start that fails on a busy port
     // is no run, and must not read as a crash at the next start.
     let start = store

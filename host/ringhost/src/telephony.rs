@@ -1,12 +1,12 @@
 //! Builds the SIP side of the host from the configuration and the store: the
-//! registrar with its phone accounts, and (next) the trunks and routes.
+//! registrar with its phone accounts, and the trunks and routes.
 
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use ringhost_config::Config;
+use ringhost_config::{Config, TransportName, TrunkConfig};
 use ringhost_sip::digest::Algorithm;
-use ringhost_sip::{Registrar, RegistrarSettings};
+use ringhost_sip::{DigestLogin, Protocol, Registrar, RegistrarSettings, TrunkSpec};
 use ringhost_store::Store;
 
 /// The registrar, with the accounts of `[[phones]]` and the bindings kept in the store.
@@ -64,4 +64,58 @@ pub(crate) async fn registrar(config: &Config, store: &Store) -> anyhow::Result<
         }
     });
     Ok(registrar)
+}
+
+/// The trunks of the configuration file and of the store (the file wins on a name
+/// clash), and the routes of the file.
+pub(crate) async fn trunk_plan(
+    config: &Config,
+    store: Option<&Store>,
+) -> anyhow::Result<(Vec<TrunkSpec>, Vec<(String, Vec<String>)>)> {
+    let mut trunks: Vec<TrunkConfig> = config.trunks.clone();
+    if let Some(store) = store {
+        for stored in store.trunks().await? {
+            if trunks.iter().any(|t| t.name == stored.name) {
+                tracing::warn!(trunk = %stored.name, "trunk in the store shadowed by the configuration file");
+                continue;
+            }
+            let mut trunk: TrunkConfig = serde_json::from_str(&stored.settings)
+                .with_context(|| format!("stored trunk `{}` is not valid", stored.name))?;
+            trunk.name = stored.name;
+            trunks.push(trunk);
+        }
+    }
+    let specs = trunks.into_iter().map(trunk_spec).collect();
+    let routes = config
+        .routes
+        .iter()
+        .map(|r| (r.name.clone(), r.trunks.clone()))
+        .collect();
+    Ok((specs, routes))
+}
+
+fn trunk_spec(t: TrunkConfig) -> TrunkSpec {
+    let non_empty = |s: String| (!s.is_empty()).then_some(s);
+    TrunkSpec {
+        login: non_empty(t.username).map(|username| DigestLogin {
+            username,
+            password: t.password,
+        }),
+        name: t.name,
+        address: t.address,
+        protocol: match t.transport {
+            TransportName::Udp => Protocol::Udp,
+            TransportName::Tcp => Protocol::Tcp,
+        },
+        domain: t.domain,
+        outbound_proxy: t.outbound_proxy,
+        register: t.register,
+        register_expires: t.register_expires,
+        caller_id: t.caller_id,
+        asserted_identity: non_empty(t.asserted_identity),
+        channels: t.channels,
+        cps: t.cps,
+        keepalive: t.keepalive,
+        follow_redirect: t.follow_redirect,
+    }
 }

@@ -21,6 +21,7 @@ use crate::endpoint::{DialogEvent, Endpoint};
 use crate::ids;
 use crate::message;
 use crate::outcome::{CallOutcome, HangupBy, Outcome, classify};
+use crate::request::{DigestLogin, NewRequest, authorization};
 use crate::transaction::{ClientEvent, ClientTransaction};
 use crate::transport::Peer;
 
@@ -44,6 +45,11 @@ pub struct CallRequest {
     pub offer: Option<Vec<u8>>,
     /// Whether a 3xx may be followed (once).
     pub follow_redirect: bool,
+    /// Answers a 401 or 407 to the INVITE (once) when set.
+    pub login: Option<DigestLogin>,
+    /// A loose Route (`sip:proxy:5060;lr`) when the INVITE goes through an outbound
+    /// proxy; `trunk` is then the proxy's address.
+    pub route: Option<String>,
 }
 
 /// What happens to a call, in order.
@@ -67,6 +73,17 @@ pub struct Call {
 }
 
 impl Call {
+    /// A call whose events and hang-up go through the returned channel ends.
+    pub(crate) fn channel() -> (
+        Call,
+        mpsc::UnboundedSender<CallEvent>,
+        mpsc::UnboundedReceiver<()>,
+    ) {
+        let (events_tx, events) = mpsc::unbounded_channel();
+        let (hangup, hangup_rx) = mpsc::unbounded_channel();
+        (Call { events, hangup }, events_tx, hangup_rx)
+    }
+
     /// The next event; `None` after [`CallEvent::Ended`].
     pub async fn next_event(&mut self) -> Option<CallEvent> {
         self.events.recv().await
@@ -81,8 +98,7 @@ impl Call {
 impl Endpoint {
     /// Places a call; its progress arrives on the returned [`Call`].
     pub fn place_call(&self, request: CallRequest) -> Call {
-        let (events_tx, events) = mpsc::unbounded_channel();
-        let (hangup, hangup_rx) = mpsc::unbounded_channel();
+        let (call, events_tx, hangup_rx) = Call::channel();
         let endpoint = self.clone();
         tokio::spawn(async move {
             let mut leg = Leg {
@@ -95,8 +111,16 @@ impl Endpoint {
             let outcome = leg.run().await;
             let _ = leg.events.send(CallEvent::Ended(outcome));
         });
-        Call { events, hangup }
+        call
     }
+}
+
+/// What stays the same across the INVITEs of one call (redirect, authentication).
+struct Origin {
+    local: std::net::SocketAddr,
+    call_id: String,
+    from_tag: String,
+    domain: String,
 }
 
 /// Why a CANCEL was sent, which decides the outcome of the 487.
@@ -127,6 +151,7 @@ impl Leg {
             ring_ms: self.elapsed_ms(),
             talk_ms: 0,
             hangup_by: None,
+            trunk: None,
         }
     }
 
@@ -145,12 +170,17 @@ impl Leg {
         };
         let mut target = format!("sip:{}@{domain}", self.request.number);
         let mut redirected = false;
-        let call_id = ids::call_id(&local.ip().to_string());
-        let from_tag = ids::tag();
+        let mut credentials: Option<Header> = None;
+        let origin = Origin {
+            local,
+            call_id: ids::call_id(&local.ip().to_string()),
+            from_tag: ids::tag(),
+            domain,
+        };
         let mut seq = 1;
 
         'attempt: loop {
-            let invite = self.invite(&target, local, &call_id, &from_tag, seq);
+            let invite = self.invite(&origin, &target, seq, credentials.clone());
             let Ok(invite) = invite else {
                 return self.ended(Outcome::Failed, None, None);
             };
@@ -210,6 +240,17 @@ impl Leg {
                                 }
                                 return self.ended(Outcome::Failed, Some(code), None);
                             }
+                            401 | 407 if credentials.is_none() => {
+                                let answer = self.request.login.as_ref().and_then(|login| {
+                                    authorization(&response, login, &Method::Invite, &target)
+                                });
+                                if let Some(answer) = answer {
+                                    credentials = Some(answer);
+                                    seq += 1;
+                                    continue 'attempt;
+                                }
+                                return self.ended(classify(code, None), Some(code), None);
+                            }
                             _ => {
                                 let q850 = message::q850_cause(&response.headers);
                                 let outcome = match (code, cancel) {
@@ -247,69 +288,49 @@ impl Leg {
 
     fn invite(
         &self,
+        origin: &Origin,
         target: &str,
-        local: std::net::SocketAddr,
-        call_id: &str,
-        from_tag: &str,
         seq: u32,
+        credentials: Option<Header>,
     ) -> Result<Request, rsip::Error> {
-        let protocol = self.request.trunk.protocol;
-        let uri = rsip::Uri::try_from(target)?;
-        let mut headers = rsip::Headers::default();
-        headers.push(Header::Via(rsip::headers::Via::new(format!(
-            "SIP/2.0/{} {local};branch={};rport",
-            protocol.via_name(),
-            ids::branch()
-        ))));
-        headers.push(Header::MaxForwards(rsip::headers::MaxForwards::default()));
-        let caller = format!("sip:{}@{}", self.request.caller_id, local.ip());
-        headers.push(Header::From(rsip::headers::From::new(format!(
-            "<{caller}>;tag={from_tag}"
-        ))));
-        headers.push(Header::To(rsip::headers::To::new(format!("<{target}>"))));
-        headers.push(Header::CallId(rsip::headers::CallId::new(call_id)));
-        headers.push(
-            rsip::typed::CSeq {
-                seq,
-                method: Method::Invite,
-            }
-            .into(),
-        );
-        let transport_param = match protocol {
-            crate::transport::Protocol::Udp => "",
-            crate::transport::Protocol::Tcp => ";transport=tcp",
-        };
-        headers.push(Header::Contact(rsip::headers::Contact::new(format!(
-            "<sip:ringhost@{local}{transport_param}>"
-        ))));
+        let domain = &origin.domain;
+        let mut extra = Vec::new();
+        if let Some(route) = &self.request.route {
+            extra.push(Header::Route(rsip::headers::Route::new(format!(
+                "<{route}>"
+            ))));
+        }
+        extra.extend(credentials);
         if let Some(identity) = &self.request.asserted_identity {
-            headers.push(Header::Other(
+            extra.push(Header::Other(
                 "P-Asserted-Identity".into(),
-                format!("<sip:{identity}@{}>", local.ip()),
+                format!("<sip:{identity}@{domain}>"),
             ));
         }
-        headers.push(Header::Allow(rsip::headers::Allow::new(
+        extra.push(Header::Allow(rsip::headers::Allow::new(
             "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO",
-        )));
-        headers.push(Header::UserAgent(rsip::headers::UserAgent::new(
-            self.endpoint.inner.user_agent.clone(),
         )));
         let body = self.request.offer.clone().unwrap_or_default();
         if !body.is_empty() {
-            headers.push(Header::ContentType(rsip::headers::ContentType::new(
+            extra.push(Header::ContentType(rsip::headers::ContentType::new(
                 "application/sdp",
             )));
         }
-        headers.push(Header::ContentLength(rsip::headers::ContentLength::new(
-            body.len().to_string(),
-        )));
-        Ok(Request {
+        NewRequest {
             method: Method::Invite,
-            uri,
-            version: rsip::Version::V2,
-            headers,
+            uri: target,
+            local: origin.local,
+            protocol: self.request.trunk.protocol,
+            from: &format!("sip:{}@{domain}", self.request.caller_id),
+            from_tag: &origin.from_tag,
+            to: target,
+            call_id: &origin.call_id,
+            seq,
+            user_agent: &self.endpoint.inner.user_agent,
+            extra,
             body,
-        })
+        }
+        .build()
     }
 
     /// CANCEL (9.1): the INVITE's Request-URI, top Via, From, To, Call-ID and CSeq
@@ -412,6 +433,7 @@ impl Leg {
             ring_ms,
             talk_ms,
             hangup_by: Some(hangup_by),
+            trunk: None,
         }
     }
 

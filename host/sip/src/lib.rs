@@ -19,11 +19,15 @@ pub mod ids;
 pub mod message;
 pub mod outcome;
 pub mod registrar;
+pub mod request;
 pub mod transaction;
 pub mod transport;
+pub mod trunk;
 
 pub use call::{Call, CallEvent, CallRequest};
 pub use endpoint::{Endpoint, EndpointConfig};
 pub use outcome::{CallOutcome, HangupBy, Outcome};
 pub use registrar::{Registrar, RegistrarSettings};
+pub use request::DigestLogin;
 pub use transport::{Peer, Protocol};
+pub use trunk::{Dial, TrunkSpec, TrunkStatus, Trunks};

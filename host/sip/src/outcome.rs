@@ -49,6 +49,9 @@ pub struct CallOutcome {
     pub ring_ms: u64,
     /// From the answer to the hang-up; 0 when not answered.
     pub talk_ms: u64,
+    /// The trunk that carried the last INVITE, when the call went through a route.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trunk: Option<String>,
     /// Who hung up an answered call.
     pub hangup_by: Option<HangupBy>,
 }

@@ -1,0 +1,121 @@
+//! Requests that open a transaction outside any dialog (INVITE, REGISTER, OPTIONS),
+//! built one way (RFC 3261 8.1.1): Via with a fresh branch and `rport`, Max-Forwards,
+//! From with our tag, To, Call-ID, CSeq, Contact, then what the caller adds.
+
+use std::net::SocketAddr;
+
+use rsip::headers::UntypedHeader as _;
+use rsip::{Header, Method, Request};
+
+use crate::digest::Challenge;
+use crate::ids;
+use crate::transport::Protocol;
+
+/// A request to build; `to` and `from` are full URIs.
+pub(crate) struct NewRequest<'a> {
+    pub method: Method,
+    pub uri: &'a str,
+    pub local: SocketAddr,
+    pub protocol: Protocol,
+    pub from: &'a str,
+    pub from_tag: &'a str,
+    pub to: &'a str,
+    pub call_id: &'a str,
+    pub seq: u32,
+    pub user_agent: &'a str,
+    pub extra: Vec<Header>,
+    pub body: Vec<u8>,
+}
+
+impl NewRequest<'_> {
+    pub(crate) fn build(self) -> Result<Request, rsip::Error> {
+        let uri = rsip::Uri::try_from(self.uri)?;
+        let mut headers = rsip::Headers::default();
+        headers.push(Header::Via(rsip::headers::Via::new(format!(
+            "SIP/2.0/{} {};branch={};rport",
+            self.protocol.via_name(),
+            self.local,
+            ids::branch()
+        ))));
+        headers.push(Header::MaxForwards(rsip::headers::MaxForwards::default()));
+        headers.push(Header::From(rsip::headers::From::new(format!(
+            "<{}>;tag={}",
+            self.from, self.from_tag
+        ))));
+        headers.push(Header::To(rsip::headers::To::new(format!("<{}>", self.to))));
+        headers.push(Header::CallId(rsip::headers::CallId::new(self.call_id)));
+        headers.push(
+            rsip::typed::CSeq {
+                seq: self.seq,
+                method: self.method,
+            }
+            .into(),
+        );
+        let transport_param = match self.protocol {
+            Protocol::Udp => "",
+            Protocol::Tcp => ";transport=tcp",
+        };
+        headers.push(Header::Contact(rsip::headers::Contact::new(format!(
+            "<sip:ringhost@{}{transport_param}>",
+            self.local
+        ))));
+        for header in self.extra {
+            headers.push(header);
+        }
+        headers.push(Header::UserAgent(rsip::headers::UserAgent::new(
+            self.user_agent,
+        )));
+        headers.push(Header::ContentLength(rsip::headers::ContentLength::new(
+            self.body.len().to_string(),
+        )));
+        Ok(Request {
+            method: self.method,
+            uri,
+            version: rsip::Version::V2,
+            headers,
+            body: self.body,
+        })
+    }
+}
+
+/// A user name and password a trunk answers digest challenges with.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DigestLogin {
+    /// The user name.
+    pub username: String,
+    /// The password.
+    pub password: String,
+}
+
+impl std::fmt::Debug for DigestLogin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DigestLogin")
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The Authorization (to a 401) or Proxy-Authorization (to a 407) header answering the
+/// first challenge of `response` in an algorithm we speak (RFC 8760: challenges come
+/// most preferred first, unknown algorithms are skipped). `None` when there is none.
+pub(crate) fn authorization(
+    response: &rsip::Response,
+    login: &DigestLogin,
+    method: &Method,
+    uri: &str,
+) -> Option<Header> {
+    let proxy = response.status_code.code() == 407;
+    let challenge = response.headers.iter().find_map(|h| match (h, proxy) {
+        (Header::WwwAuthenticate(c), false) => Challenge::parse(c.value()),
+        (Header::ProxyAuthenticate(c), true) => Challenge::parse(c.value()),
+        _ => None,
+    })?;
+    let value = challenge
+        .answer(&login.username, &login.password, &method.to_string(), uri)
+        .to_header_value();
+    Some(if proxy {
+        Header::ProxyAuthorization(rsip::headers::ProxyAuthorization::new(value))
+    } else {
+        Header::Authorization(rsip::headers::Authorization::new(value))
+    })
+}
