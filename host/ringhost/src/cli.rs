@@ -25,7 +25,7 @@ pub(crate) enum Command {
     },
     /// Place one call through a trunk and print its outcome as one JSON line: the
     /// operator's trunk test. Exits 0 whatever the call's outcome.
-    Dial(DialArgs),
+    Dial(Box<DialArgs>),
     /// Work with configuration files.
     #[command(subcommand)]
     Config(ConfigCommand),

@@ -57,7 +57,7 @@ fn main() -> ExitCode {
                 eprintln!("ringhost: {error:#}");
                 return ExitCode::from(EXIT_USAGE);
             }
-            match block_on(dial::dial(args)) {
+            match block_on(dial::dial(*args)) {
                 Ok(line) => {
                     println!("{line}");
                     ExitCode::SUCCESS
