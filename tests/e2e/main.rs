@@ -9,3 +9,4 @@ mod registrar;
 mod serve;
 mod sip;
 mod support;
+mod trunk;

@@ -26,15 +26,15 @@ pub(crate) fn free_sip_port() -> u16 {
 }
 
 /// A SIPp process playing one scenario once.
-struct Sipp {
+pub(crate) struct Sipp {
     child: Option<Child>,
     dir: tempfile::TempDir,
-    port: u16,
+    pub(crate) port: u16,
 }
 
 impl Sipp {
     /// Starts SIPp as a UAS on a free loopback port and waits until it listens.
-    fn uas(name: &str, transport: &str, extra: &[&str]) -> Sipp {
+    pub(crate) fn uas(name: &str, transport: &str, extra: &[&str]) -> Sipp {
         let port = free_sip_port();
         Sipp::start(
             name,
@@ -91,7 +91,7 @@ impl Sipp {
     }
 
     /// Waits for SIPp to finish and returns its exit code with its error log.
-    fn finish(mut self) -> (i32, String) {
+    pub(crate) fn finish(mut self) -> (i32, String) {
         let mut child = self.child.take().unwrap();
         let deadline = Instant::now() + Duration::from_secs(40);
         let status = loop {
@@ -125,7 +125,7 @@ impl Drop for Sipp {
 
 /// `ringhost dial` against a SIPp carrier: the parsed JSON line, after checking that
 /// SIPp saw the call go exactly as its scenario says.
-fn dial(
+pub(crate) fn dial(
     name: &str,
     transport: &str,
     sipp_extra: &[&str],

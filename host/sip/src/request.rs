@@ -119,3 +119,64 @@ pub(crate) fn authorization(
         Header::Authorization(rsip::headers::Authorization::new(value))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn challenged(code: u16, header: Header) -> rsip::Response {
+        let mut headers = rsip::Headers::default();
+        headers.push(header);
+        rsip::Response {
+            status_code: code.into(),
+            version: rsip::Version::V2,
+            headers,
+            body: Vec::new(),
+        }
+    }
+
+    fn login() -> DigestLogin {
+        DigestLogin {
+            username: "u".into(),
+            password: "p".into(),
+        }
+    }
+
+    /// A proxy's 407 is answered in Proxy-Authorization, a 401 in Authorization, and
+    /// a challenge in an unknown algorithm is skipped for the next one (RFC 8760).
+    #[test]
+    fn answers_go_in_the_header_the_challenge_asks_for() {
+        let value = "Digest realm=\"r\", nonce=\"n\", algorithm=MD5";
+        let proxy = challenged(
+            407,
+            Header::ProxyAuthenticate(rsip::headers::ProxyAuthenticate::new(value)),
+        );
+        let answer = authorization(&proxy, &login(), &Method::Invite, "sip:1@h").unwrap();
+        let Header::ProxyAuthorization(answer) = answer else {
+            panic!("{answer:?}")
+        };
+        let credentials = crate::digest::Credentials::parse(answer.value()).unwrap();
+        assert!(credentials.verify("p", "INVITE"));
+        assert_eq!(credentials.uri, "sip:1@h");
+
+        let mut www = challenged(
+            401,
+            Header::WwwAuthenticate(rsip::headers::WwwAuthenticate::new(
+                "Digest realm=\"r\", nonce=\"n\", algorithm=SHA-512-256",
+            )),
+        );
+        assert!(authorization(&www, &login(), &Method::Register, "sip:h").is_none());
+        www.headers.push(Header::WwwAuthenticate(
+            rsip::headers::WwwAuthenticate::new(
+                "Digest realm=\"r\", nonce=\"n\", algorithm=SHA-256, qop=\"auth\"",
+            ),
+        ));
+        let answer = authorization(&www, &login(), &Method::Register, "sip:h").unwrap();
+        let Header::Authorization(answer) = answer else {
+            panic!("{answer:?}")
+        };
+        let credentials = crate::digest::Credentials::parse(answer.value()).unwrap();
+        assert_eq!(credentials.algorithm, crate::digest::Algorithm::Sha256);
+        assert!(credentials.verify("p", "REGISTER"));
+    }
+}

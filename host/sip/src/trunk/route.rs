@@ -121,6 +121,7 @@ impl Trunks {
             route: trunk.route(),
         });
         let mut progressed = false;
+        let mut hung_up = false;
         loop {
             tokio::select! {
                 event = call.next_event() => match event {
@@ -137,7 +138,9 @@ impl Trunks {
                         return (unplaced(Outcome::Failed, tokio::time::Instant::now()), progressed);
                     }
                 },
-                Some(()) = hangup.recv() => {
+                // A hang-up, or the caller dropped its `Call`: either way, hang up.
+                _ = hangup.recv(), if !hung_up => {
+                    hung_up = true;
                     progressed = true;
                     call.hangup();
                 }
