@@ -8,9 +8,8 @@
 #
 # For each rate: Ringhost (`ringhost dial --calls N --cps RATE --hold 0`, release build)
 # then SIPp (`sipp -sn uac -r RATE -m N`), each against a fresh SIPp UAS. Reported:
-# calls completed per second of wall time, failed calls, and the CPU seconds of the
-# caller (user+system, from /proc at exit via bash's `times`-free /usr/bin/time when
-# present).
+# calls completed per second of wall time, failed calls, and the CPU seconds
+# (user + system, from /usr/bin/time) of the calling process.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 CALLS=${1:-20000}
