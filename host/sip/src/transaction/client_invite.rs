@@ -31,11 +31,9 @@ pub(super) async fn run(
     events: mpsc::UnboundedSender<ClientEvent>,
 ) {
     let timers = layer.timers();
-    let bytes = Bytes::from(request.to_string());
-    if let Err(error) = layer.send(peer, &bytes).await {
-        let _ = events.send(ClientEvent::TransportError(error.to_string()));
+    let Some(bytes) = layer.send_first(peer, &request, &events).await else {
         return;
-    }
+    };
     let unreliable = !peer.protocol.is_reliable();
     let mut state = State::Calling;
     let mut interval_a = timers.t1;

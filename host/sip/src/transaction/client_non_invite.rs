@@ -5,7 +5,6 @@
 //! response arrived); timer F gives up after 64*T1; timer K lingers T4 over UDP to
 //! absorb retransmitted final responses.
 
-use bytes::Bytes;
 use rsip::{Request, Response};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
@@ -28,11 +27,9 @@ pub(super) async fn run(
     events: mpsc::UnboundedSender<ClientEvent>,
 ) {
     let timers = layer.timers();
-    let bytes = Bytes::from(request.to_string());
-    if let Err(error) = layer.send(peer, &bytes).await {
-        let _ = events.send(ClientEvent::TransportError(error.to_string()));
+    let Some(bytes) = layer.send_first(peer, &request, &events).await else {
         return;
-    }
+    };
     let unreliable = !peer.protocol.is_reliable();
     let mut state = State::Trying;
     let mut interval_e = timers.t1;

@@ -272,6 +272,22 @@ impl TransactionLayer {
     async fn send(&self, peer: Peer, bytes: &bytes::Bytes) -> std::io::Result<()> {
         self.transport.send(peer, bytes.clone()).await
     }
+
+    /// A client transaction's first send: the request's bytes to keep for
+    /// retransmissions, or `None` (reported as a transport error) when it cannot go.
+    async fn send_first(
+        &self,
+        peer: Peer,
+        request: &Request,
+        events: &mpsc::UnboundedSender<ClientEvent>,
+    ) -> Option<bytes::Bytes> {
+        let bytes = bytes::Bytes::from(request.to_string());
+        if let Err(error) = self.send(peer, &bytes).await {
+            let _ = events.send(ClientEvent::TransportError(error.to_string()));
+            return None;
+        }
+        Some(bytes)
+    }
 }
 
 /// Hands `message` to the transaction under `key`; gives it back when there is none
