@@ -104,14 +104,24 @@ impl Sipp {
             }
             std::thread::sleep(Duration::from_millis(20));
         };
-        let mut errors = String::new();
-        for entry in std::fs::read_dir(self.dir.path()).unwrap().flatten() {
-            if entry.file_name().to_string_lossy().ends_with("errors.log") {
-                errors.push_str(&std::fs::read_to_string(entry.path()).unwrap_or_default());
-            }
-        }
-        (status.code().unwrap_or(-1), errors)
+        (
+            status.code().unwrap_or(-1),
+            take_sipp_errors(self.dir.path()),
+        )
     }
+}
+
+/// SIPp's error logs (`-trace_err`) in `dir`, removed once read so that the next run
+/// in the same folder starts clean.
+fn take_sipp_errors(dir: &Path) -> String {
+    let mut errors = String::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        if entry.file_name().to_string_lossy().ends_with("errors.log") {
+            errors.push_str(&std::fs::read_to_string(entry.path()).unwrap_or_default());
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+    errors
 }
 
 impl Drop for Sipp {
@@ -356,14 +366,7 @@ pub(crate) fn sipp_uac(
         .stderr(Stdio::null())
         .status()
         .unwrap_or_else(|e| panic!("cannot run sipp (is sip-tester installed?): {e}"));
-    let mut errors = String::new();
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        if entry.file_name().to_string_lossy().ends_with("errors.log") {
-            errors.push_str(&std::fs::read_to_string(entry.path()).unwrap_or_default());
-            let _ = std::fs::remove_file(entry.path());
-        }
-    }
-    (status.code().unwrap_or(-1), errors, uac_port)
+    (status.code().unwrap_or(-1), take_sipp_errors(dir), uac_port)
 }
 
 /// An INVITE from a source that is no trunk and no registered phone never reaches a
