@@ -101,8 +101,7 @@ pub struct TrunkPermit {
 impl Drop for TrunkPermit {
     fn drop(&mut self) {
         let left = self.trunk.in_use.fetch_sub(1, Ordering::AcqRel) - 1;
-        metrics::gauge!("ringhost_trunk_channels_in_use", "trunk" => self.trunk.spec.name.clone())
-            .set(f64::from(left));
+        self.trunk.publish_in_use(left);
     }
 }
 
@@ -154,9 +153,15 @@ impl Trunk {
         &self.spec.name
     }
 
-    /// Whether calls may use it.
+    /// Whether calls may use it: its next hop resolved and, with a keepalive, the
+    /// last OPTIONS was answered.
     pub fn is_up(&self) -> bool {
-        self.up.load(Ordering::Acquire) && self.next_hop.lock().unwrap().is_some()
+        self.up.load(Ordering::Acquire)
+    }
+
+    fn publish_in_use(&self, in_use: u32) {
+        metrics::gauge!("ringhost_trunk_channels_in_use", "trunk" => self.spec.name.clone())
+            .set(f64::from(in_use));
     }
 
     /// Its state now.
@@ -201,8 +206,7 @@ impl Trunk {
             .unwrap()
             .take(tokio::time::Instant::now())
             .map_err(Unavailable::Paced)?;
-        metrics::gauge!("ringhost_trunk_channels_in_use", "trunk" => self.spec.name.clone())
-            .set(f64::from(before + 1));
+        self.publish_in_use(before + 1);
         Ok(permit)
     }
 
@@ -338,10 +342,10 @@ impl Trunks {
             route_map.insert(name, members);
         }
         for trunk in &trunks {
-            if let Err(error) = trunk.resolve(endpoint).await {
-                tracing::warn!(trunk = %trunk.spec.name, "trunk down until it resolves: {error:#}");
+            match trunk.resolve(endpoint).await {
+                Ok(_) => trunk.set_up(true, "configured"),
+                Err(error) => trunk.set_up(false, &format!("{error:#} (down until it resolves)")),
             }
-            trunk.set_up(true, "configured");
             if !trunk.spec.keepalive.is_zero() {
                 tokio::spawn(keepalive::run(endpoint.clone(), trunk.clone()));
             }
