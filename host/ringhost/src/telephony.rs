@@ -57,7 +57,10 @@ pub(crate) async fn registrar(config: &Config, store: &Store) -> anyhow::Result<
     .await?;
     let purging = registrar.clone();
     tokio::spawn(async move {
-        let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+        // The first purge a period after start: `Registrar::new` has just read only
+        // the live bindings.
+        let period = std::time::Duration::from_secs(60);
+        let mut every = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
         loop {
             every.tick().await;
             purging.purge().await;
