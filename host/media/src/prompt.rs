@@ -49,7 +49,7 @@ impl Prompt {
 #[derive(Debug, thiserror::Error)]
 pub enum PromptError {
     /// The file cannot be read or is not a WAV file hound understands.
-    #[error("{path}: {source}")]
+    #[error("cannot play {path}")]
     Wav {
         /// The file.
         path: PathBuf,

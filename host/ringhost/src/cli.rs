@@ -94,6 +94,23 @@ pub(crate) struct DialArgs {
     /// Calls started per second with `--calls`.
     #[arg(long, default_value_t = 10.0, value_name = "RATE")]
     pub(crate) cps: f64,
+    /// A WAV file played to the callee after answer (any rate, mono or stereo).
+    #[arg(long, value_name = "FILE.wav", conflicts_with = "calls")]
+    pub(crate) play: Option<PathBuf>,
+    /// Waits after the prompt for this many DTMF digits (RFC 4733 or in-band), then
+    /// hangs up; the JSON line gains `dtmf`.
+    #[arg(long, value_name = "N", conflicts_with = "calls")]
+    pub(crate) collect_dtmf: Option<usize>,
+    /// Seconds to wait for the digits of `--collect-dtmf`.
+    #[arg(long, default_value_t = 10.0, value_name = "SECS")]
+    pub(crate) dtmf_timeout: f64,
+    /// After answer (and the prompt and digits, if any), calls this party too, as
+    /// `sip:HOST:PORT`, and bridges the two calls' audio for `--hold` seconds.
+    #[arg(long, value_name = "URI", conflicts_with = "calls")]
+    pub(crate) bridge: Option<String>,
+    /// The local RTP port range, `MIN-MAX`.
+    #[arg(long, default_value = "10000-20000", value_name = "MIN-MAX")]
+    pub(crate) rtp_ports: String,
 }
 
 /// The transports `ringhost dial` can use.

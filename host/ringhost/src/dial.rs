@@ -10,12 +10,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use ringhost_media::sdp::{self, LocalMedia};
+use ringhost_media::{Bridge, Law, MediaEvent, MediaSession, Prompt, PromptCache, RtpPorts};
 use ringhost_sip::{
     CallEvent, CallOutcome, Dial, DigestLogin, Endpoint, EndpointConfig, Outcome, Protocol,
     TrunkSpec, Trunks,
 };
 
 use crate::cli::{DialArgs, TransportArg, load_config};
+use crate::leg::{Leg, LegEvent};
 use crate::telephony;
 
 /// Places the call (or calls) and returns the JSON line to print.
@@ -30,32 +33,13 @@ pub(crate) async fn dial(args: DialArgs) -> anyhow::Result<String> {
         args.cps.is_finite() && args.cps > 0.0,
         "--cps must be above 0"
     );
-    let (specs, routes, route) = match (&args.trunk, &args.route) {
+    let (mut specs, routes, route) = match (&args.trunk, &args.route) {
         (Some(uri), _) => {
-            let address = uri
-                .strip_prefix("sip:")
-                .with_context(|| format!("--trunk must look like sip:HOST:PORT, not {uri:?}"))?;
-            let address = address.split(';').next().unwrap_or(address).to_owned();
             let login = args.username.clone().map(|username| DigestLogin {
                 username,
                 password: args.password.clone().unwrap_or_default(),
             });
-            let spec = TrunkSpec {
-                name: "cli".into(),
-                domain: String::new(),
-                address,
-                protocol,
-                outbound_proxy: None,
-                login,
-                register: false,
-                register_expires: Duration::from_secs(600),
-                caller_id: "ringhost".into(),
-                asserted_identity: None,
-                channels: args.calls,
-                cps: args.cps,
-                keepalive: Duration::ZERO,
-                follow_redirect: true,
-            };
+            let spec = uri_trunk("cli", uri, protocol, login, args.calls, args.cps)?;
             (vec![spec], Vec::new(), "cli".to_owned())
         }
         (None, Some(route)) => {
@@ -69,6 +53,9 @@ pub(crate) async fn dial(args: DialArgs) -> anyhow::Result<String> {
         }
         (None, None) => anyhow::bail!("--trunk or --route is needed"),
     };
+    if let Some(uri) = &args.bridge {
+        specs.push(uri_trunk(BRIDGE, uri, protocol, None, 1, 1.0)?);
+    }
     let tcp = specs.iter().any(|s| s.protocol == Protocol::Tcp);
     let endpoint = Endpoint::bind(EndpointConfig {
         udp: vec![args.bind],
@@ -86,28 +73,214 @@ pub(crate) async fn dial(args: DialArgs) -> anyhow::Result<String> {
         "no route or trunk named `{route}`"
     );
 
-    // Media arrives with the media layer; until then the offer names a real, bound
-    // port so that the far end's RTP has somewhere to go.
-    let rtp = tokio::net::UdpSocket::bind((args.bind.ip(), 0))
-        .await
-        .context("cannot bind an RTP port")?;
     let dial = Dial {
         number: args.number.clone(),
         caller_id: args.from.clone(),
         ring_timeout,
-        offer: Some(sdp_offer(rtp.local_addr()?).into_bytes()),
+        offer: None,
     };
-
     let line = if args.calls <= 1 {
-        let outcome = one_call(&trunks, &route, dial, hold).await?;
-        serde_json::to_string(&outcome)?
+        let media = MediaPlan::new(&args).await?;
+        let ports = rtp_ports(&args.rtp_ports, args.bind.ip())?;
+        answered_call(&trunks, &route, dial, hold, &media, &ports)
+            .await?
+            .to_string()
     } else {
+        // A signalling load test: one bound port named in every offer, no media.
+        let rtp = tokio::net::UdpSocket::bind((args.bind.ip(), 0))
+            .await
+            .context("cannot bind an RTP port")?;
+        let local = LocalMedia {
+            addr: rtp.local_addr()?,
+            laws: LAWS.to_vec(),
+        };
+        let dial = Dial {
+            offer: Some(sdp::offer(&local, 1).into_bytes()),
+            ..dial
+        };
         load_test(&trunks, &route, dial, hold, args.calls, args.cps).await?
     };
-    drop(rtp);
     // A 200 to the far end's BYE must leave before the process does.
     let _ = tokio::time::timeout(Duration::from_secs(2), endpoint.flush()).await;
     Ok(line)
+}
+
+/// The route name of `--bridge`'s one-trunk route.
+const BRIDGE: &str = "bridge";
+
+/// The laws offered, in order.
+const LAWS: [Law; 2] = [Law::Pcmu, Law::Pcma];
+
+/// What to do once the call is answered.
+struct MediaPlan {
+    /// `--play`, converted for either law before the call is placed, so that a bad
+    /// file is refused before anyone's phone rings.
+    prompt: Option<[Arc<Prompt>; 2]>,
+    collect: usize,
+    dtmf_timeout: Duration,
+    bridge: bool,
+}
+
+impl MediaPlan {
+    async fn new(args: &DialArgs) -> anyhow::Result<MediaPlan> {
+        let prompt = match args.play.clone() {
+            Some(path) => Some(
+                tokio::task::spawn_blocking(move || {
+                    let cache = PromptCache::new();
+                    anyhow::Ok([cache.load(&path, Law::Pcmu)?, cache.load(&path, Law::Pcma)?])
+                })
+                .await??,
+            ),
+            None => None,
+        };
+        Ok(MediaPlan {
+            prompt,
+            collect: args.collect_dtmf.unwrap_or(0),
+            dtmf_timeout: seconds(args.dtmf_timeout, "--dtmf-timeout")?,
+            bridge: args.bridge.is_some(),
+        })
+    }
+}
+
+/// One call with media: the prompt, the digits, the bridge, then the hang-up; the
+/// JSON of its outcome with `media`, `dtmf` and `bridge` added.
+async fn answered_call(
+    trunks: &Arc<Trunks>,
+    route: &str,
+    dial: Dial,
+    hold: Duration,
+    plan: &MediaPlan,
+    ports: &RtpPorts,
+) -> anyhow::Result<serde_json::Value> {
+    let mut leg = Leg::place(trunks, route, dial.clone(), ports, &LAWS).await?;
+    let mut digits = String::new();
+    let mut media_error = None;
+    let mut hangup_at: Option<tokio::time::Instant> = None;
+    let mut bridged: Option<Leg> = None;
+    let mut bridge: Option<Bridge> = None;
+    let mut bridge_error = None;
+    let mut bridge_outcome: Option<CallOutcome> = None;
+    let mut waiting_digits = false;
+    let outcome = loop {
+        let bridged_event = async {
+            match bridged.as_mut() {
+                Some(leg) => leg.next().await,
+                None => std::future::pending().await,
+            }
+        };
+        let wake = hangup_at.unwrap_or_else(tokio::time::Instant::now);
+        // What comes after the prompt: digits, a bridge, or the hold.
+        let mut next_step = false;
+        tokio::select! {
+            event = leg.next() => match event {
+                Some(LegEvent::Answered) => match (&plan.prompt, leg.media()) {
+                    (Some(prompts), Some(media)) => {
+                        let law = media.negotiated().law;
+                        media.play(vec![prompts[law as usize].clone()]);
+                    }
+                    _ => next_step = true,
+                },
+                Some(LegEvent::MediaRefused(reason)) => media_error = Some(reason),
+                Some(LegEvent::Media(MediaEvent::PlaybackDone(_))) => next_step = true,
+                Some(LegEvent::Media(MediaEvent::Digit(digit))) => {
+                    if digits.len() < plan.collect {
+                        digits.push(digit.digit);
+                        if waiting_digits && digits.len() == plan.collect {
+                            leg.hangup();
+                        }
+                    }
+                }
+                Some(LegEvent::Ended(outcome)) => {
+                    if let Some(other) = &bridged {
+                        other.hangup();
+                    }
+                    break outcome;
+                }
+                None => anyhow::bail!("the call ended without an outcome"),
+            },
+            event = bridged_event => match event {
+                Some(LegEvent::Answered) => {
+                    if let (Some(a), Some(b)) = (leg.media(), bridged.as_mut().and_then(Leg::media)) {
+                        bridge = Some(a.bridge(b));
+                    }
+                    hangup_at = Some(tokio::time::Instant::now() + hold);
+                }
+                Some(LegEvent::MediaRefused(reason)) => bridge_error = Some(reason),
+                Some(LegEvent::Media(_)) => {}
+                Some(LegEvent::Ended(outcome)) => {
+                    bridge_outcome = Some(outcome);
+                    drop(bridge.take());
+                    leg.hangup();
+                }
+                None => {}
+            },
+            () = tokio::time::sleep_until(wake), if hangup_at.is_some() => {
+                hangup_at = None;
+                leg.hangup();
+            }
+        }
+        if next_step {
+            if plan.collect > digits.len() {
+                waiting_digits = true;
+                hangup_at = Some(tokio::time::Instant::now() + plan.dtmf_timeout);
+            } else if plan.collect > 0 {
+                leg.hangup();
+            } else if plan.bridge {
+                bridged = Some(Leg::place(trunks, BRIDGE, dial.clone(), ports, &LAWS).await?);
+            } else {
+                hangup_at = Some(tokio::time::Instant::now() + hold);
+            }
+        }
+    };
+    // The bridged leg's own end, after the hang-up above.
+    if let Some(other) = bridged.as_mut() {
+        while bridge_outcome.is_none() {
+            match other.next().await {
+                Some(LegEvent::Ended(outcome)) => bridge_outcome = Some(outcome),
+                Some(_) => {}
+                None => break,
+            }
+        }
+    }
+    let mut line = serde_json::to_value(&outcome)?;
+    if let Some(media) = leg.media() {
+        line["media"] = media_json(media);
+    }
+    if let Some(reason) = media_error {
+        line["media_error"] = reason.into();
+    }
+    if plan.collect > 0 {
+        line["dtmf"] = digits.into();
+    }
+    if plan.bridge {
+        let mut other = serde_json::to_value(&bridge_outcome)?;
+        if let Some(media) = bridged.as_mut().and_then(Leg::media) {
+            other["media"] = media_json(media);
+            other["relayed_from_bridge"] = media.stats().relayed_out.into();
+        }
+        if let Some(media) = leg.media() {
+            other["relayed_to_bridge"] = media.stats().relayed_out.into();
+        }
+        if let Some(reason) = bridge_error {
+            other["media_error"] = reason.into();
+        }
+        line["bridge"] = other;
+    }
+    Ok(line)
+}
+
+fn media_json(media: &MediaSession) -> serde_json::Value {
+    let negotiated = media.negotiated();
+    let stats = media.stats();
+    serde_json::json!({
+        "law": negotiated.law.encoding_name(),
+        "remote": negotiated.remote.to_string(),
+        "telephone_event": negotiated.event_payload_type,
+        "packets_sent": stats.packets_sent,
+        "packets_received": stats.packets_received,
+        "packets_lost": stats.packets_lost,
+        "jitter_ms": stats.jitter_us as f64 / 1000.0,
+    })
 }
 
 /// One call, hung up `hold` after answer.
@@ -185,22 +358,42 @@ fn seconds(value: f64, flag: &str) -> anyhow::Result<Duration> {
         .with_context(|| format!("{flag} must be a number of seconds, not {value}"))
 }
 
-/// An SDP offer (RFC 4566) for G.711 and RFC 4733 events on `rtp`.
-fn sdp_offer(rtp: std::net::SocketAddr) -> String {
-    let ip = rtp.ip();
-    let family = if ip.is_ipv4() { "IP4" } else { "IP6" };
-    let session = rand_session_id();
-    format!(
-        "v=0\r\no=ringhost {session} {session} IN {family} {ip}\r\ns=ringhost\r\n\
-         c=IN {family} {ip}\r\nt=0 0\r\nm=audio {} RTP/AVP 0 8 101\r\n\
-         a=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n\
-         a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\na=ptime:20\r\na=sendrecv\r\n",
-        rtp.port()
-    )
+/// A one-trunk route to a `sip:HOST:PORT` URI given on the command line.
+fn uri_trunk(
+    name: &str,
+    uri: &str,
+    protocol: Protocol,
+    login: Option<DigestLogin>,
+    channels: u32,
+    cps: f64,
+) -> anyhow::Result<TrunkSpec> {
+    let address = uri
+        .strip_prefix("sip:")
+        .with_context(|| format!("a trunk must look like sip:HOST:PORT, not {uri:?}"))?;
+    let address = address.split(';').next().unwrap_or(address).to_owned();
+    Ok(TrunkSpec {
+        name: name.into(),
+        domain: String::new(),
+        address,
+        protocol,
+        outbound_proxy: None,
+        login,
+        register: false,
+        register_expires: Duration::from_secs(600),
+        caller_id: "ringhost".into(),
+        asserted_identity: None,
+        channels,
+        cps,
+        keepalive: Duration::ZERO,
+        follow_redirect: true,
+    })
 }
 
-fn rand_session_id() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(1, |d| d.as_secs())
+/// `MIN-MAX` on `ip`.
+fn rtp_ports(range: &str, ip: std::net::IpAddr) -> anyhow::Result<RtpPorts> {
+    let (min, max) = range
+        .split_once('-')
+        .and_then(|(a, b)| Some((a.trim().parse().ok()?, b.trim().parse().ok()?)))
+        .with_context(|| format!("--rtp-ports must look like 10000-20000, not {range:?}"))?;
+    RtpPorts::new(ip, min, max).map_err(anyhow::Error::msg)
 }

@@ -16,6 +16,7 @@ use clap::Parser as _;
 
 mod cli;
 mod dial;
+mod leg;
 mod serve;
 mod shutdown;
 mod telemetry;

@@ -1,0 +1,103 @@
+//! A call leg with its media: the SIP [`Call`] and the [`MediaSession`] that the answer
+//! started, driven as one. The SIP crate carries SDP as bytes and the media crate knows
+//! nothing of SIP; this is where the two meet, for `ringhost dial` today and for the
+//! dialer's calls when it lands.
+
+use std::sync::Arc;
+
+use ringhost_media::{Law, MediaEvent, MediaSession, PendingSession, RtpPorts, sdp};
+use ringhost_sip::{Call, CallEvent, CallOutcome, Dial, Trunks};
+
+/// What happens on a leg, in order.
+#[derive(Debug)]
+pub(crate) enum LegEvent {
+    /// The far end answered and its media runs.
+    Answered,
+    /// The far end answered with SDP Ringhost cannot use; the leg hangs up.
+    MediaRefused(String),
+    /// A digit, a prompt finished.
+    Media(MediaEvent),
+    /// The call is over.
+    Ended(CallOutcome),
+}
+
+/// A call placed with an SDP offer naming its own RTP ports.
+pub(crate) struct Leg {
+    call: Call,
+    pending: Option<PendingSession>,
+    media: Option<MediaSession>,
+}
+
+impl Leg {
+    /// Binds the leg's RTP ports and places the call with an offer naming them.
+    pub(crate) async fn place(
+        trunks: &Arc<Trunks>,
+        route: &str,
+        mut dial: Dial,
+        ports: &RtpPorts,
+        laws: &[Law],
+    ) -> anyhow::Result<Leg> {
+        let pending = PendingSession::open(ports).await?;
+        dial.offer = Some(pending.offer(laws));
+        let call = trunks.place_call(route, dial)?;
+        Ok(Leg {
+            call,
+            pending: Some(pending),
+            media: None,
+        })
+    }
+
+    /// The leg's media once answered.
+    pub(crate) fn media(&mut self) -> Option<&mut MediaSession> {
+        self.media.as_mut()
+    }
+
+    /// Hangs up (CANCEL or BYE).
+    pub(crate) fn hangup(&self) {
+        self.call.hangup();
+    }
+
+    /// The next thing that happens; `None` after [`LegEvent::Ended`].
+    pub(crate) async fn next(&mut self) -> Option<LegEvent> {
+        loop {
+            let media = async {
+                match self.media.as_mut() {
+                    Some(media) => media.next_event().await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                event = self.call.next_event() => return match event? {
+                    CallEvent::Ringing => continue,
+                    CallEvent::Answered { answer } => Some(self.answered(answer.as_deref())),
+                    CallEvent::Ended(outcome) => {
+                        // The media stops with the call; its counters stay readable.
+                        Some(LegEvent::Ended(outcome))
+                    }
+                },
+                Some(event) = media => return Some(LegEvent::Media(event)),
+            }
+        }
+    }
+
+    fn answered(&mut self, answer: Option<&[u8]>) -> LegEvent {
+        let negotiated = match answer.map(sdp::read_answer) {
+            Some(Ok(negotiated)) => negotiated,
+            Some(Err(error)) => return self.refuse(error.to_string()),
+            None => return self.refuse("the answer carries no SDP".into()),
+        };
+        match self.pending.take() {
+            Some(pending) => {
+                self.media = Some(pending.start(negotiated));
+                LegEvent::Answered
+            }
+            None => self.refuse("answered twice".into()),
+        }
+    }
+
+    fn refuse(&mut self, reason: String) -> LegEvent {
+        tracing::warn!(%reason, "hanging up a call whose media cannot be used");
+        self.call.hangup();
+        LegEvent::MediaRefused(reason)
+    }
+}
