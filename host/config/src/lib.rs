@@ -53,6 +53,8 @@ pub struct Config {
     /// Phone accounts that may register.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub phones: Vec<PhoneConfig>,
+    /// RTP: the address and port range of media streams, and the codecs offered.
+    pub media: MediaConfig,
     /// Where plugin packages are loaded from.
     pub plugins: PluginsConfig,
     /// Log filter and format.
@@ -72,6 +74,7 @@ impl Default for Config {
             routes: Vec::new(),
             registrar: RegistrarConfig::default(),
             phones: Vec::new(),
+            media: MediaConfig::default(),
             plugins: PluginsConfig::default(),
             log: LogConfig::default(),
             shutdown: ShutdownConfig::default(),
@@ -113,6 +116,92 @@ impl Default for SipConfig {
             udp: vec![loopback],
             tcp: vec![loopback],
         }
+    }
+}
+
+/// Media streams.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MediaConfig {
+    /// The address RTP sockets bind and SDP offers name.
+    pub ip: std::net::IpAddr,
+    /// The UDP ports for RTP (even) and RTCP (odd), as the firewall opens them.
+    pub rtp_ports: PortRange,
+    /// G.711 laws offered, in order of preference.
+    #[serde(deserialize_with = "non_empty")]
+    pub codecs: Vec<Codec>,
+}
+
+impl Default for MediaConfig {
+    fn default() -> Self {
+        MediaConfig {
+            ip: std::net::IpAddr::from([127, 0, 0, 1]),
+            rtp_ports: PortRange {
+                min: 10000,
+                max: 20000,
+            },
+            codecs: vec![Codec::Pcmu, Codec::Pcma],
+        }
+    }
+}
+
+/// A G.711 law by its SDP encoding name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Codec {
+    /// μ-law.
+    #[serde(rename = "PCMU")]
+    Pcmu,
+    /// A-law.
+    #[serde(rename = "PCMA")]
+    Pcma,
+}
+
+fn non_empty<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<Codec>, D::Error> {
+    let codecs = Vec::<Codec>::deserialize(deserializer)?;
+    if codecs.is_empty() {
+        return Err(serde::de::Error::custom("at least one codec is needed"));
+    }
+    Ok(codecs)
+}
+
+/// A port range written `"MIN-MAX"`, holding at least one even/odd pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct PortRange {
+    /// The first port.
+    pub min: u16,
+    /// The last port.
+    pub max: u16,
+}
+
+impl TryFrom<String> for PortRange {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        text.parse()
+    }
+}
+
+impl std::str::FromStr for PortRange {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let (min, max) = text
+            .split_once('-')
+            .and_then(|(a, b)| Some((a.trim().parse::<u16>().ok()?, b.trim().parse::<u16>().ok()?)))
+            .ok_or_else(|| format!("a port range looks like \"10000-20000\", not {text:?}"))?;
+        if min < 1024 || max <= min {
+            return Err(format!(
+                "the port range {min}-{max} must lie above 1023 and hold at least two ports"
+            ));
+        }
+        Ok(PortRange { min, max })
+    }
+}
+
+impl From<PortRange> for String {
+    fn from(range: PortRange) -> String {
+        format!("{}-{}", range.min, range.max)
     }
 }
 

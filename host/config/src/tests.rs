@@ -154,3 +154,26 @@ fn commented_list_examples_parse_and_are_complete() {
     }
     assert!(text.contains("outbound_proxy = "));
 }
+
+#[test]
+fn media_settings_are_checked() {
+    let config = parse("[media]\nrtp_ports = \"30000-30099\"\ncodecs = [\"PCMA\"]\n").unwrap();
+    assert_eq!(
+        config.media.rtp_ports,
+        PortRange {
+            min: 30000,
+            max: 30099
+        }
+    );
+    assert_eq!(config.media.codecs, [Codec::Pcma]);
+    for (bad, says) in [
+        ("rtp_ports = \"20000\"", "media.rtp_ports"),
+        ("rtp_ports = \"20000-10000\"", "at least two ports"),
+        ("rtp_ports = \"80-90\"", "above 1023"),
+        ("codecs = []", "at least one codec"),
+        ("codecs = [\"G729\"]", "media.codecs"),
+    ] {
+        let error = parse(&format!("[media]\n{bad}\n")).unwrap_err().to_string();
+        assert!(error.contains(says), "{bad}: {error}");
+    }
+}

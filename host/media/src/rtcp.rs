@@ -69,11 +69,9 @@ pub fn report(sending: &Sending, receiving: Option<&Receiving>, cname: &str) -> 
         let expected_interval = expected.saturating_sub(previous_expected);
         let lost_interval =
             expected_interval.saturating_sub(r.stats.received.saturating_sub(previous_received));
-        let fraction = if expected_interval == 0 {
-            0
-        } else {
-            (lost_interval * 256 / expected_interval).min(255) as u32
-        };
+        let fraction = (lost_interval * 256)
+            .checked_div(expected_interval)
+            .map_or(0, |f| f.min(255) as u32);
         out.extend(r.ssrc.to_be_bytes());
         out.extend((fraction << 24 | (r.stats.lost as u32 & 0x00FF_FFFF)).to_be_bytes());
         out.extend(r.stats.highest_seq.to_be_bytes());

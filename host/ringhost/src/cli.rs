@@ -108,9 +108,9 @@ pub(crate) struct DialArgs {
     /// `sip:HOST:PORT`, and bridges the two calls' audio for `--hold` seconds.
     #[arg(long, value_name = "URI", conflicts_with = "calls")]
     pub(crate) bridge: Option<String>,
-    /// The local RTP port range, `MIN-MAX`.
-    #[arg(long, default_value = "10000-20000", value_name = "MIN-MAX")]
-    pub(crate) rtp_ports: String,
+    /// The local RTP port range, `MIN-MAX` (default: the configuration's, 10000-20000).
+    #[arg(long, value_name = "MIN-MAX")]
+    pub(crate) rtp_ports: Option<ringhost_config::PortRange>,
 }
 
 /// The transports `ringhost dial` can use.

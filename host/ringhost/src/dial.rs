@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use ringhost_config::Codec;
 use ringhost_media::sdp::{self, LocalMedia};
 use ringhost_media::{Bridge, Law, MediaEvent, MediaSession, Prompt, PromptCache, RtpPorts};
 use ringhost_sip::{
@@ -33,6 +34,16 @@ pub(crate) async fn dial(args: DialArgs) -> anyhow::Result<String> {
         args.cps.is_finite() && args.cps > 0.0,
         "--cps must be above 0"
     );
+    // Media settings come from the file with --config, and --rtp-ports wins.
+    let config = load_config(args.config.as_deref())?;
+    let mut media = config.media.clone();
+    if args.config.is_none() {
+        media.ip = args.bind.ip();
+    }
+    if let Some(range) = args.rtp_ports {
+        media.rtp_ports = range;
+    }
+    let laws: Vec<Law> = media.codecs.iter().map(|&codec| law(codec)).collect();
     let (mut specs, routes, route) = match (&args.trunk, &args.route) {
         (Some(uri), _) => {
             let login = args.username.clone().map(|username| DigestLogin {
@@ -43,7 +54,6 @@ pub(crate) async fn dial(args: DialArgs) -> anyhow::Result<String> {
             (vec![spec], Vec::new(), "cli".to_owned())
         }
         (None, Some(route)) => {
-            let config = load_config(args.config.as_deref())?;
             let (mut specs, routes) = telephony::trunk_plan(&config, None).await?;
             for spec in &mut specs {
                 spec.register = false;
@@ -80,9 +90,10 @@ pub(crate) async fn dial(args: DialArgs) -> anyhow::Result<String> {
         offer: None,
     };
     let line = if args.calls <= 1 {
-        let media = MediaPlan::new(&args).await?;
-        let ports = rtp_ports(&args.rtp_ports, args.bind.ip())?;
-        answered_call(&trunks, &route, dial, hold, &media, &ports)
+        let ports = RtpPorts::new(media.ip, media.rtp_ports.min, media.rtp_ports.max)
+            .map_err(anyhow::Error::msg)?;
+        let plan = MediaPlan::new(&args, laws).await?;
+        answered_call(&trunks, &route, dial, hold, &plan, &ports)
             .await?
             .to_string()
     } else {
@@ -92,7 +103,7 @@ pub(crate) async fn dial(args: DialArgs) -> anyhow::Result<String> {
             .context("cannot bind an RTP port")?;
         let local = LocalMedia {
             addr: rtp.local_addr()?,
-            laws: LAWS.to_vec(),
+            laws,
         };
         let dial = Dial {
             offer: Some(sdp::offer(&local, 1).into_bytes()),
@@ -108,8 +119,12 @@ pub(crate) async fn dial(args: DialArgs) -> anyhow::Result<String> {
 /// The route name of `--bridge`'s one-trunk route.
 const BRIDGE: &str = "bridge";
 
-/// The laws offered, in order.
-const LAWS: [Law; 2] = [Law::Pcmu, Law::Pcma];
+fn law(codec: Codec) -> Law {
+    match codec {
+        Codec::Pcmu => Law::Pcmu,
+        Codec::Pcma => Law::Pcma,
+    }
+}
 
 /// What to do once the call is answered.
 struct MediaPlan {
@@ -119,10 +134,12 @@ struct MediaPlan {
     collect: usize,
     dtmf_timeout: Duration,
     bridge: bool,
+    /// The laws offered, in order.
+    laws: Vec<Law>,
 }
 
 impl MediaPlan {
-    async fn new(args: &DialArgs) -> anyhow::Result<MediaPlan> {
+    async fn new(args: &DialArgs, laws: Vec<Law>) -> anyhow::Result<MediaPlan> {
         let prompt = match args.play.clone() {
             Some(path) => Some(
                 tokio::task::spawn_blocking(move || {
@@ -138,6 +155,7 @@ impl MediaPlan {
             collect: args.collect_dtmf.unwrap_or(0),
             dtmf_timeout: seconds(args.dtmf_timeout, "--dtmf-timeout")?,
             bridge: args.bridge.is_some(),
+            laws,
         })
     }
 }
@@ -152,7 +170,7 @@ async fn answered_call(
     plan: &MediaPlan,
     ports: &RtpPorts,
 ) -> anyhow::Result<serde_json::Value> {
-    let mut leg = Leg::place(trunks, route, dial.clone(), ports, &LAWS).await?;
+    let mut leg = Leg::place(trunks, route, dial.clone(), ports, &plan.laws).await?;
     let mut digits = String::new();
     let mut media_error = None;
     let mut hangup_at: Option<tokio::time::Instant> = None;
@@ -226,7 +244,7 @@ async fn answered_call(
             } else if plan.collect > 0 {
                 leg.hangup();
             } else if plan.bridge {
-                bridged = Some(Leg::place(trunks, BRIDGE, dial.clone(), ports, &LAWS).await?);
+                bridged = Some(Leg::place(trunks, BRIDGE, dial.clone(), ports, &plan.laws).await?);
             } else {
                 hangup_at = Some(tokio::time::Instant::now() + hold);
             }
@@ -387,13 +405,4 @@ fn uri_trunk(
         keepalive: Duration::ZERO,
         follow_redirect: true,
     })
-}
-
-/// `MIN-MAX` on `ip`.
-fn rtp_ports(range: &str, ip: std::net::IpAddr) -> anyhow::Result<RtpPorts> {
-    let (min, max) = range
-        .split_once('-')
-        .and_then(|(a, b)| Some((a.trim().parse().ok()?, b.trim().parse().ok()?)))
-        .with_context(|| format!("--rtp-ports must look like 10000-20000, not {range:?}"))?;
-    RtpPorts::new(ip, min, max).map_err(anyhow::Error::msg)
 }
