@@ -16,8 +16,10 @@
 //! - [`dtmf`]: RFC 4733 events both ways, in-band detection and tones.
 //! - [`prompt`]: WAV files to G.711, cached; comfort noise.
 //! - [`ports`]: the RTP port range.
-//! - [`session`]: a leg's task, its player, and bridging.
+//! - [`session`]: a leg: its player, its receiving task, and bridging.
+//! - `clock`: the threads that send every leg's frames on time.
 
+mod clock;
 pub mod dtmf;
 pub mod g711;
 pub mod jitter;
@@ -28,6 +30,7 @@ pub mod rtp;
 pub mod sdp;
 pub mod session;
 
+pub use clock::set_clock_threads;
 pub use dtmf::Digit;
 pub use g711::Law;
 pub use ports::RtpPorts;

@@ -86,11 +86,12 @@ impl Leg {
             Some(Err(error)) => return self.refuse(error.to_string()),
             None => return self.refuse("the answer carries no SDP".into()),
         };
-        match self.pending.take() {
-            Some(pending) => {
-                self.media = Some(pending.start(negotiated));
+        match self.pending.take().map(|pending| pending.start(negotiated)) {
+            Some(Ok(media)) => {
+                self.media = Some(media);
                 LegEvent::Answered
             }
+            Some(Err(error)) => self.refuse(format!("cannot start the media: {error}")),
             None => self.refuse("answered twice".into()),
         }
     }

@@ -18,7 +18,7 @@ struct Captured {
     timestamp: u32,
     ssrc: u32,
     payload: Vec<u8>,
-    at: std::time::Instant,
+    at: Instant,
 }
 
 /// A far end: a socket, and the stream negotiated with it.
@@ -59,7 +59,7 @@ async fn capture(socket: &UdpSocket, mut until: impl FnMut(&[Captured]) -> bool)
             timestamp: packet.timestamp(),
             ssrc: packet.ssrc(),
             payload: packet.payload().to_vec(),
-            at: std::time::Instant::now(),
+            at: Instant::now(),
         });
     }
     packets
@@ -77,7 +77,7 @@ fn rms(law: Law, payload: &[u8]) -> f32 {
 #[tokio::test]
 async fn a_prompt_leaves_as_paced_continuous_frames_then_comfort_noise() {
     let (socket, negotiated) = far_end(Law::Pcma, Some(101)).await;
-    let mut session = open().await.start(negotiated);
+    let mut session = open().await.start(negotiated).unwrap();
     // One second of a loud 1 kHz tone, in the other law: converted on the way out.
     let tone: Vec<i16> = (0..8000)
         .map(|i| (12000.0 * (2.0 * std::f32::consts::PI * 1000.0 * i as f32 / 8000.0).sin()) as i16)
@@ -141,7 +141,7 @@ async fn a_prompt_leaves_as_paced_continuous_frames_then_comfort_noise() {
 #[tokio::test]
 async fn digits_go_out_as_rfc_4733_events_or_as_tones() {
     let (socket, negotiated) = far_end(Law::Pcmu, Some(96)).await;
-    let session = open().await.start(negotiated);
+    let session = open().await.start(negotiated).unwrap();
     session.send_digits("1#x9");
     let packets = capture(&socket, |p| {
         p.iter().filter(|p| p.payload_type == 96).count() >= 24
@@ -169,7 +169,7 @@ async fn digits_go_out_as_rfc_4733_events_or_as_tones() {
 
     // Without telephone-event the far end hears tones, which a detector reads back.
     let (socket, negotiated) = far_end(Law::Pcma, None).await;
-    let session = open().await.start(negotiated);
+    let session = open().await.start(negotiated).unwrap();
     session.send_digits("47");
     let packets = capture(&socket, |p| p.len() >= 30).await;
     let mut detector = InbandDetector::default();
@@ -204,7 +204,7 @@ impl Sender {
 #[tokio::test]
 async fn digits_are_heard_from_events_and_in_band() {
     let (socket, negotiated) = far_end(Law::Pcmu, Some(101)).await;
-    let mut session = open().await.start(negotiated);
+    let mut session = open().await.start(negotiated).unwrap();
     let mut far = Sender {
         socket,
         to: session.local_addr(),
@@ -251,7 +251,7 @@ async fn digits_are_heard_from_events_and_in_band() {
     );
 
     let (socket, negotiated) = far_end(Law::Pcma, None).await;
-    let mut session = open().await.start(negotiated);
+    let mut session = open().await.start(negotiated).unwrap();
     let mut far = Sender {
         socket,
         to: session.local_addr(),
@@ -283,8 +283,8 @@ async fn digits_are_heard_from_events_and_in_band() {
 async fn a_bridge_relays_both_ways_converting_the_law() {
     let (customer, customer_stream) = far_end(Law::Pcma, Some(101)).await;
     let (agent, agent_stream) = far_end(Law::Pcmu, Some(96)).await;
-    let a = open().await.start(customer_stream);
-    let b = open().await.start(agent_stream);
+    let a = open().await.start(customer_stream).unwrap();
+    let b = open().await.start(agent_stream).unwrap();
     let bridge = a.bridge(&b);
     tokio::time::sleep(Duration::from_millis(60)).await;
     let mut from_customer = Sender {
@@ -368,7 +368,7 @@ async fn a_bridge_relays_both_ways_converting_the_law() {
 #[tokio::test]
 async fn packets_from_strangers_are_dropped() {
     let (socket, negotiated) = far_end(Law::Pcmu, None).await;
-    let session = open().await.start(negotiated);
+    let session = open().await.start(negotiated).unwrap();
     let stranger = UdpSocket::bind("127.0.0.2:0").await.unwrap();
     let mut out = OutgoingStream::new();
     stranger
