@@ -5,6 +5,7 @@
 //! One test binary made of modules, so that it links once.
 
 mod config;
+mod media;
 mod registrar;
 mod serve;
 mod sip;

@@ -25,6 +25,19 @@ pub(crate) fn free_sip_port() -> u16 {
     }
 }
 
+/// The first of four consecutive UDP ports free on loopback (SIPp's media port, and
+/// the ones above it that it binds for RTCP and video).
+pub(crate) fn free_media_port() -> u16 {
+    loop {
+        let port = free_port();
+        if port < 65_000
+            && (0..4).all(|i| std::net::UdpSocket::bind(("127.0.0.1", port + i)).is_ok())
+        {
+            return port;
+        }
+    }
+}
+
 /// A SIPp process playing one scenario once.
 pub(crate) struct Sipp {
     child: Option<Child>,
@@ -56,8 +69,17 @@ impl Sipp {
     fn start(name: &str, port: u16, args: &[&str], transport: &str) -> Sipp {
         let dir = tempfile::tempdir().unwrap();
         let mode = if transport == "tcp" { "t1" } else { "u1" };
+        // Media on loopback too, on free ports unless the test chose them (SIPp binds
+        // its media port and the next ones for RTCP and video).
+        let media_port = if args.contains(&"-mp") {
+            Vec::new()
+        } else {
+            vec!["-mp".to_owned(), free_media_port().to_string()]
+        };
         let child = Command::new("sipp")
             .args(args)
+            .args(&media_port)
+            .args(["-mi", "127.0.0.1"])
             .args(["-i", "127.0.0.1", "-t", mode, "-m", "1", "-nostdin"])
             .args(["-trace_err", "-timeout", "30s", "-timeout_error"])
             .current_dir(dir.path())
