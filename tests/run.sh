@@ -21,11 +21,22 @@ install_debian_packages
 install_rust_components
 start_postgres
 
+# The plugin workspaces (first-party plugins, the SDK, test guests) are built for
+# wasm32-wasip2 outside the host's workspace, and checked the same way.
+GUESTS=(plugins/Cargo.toml tests/plugins/Cargo.toml)
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
+for manifest in "${GUESTS[@]}" sdk/Cargo.toml; do
+    cargo fmt --manifest-path "$manifest" --all -- --check
+done
 
 step "cargo clippy --all-targets -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+for manifest in "${GUESTS[@]}"; do
+    CARGO_TARGET_DIR="$CARGO_TARGET_DIR/guests" \
+        cargo clippy --manifest-path "$manifest" --target wasm32-wasip2 --release --locked -- -D warnings
+done
 
 step "cargo test"
 # PostgreSQL must be there: its absence fails the tests instead of skipping them.

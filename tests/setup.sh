@@ -27,6 +27,8 @@ install_rust_components() {
     for component in rustfmt clippy; do
         grep -q "^$component" <<<"$installed" || rustup component add "$component"
     done
+    # Plugins are WebAssembly components; the tests build them from source.
+    rustup target list --installed 2>/dev/null | grep -q '^wasm32-wasip2$' || rustup target add wasm32-wasip2
 }
 
 # A free TCP port on loopback.

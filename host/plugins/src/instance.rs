@@ -1,0 +1,92 @@
+//! What every kind of plugin shares once compiled: its label, component, settings,
+//! key-value store and limits, and how a store and a linker are made for it.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use wasmtime::Store;
+use wasmtime::component::{Component, Linker};
+
+use crate::PluginEngine;
+use crate::error::LoadError;
+use crate::manifest::Kind;
+use crate::package::Package;
+use crate::state::{KvStore, PluginState};
+
+/// A compiled plugin version, before it is bound to its world.
+pub(crate) struct Loaded {
+    pub(crate) label: String,
+    pub(crate) component: Component,
+    pub(crate) from_cache: bool,
+    pub(crate) call_ticks: u64,
+    engine: PluginEngine,
+    config: Arc<BTreeMap<String, String>>,
+    kv: KvStore,
+}
+
+impl Loaded {
+    /// Compiles (or loads from the cache) a package of the expected kind.
+    pub(crate) fn compile(
+        engine: &PluginEngine,
+        package: &Package,
+        kind: Kind,
+        kv: KvStore,
+    ) -> Result<Loaded, LoadError> {
+        let manifest = &package.manifest;
+        if manifest.kind != kind {
+            return Err(LoadError::WrongKind {
+                name: manifest.name.clone(),
+                found: manifest.kind.world(),
+                wanted: kind.world(),
+            });
+        }
+        let label = format!("{}@{}", manifest.name, manifest.version);
+        let (component, from_cache) =
+            engine
+                .compile(&package.component)
+                .map_err(|e| LoadError::Component {
+                    name: label.clone(),
+                    reason: format!("{e:#}"),
+                })?;
+        Ok(Loaded {
+            call_ticks: engine.ticks(engine.limits().call_deadline),
+            label,
+            component,
+            from_cache,
+            engine: engine.clone(),
+            config: Arc::new(manifest.config.clone()),
+            kv,
+        })
+    }
+
+    /// A linker with WASI (an empty context: nothing granted) for the world's own
+    /// imports to be added to.
+    pub(crate) fn linker(&self) -> Result<Linker<PluginState>, LoadError> {
+        let mut linker = Linker::new(self.engine.engine());
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| self.refuse(e))?;
+        Ok(linker)
+    }
+
+    /// A fresh store with the memory limit; its epoch deadline is set per call.
+    pub(crate) fn store(&self) -> Store<PluginState> {
+        let state = PluginState::new(
+            self.label.clone(),
+            self.config.clone(),
+            self.kv.clone(),
+            self.engine.limits().memory_bytes,
+        );
+        let mut store = Store::new(self.engine.engine(), state);
+        store.limiter(|state| &mut state.limits);
+        // Start-up code (the guest's initialisers) runs under the call deadline too.
+        store.set_epoch_deadline(self.call_ticks);
+        store
+    }
+
+    /// A load error for this plugin.
+    pub(crate) fn refuse(&self, error: impl std::fmt::Display) -> LoadError {
+        LoadError::Component {
+            name: self.label.clone(),
+            reason: format!("{error:#}"),
+        }
+    }
+}

@@ -1,0 +1,29 @@
+//! Ringhost's plugin runtime: WebAssembly components loaded through the worlds of the
+//! `ringhost:plugin` WIT package (`wit/`), run in a sandbox with a time and a memory
+//! limit, and replaced by built-in behaviour when they fail.
+//!
+//! - [`PluginEngine`] (`engine`): the one wasmtime engine, its epoch ticker, the
+//!   limits, and the compiled-artifact cache keyed by content hash.
+//! - [`Package`] (`package`) and [`Manifest`] (`manifest`): a folder with
+//!   `plugin.toml` and the component.
+//! - `instance`, `state`: what every plugin instance shares: an empty WASI context,
+//!   the memory limit, the host imports (log, clock, config, key-value).
+//! - [`pacer`]: pacer plugins and the built-in progressive pacer.
+//!
+//! **Invariant:** a plugin reaches nothing outside its sandbox but through the WIT
+//! imports; a failing plugin costs a log line, a counter and the built-in answer,
+//! never a call.
+
+mod engine;
+mod error;
+mod instance;
+mod manifest;
+pub mod pacer;
+mod package;
+mod state;
+
+pub use engine::{EPOCH_TICK, Limits, PluginEngine};
+pub use error::{CallError, LoadError};
+pub use manifest::{Capabilities, Kind, Manifest, ManifestError, WIT_VERSION};
+pub use package::{Package, PackageError};
+pub use state::KvStore;

@@ -1,0 +1,264 @@
+//! The plugin runtime against real components, built from source for wasm32-wasip2 by
+//! the test itself: the first-party `progressive` pacer (plugins/) and a guest that
+//! misbehaves on request (tests/plugins/misbehave).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ringhost_plugins::pacer::{self, AgentBasis, PacerPlugin, Parameters, Snapshot};
+use ringhost_plugins::{CallError, KvStore, Limits, LoadError, Package, PluginEngine};
+
+fn repository() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Builds the guest workspace at `workspace` (relative to the repository) once per
+/// test run; returns the folder of its `.wasm` files.
+fn build(workspace: &str) -> PathBuf {
+    static BUILT: Mutex<BTreeMap<String, PathBuf>> = Mutex::new(BTreeMap::new());
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(out) = built.get(workspace) {
+        return out.clone();
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| repository().join("target"), PathBuf::from)
+        .join("guests");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(cargo)
+        .args([
+            "build",
+            "--release",
+            "--target",
+            "wasm32-wasip2",
+            "--manifest-path",
+        ])
+        .arg(repository().join(workspace).join("Cargo.toml"))
+        .env("CARGO_TARGET_DIR", &target)
+        .status()
+        .expect("cargo runs");
+    assert!(
+        status.success(),
+        "building {workspace} for wasm32-wasip2 failed (is the target installed?)"
+    );
+    let out = target.join("wasm32-wasip2/release");
+    built.insert(workspace.to_owned(), out.clone());
+    out
+}
+
+/// A package folder in `dir`: `wasm` and a manifest of `kind` with `config`.
+fn package(dir: &Path, name: &str, kind: &str, wasm: &Path, config: &[(&str, &str)]) -> PathBuf {
+    let folder = dir.join(name);
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::copy(wasm, folder.join(format!("{name}.wasm"))).unwrap();
+    let mut manifest = format!(
+        "name = \"{name}\"\nversion = \"1.0.0\"\nkind = \"{kind}\"\nwit = \"0.1.0\"\n[config]\n"
+    );
+    for (key, value) in config {
+        manifest.push_str(&format!("{key} = \"{value}\"\n"));
+    }
+    std::fs::write(folder.join("plugin.toml"), manifest).unwrap();
+    folder
+}
+
+fn kv() -> KvStore {
+    Arc::default()
+}
+
+fn snapshot(ready: u32, dialing: u32, ringing: u32, queued: u32) -> Snapshot {
+    Snapshot {
+        campaign: "spring-sale".into(),
+        agents_ready: ready,
+        agents_present: ready + 2,
+        agents_busy: 2,
+        calls_dialing: dialing,
+        calls_ringing: ringing,
+        calls_queued: queued,
+        answer_rate: 0.4,
+        abandon_rate: 0.01,
+        mean_handle_ms: 180_000,
+        channel_headroom: 30,
+        parameters: Parameters {
+            ratio_percent: 0,
+            ratio_on: AgentBasis::Ready,
+            multiplier: 1.0,
+            only_when_agents_free: true,
+            target_abandon_rate: 0.03,
+            max_calls: 0,
+            extra: Vec::new(),
+        },
+    }
+}
+
+fn engine(limits: Limits) -> PluginEngine {
+    PluginEngine::new(None, limits).unwrap()
+}
+
+fn misbehaving(dir: &Path, name: &str, config: &[(&str, &str)]) -> Package {
+    let wasm = build("tests/plugins").join("misbehave.wasm");
+    Package::read(&package(dir, name, "pacer", &wasm, config)).unwrap()
+}
+
+#[test]
+fn the_progressive_plugin_answers_like_the_built_in_pacer() {
+    let dir = tempfile::tempdir().unwrap();
+    let wasm = build("plugins").join("progressive.wasm");
+    let package = Package::read(&package(dir.path(), "progressive", "pacer", &wasm, &[])).unwrap();
+    let plugin = PacerPlugin::load(&engine(Limits::default()), &package, kv()).unwrap();
+    assert_eq!(plugin.label(), "progressive@1.0.0");
+    for (ready, dialing, ringing, queued) in [
+        (5, 0, 0, 0),
+        (5, 1, 2, 0),
+        (3, 2, 2, 1),
+        (0, 0, 0, 0),
+        (10, 0, 3, 0),
+    ] {
+        let s = snapshot(ready, dialing, ringing, queued);
+        assert_eq!(
+            plugin.pace(&s).unwrap(),
+            pacer::progressive(&s),
+            "{ready} ready, {dialing}+{ringing}+{queued} on their way"
+        );
+    }
+    assert_eq!(plugin.pace(&snapshot(5, 1, 2, 0)).unwrap(), 2);
+}
+
+#[test]
+fn settings_key_value_store_and_log_reach_the_guest() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = kv();
+    let plugin = PacerPlugin::load(
+        &engine(Limits::default()),
+        &misbehaving(dir.path(), "answers", &[("answer", "7")]),
+        store.clone(),
+    )
+    .unwrap();
+    for _ in 0..3 {
+        assert_eq!(plugin.pace(&snapshot(1, 0, 0, 0)).unwrap(), 7);
+    }
+    let calls = store.lock().unwrap().get("calls").cloned().unwrap();
+    assert_eq!(
+        calls,
+        3u32.to_le_bytes(),
+        "the guest counted its calls in its store"
+    );
+}
+
+#[test]
+fn a_spinning_guest_is_stopped_at_its_deadline_and_the_built_in_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let limits = Limits {
+        call_deadline: Duration::from_millis(30),
+        ..Limits::default()
+    };
+    let plugin = PacerPlugin::load(
+        &engine(limits),
+        &misbehaving(dir.path(), "spin", &[("mode", "spin")]),
+        kv(),
+    )
+    .unwrap();
+    let s = snapshot(4, 1, 0, 0);
+    for _ in 0..2 {
+        let started = Instant::now();
+        let error = plugin.pace(&s).unwrap_err();
+        let took = started.elapsed();
+        assert!(matches!(error, CallError::Deadline), "{error}");
+        assert!(took >= Duration::from_millis(29), "stopped early: {took:?}");
+        assert!(took < Duration::from_millis(300), "stopped late: {took:?}");
+    }
+    assert_eq!(
+        pacer::pace(Some(&plugin), &s),
+        3,
+        "the built-in progressive pacer's answer"
+    );
+}
+
+#[test]
+fn a_guest_allocating_past_its_limit_is_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let limits = Limits {
+        memory_bytes: 16 << 20,
+        ..Limits::default()
+    };
+    let plugin = PacerPlugin::load(
+        &engine(limits),
+        &misbehaving(dir.path(), "hog", &[("mode", "hog")]),
+        kv(),
+    )
+    .unwrap();
+    let error = plugin.pace(&snapshot(1, 0, 0, 0)).unwrap_err();
+    assert!(matches!(error, CallError::Memory), "{error}");
+    let panics = PacerPlugin::load(
+        &engine(Limits::default()),
+        &misbehaving(dir.path(), "panics", &[("mode", "panic")]),
+        kv(),
+    )
+    .unwrap();
+    assert!(matches!(
+        panics.pace(&snapshot(1, 0, 0, 0)),
+        Err(CallError::Trap(_))
+    ));
+    assert_eq!(pacer::pace(Some(&panics), &snapshot(2, 0, 0, 0)), 2);
+}
+
+#[test]
+fn bad_packages_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(Limits::default());
+    let wasm = build("plugins").join("progressive.wasm");
+    // A pacer's component under a mapper's manifest.
+    let wrong = Package::read(&package(
+        dir.path(),
+        "wrong",
+        "disposition-mapper",
+        &wasm,
+        &[],
+    ))
+    .unwrap();
+    assert!(matches!(
+        PacerPlugin::load(&engine, &wrong, kv()),
+        Err(LoadError::WrongKind { .. })
+    ));
+    // A truncated component.
+    let folder = package(dir.path(), "truncated", "pacer", &wasm, &[]);
+    let bytes = std::fs::read(&wasm).unwrap();
+    std::fs::write(folder.join("truncated.wasm"), &bytes[..bytes.len() / 2]).unwrap();
+    let error = PacerPlugin::load(&engine, &Package::read(&folder).unwrap(), kv())
+        .err()
+        .unwrap();
+    assert!(matches!(error, LoadError::Component { .. }), "{error}");
+    // A component that escapes its folder.
+    let escaping = dir.path().join("escaping");
+    std::fs::create_dir_all(&escaping).unwrap();
+    std::fs::write(
+        escaping.join("plugin.toml"),
+        "name = \"escaping\"\nversion = \"1\"\nkind = \"pacer\"\nwit = \"0.1.0\"\ncomponent = \"../progressive/progressive.wasm\"\n",
+    )
+    .unwrap();
+    assert!(Package::read(&escaping).is_err());
+}
+
+#[test]
+fn a_cached_component_loads_without_compiling() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let wasm = build("plugins").join("progressive.wasm");
+    let package = Package::read(&package(dir.path(), "progressive", "pacer", &wasm, &[])).unwrap();
+    let engine = PluginEngine::new(Some(cache.clone()), Limits::default()).unwrap();
+    let cold = Instant::now();
+    let first = PacerPlugin::load(&engine, &package, kv()).unwrap();
+    let cold = cold.elapsed();
+    assert!(!first.from_cache());
+    let warm = Instant::now();
+    let second = PacerPlugin::load(&engine, &package, kv()).unwrap();
+    let warm = warm.elapsed();
+    assert!(
+        second.from_cache(),
+        "the second load maps the cached artifact"
+    );
+    assert!(warm < cold, "cached {warm:?} vs compiled {cold:?}");
+    assert_eq!(second.pace(&snapshot(3, 0, 1, 0)).unwrap(), 2);
+    assert_eq!(std::fs::read_dir(&cache).unwrap().count(), 1);
+}

@@ -1,0 +1,45 @@
+//! Ringhost plugins in Rust.
+//!
+//! Each module is one world of the `ringhost:plugin` WIT package (`wit/` at the top of
+//! the repository): the trait to implement, its types, the host calls a plugin may
+//! make, and the macro that exports an implementation. A pacer is a few lines:
+//!
+//! ```ignore
+//! use ringhost_sdk::pacer::{Pacer, Snapshot};
+//!
+//! struct OnePerAgent;
+//!
+//! impl Pacer for OnePerAgent {
+//!     fn pace(snapshot: Snapshot) -> u32 {
+//!         snapshot.agents_ready.saturating_sub(snapshot.calls_dialing + snapshot.calls_ringing)
+//!     }
+//! }
+//!
+//! ringhost_sdk::pacer::export_pacer!(OnePerAgent);
+//! ```
+//!
+//! Build it as a `cdylib` for `wasm32-wasip2` (`cargo build --release --target
+//! wasm32-wasip2`) and put the `.wasm` beside a `plugin.toml`; `docs/plugins.md` has
+//! the whole guide.
+
+/// The `pacer` world: how many calls a campaign starts now.
+pub mod pacer {
+    #[doc(hidden)]
+    pub mod bindings {
+        wit_bindgen::generate!({
+            path: "../wit",
+            world: "pacer",
+            pub_export_macro: true,
+            export_macro_name: "export_pacer",
+            default_bindings_module: "ringhost_sdk::pacer::bindings",
+        });
+    }
+
+    /// Exports a [`Pacer`] implementation as the component's `pacing` interface.
+    pub use bindings::export_pacer;
+    pub use bindings::exports::ringhost::plugin::pacing::{
+        AgentBasis, Guest as Pacer, Parameters, Snapshot,
+    };
+    pub use bindings::ringhost::plugin::host::{self, Level};
+    pub use bindings::ringhost::plugin::kv;
+}
