@@ -27,7 +27,7 @@ GUESTS=(plugins/Cargo.toml tests/plugins/Cargo.toml)
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
-for manifest in "${GUESTS[@]}" sdk/Cargo.toml; do
+for manifest in "${GUESTS[@]}" sdk/Cargo.toml sdk/ads/Cargo.toml; do
     cargo fmt --manifest-path "$manifest" --all -- --check
 done
 
@@ -42,5 +42,7 @@ step "cargo test"
 # PostgreSQL must be there: its absence fails the tests instead of skipping them.
 export RINGHOST_REQUIRE_POSTGRES=1
 cargo test --workspace --locked
+# The ADS table shared by the host and the default mapper plugin has its own workspace.
+cargo test --manifest-path sdk/ads/Cargo.toml
 
 step "all tests passed"

@@ -43,3 +43,25 @@ pub mod pacer {
     pub use bindings::ringhost::plugin::host::{self, Level};
     pub use bindings::ringhost::plugin::kv;
 }
+
+/// The `disposition-mapper` world: what an attempt's result means for the contact.
+pub mod disposition {
+    #[doc(hidden)]
+    pub mod bindings {
+        wit_bindgen::generate!({
+            path: "../wit",
+            world: "disposition-mapper",
+            pub_export_macro: true,
+            export_macro_name: "export_mapper",
+            default_bindings_module: "ringhost_sdk::disposition::bindings",
+        });
+    }
+
+    /// Exports a [`Mapper`] implementation as the component's `dispositions` interface.
+    pub use bindings::export_mapper;
+    pub use bindings::exports::ringhost::plugin::dispositions::{
+        AttemptResult, Disposition, Guest as Mapper, HangupBy, Outcome, RetryPolicy,
+    };
+    pub use bindings::ringhost::plugin::host::{self, Level};
+    pub use bindings::ringhost::plugin::kv;
+}

@@ -5,7 +5,10 @@
 //! One test binary made of modules, so that it links once.
 
 mod config;
+#[path = "../support/guests.rs"]
+mod guests;
 mod media;
+mod plugin;
 mod registrar;
 mod serve;
 mod sip;

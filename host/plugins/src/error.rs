@@ -27,6 +27,12 @@ impl CallError {
         }
     }
 
+    /// Counts the failure in `ringhost_plugin_failures_total`.
+    pub(crate) fn count(&self, plugin: &str) {
+        metrics::counter!("ringhost_plugin_failures_total", "plugin" => plugin.to_owned(), "reason" => self.label())
+            .increment(1);
+    }
+
     /// The label of `ringhost_plugin_failures_total`.
     pub fn label(&self) -> &'static str {
         match self {

@@ -2,13 +2,13 @@
 //! key-value store and limits, and how a store and a linker are made for it.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use wasmtime::Store;
 use wasmtime::component::{Component, Linker};
 
 use crate::PluginEngine;
-use crate::error::LoadError;
+use crate::error::{CallError, LoadError};
 use crate::manifest::Kind;
 use crate::package::Package;
 use crate::state::{KvStore, PluginState};
@@ -87,6 +87,64 @@ impl Loaded {
         LoadError::Component {
             name: self.label.clone(),
             reason: format!("{error:#}"),
+        }
+    }
+}
+
+/// One instance of a plugin version kept between calls (instantiating costs far more
+/// than a call), replaced by a fresh one after a failure: a trapped instance cannot be
+/// entered again.
+pub(crate) struct Kept<W> {
+    slot: Mutex<Option<(Store<PluginState>, W)>>,
+}
+
+impl<W> Default for Kept<W> {
+    fn default() -> Self {
+        Kept {
+            slot: Mutex::new(None),
+        }
+    }
+}
+
+impl<W> Kept<W> {
+    /// Makes the instance now (at load, to prove it starts).
+    pub(crate) fn warm(
+        &self,
+        loaded: &Loaded,
+        instantiate: impl FnOnce(&mut Store<PluginState>) -> wasmtime::Result<W>,
+    ) -> wasmtime::Result<()> {
+        let mut store = loaded.store();
+        let world = instantiate(&mut store)?;
+        *self.slot.lock().unwrap_or_else(|e| e.into_inner()) = Some((store, world));
+        Ok(())
+    }
+
+    /// Calls into the kept instance (making one if there is none) under the call
+    /// deadline.
+    pub(crate) fn call<R>(
+        &self,
+        loaded: &Loaded,
+        instantiate: impl FnOnce(&mut Store<PluginState>) -> wasmtime::Result<W>,
+        call: impl FnOnce(&W, &mut Store<PluginState>) -> wasmtime::Result<R>,
+    ) -> Result<R, CallError> {
+        let mut slot = self.slot.lock().unwrap_or_else(|e| e.into_inner());
+        let (store, world) = match slot.take() {
+            Some(kept) => kept,
+            None => {
+                let mut store = loaded.store();
+                let world =
+                    instantiate(&mut store).map_err(|e| CallError::Trap(format!("{e:#}")))?;
+                (store, world)
+            }
+        };
+        let (mut store, world) = (store, world);
+        store.set_epoch_deadline(loaded.call_ticks);
+        match call(&world, &mut store) {
+            Ok(answer) => {
+                *slot = Some((store, world));
+                Ok(answer)
+            }
+            Err(error) => Err(CallError::from_wasmtime(&error, store.data().limits_hit())),
         }
     }
 }

@@ -9,13 +9,17 @@
 //! - `instance`, `state`: what every plugin instance shares: an empty WASI context,
 //!   the memory limit, the host imports (log, clock, config, key-value).
 //! - [`pacer`]: pacer plugins and the built-in progressive pacer.
+//! - [`disposition`]: disposition mappers and the built-in ADS mapping.
+//! - `imports`: the `host` and `kv` imports, implemented once for every world.
 //!
 //! **Invariant:** a plugin reaches nothing outside its sandbox but through the WIT
 //! imports; a failing plugin costs a log line, a counter and the built-in answer,
 //! never a call.
 
+pub mod disposition;
 mod engine;
 mod error;
+mod imports;
 mod instance;
 mod manifest;
 pub mod pacer;

@@ -2,66 +2,18 @@
 //! the test itself: the first-party `progressive` pacer (plugins/) and a guest that
 //! misbehaves on request (tests/plugins/misbehave).
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::{Arc, Mutex};
+use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use ringhost_plugins::disposition::{self, AttemptResult, MapperPlugin, Outcome, RetryPolicy};
 use ringhost_plugins::pacer::{self, AgentBasis, PacerPlugin, Parameters, Snapshot};
 use ringhost_plugins::{CallError, KvStore, Limits, LoadError, Package, PluginEngine};
 
-fn repository() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+#[path = "../../../tests/support/guests.rs"]
+mod guests;
 
-/// Builds the guest workspace at `workspace` (relative to the repository) once per
-/// test run; returns the folder of its `.wasm` files.
-fn build(workspace: &str) -> PathBuf {
-    static BUILT: Mutex<BTreeMap<String, PathBuf>> = Mutex::new(BTreeMap::new());
-    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(out) = built.get(workspace) {
-        return out.clone();
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| repository().join("target"), PathBuf::from)
-        .join("guests");
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = Command::new(cargo)
-        .args([
-            "build",
-            "--release",
-            "--target",
-            "wasm32-wasip2",
-            "--manifest-path",
-        ])
-        .arg(repository().join(workspace).join("Cargo.toml"))
-        .env("CARGO_TARGET_DIR", &target)
-        .status()
-        .expect("cargo runs");
-    assert!(
-        status.success(),
-        "building {workspace} for wasm32-wasip2 failed (is the target installed?)"
-    );
-    let out = target.join("wasm32-wasip2/release");
-    built.insert(workspace.to_owned(), out.clone());
-    out
-}
-
-/// A package folder in `dir`: `wasm` and a manifest of `kind` with `config`.
-fn package(dir: &Path, name: &str, kind: &str, wasm: &Path, config: &[(&str, &str)]) -> PathBuf {
-    let folder = dir.join(name);
-    std::fs::create_dir_all(&folder).unwrap();
-    std::fs::copy(wasm, folder.join(format!("{name}.wasm"))).unwrap();
-    let mut manifest = format!(
-        "name = \"{name}\"\nversion = \"1.0.0\"\nkind = \"{kind}\"\nwit = \"0.1.0\"\n[config]\n"
-    );
-    for (key, value) in config {
-        manifest.push_str(&format!("{key} = \"{value}\"\n"));
-    }
-    std::fs::write(folder.join("plugin.toml"), manifest).unwrap();
-    folder
-}
+use guests::{build, package};
 
 fn kv() -> KvStore {
     Arc::default()
@@ -261,4 +213,105 @@ fn a_cached_component_loads_without_compiling() {
     assert!(warm < cold, "cached {warm:?} vs compiled {cold:?}");
     assert_eq!(second.pace(&snapshot(3, 0, 1, 0)).unwrap(), 2);
     assert_eq!(std::fs::read_dir(&cache).unwrap().count(), 1);
+}
+
+fn attempt(outcome: Outcome, attempt: u32, ivr: bool, confirmed: bool) -> AttemptResult {
+    AttemptResult {
+        outcome,
+        sip_code: Some(486),
+        q850_cause: Some(17),
+        ring_ms: 4000,
+        talk_ms: 0,
+        hangup_by: None,
+        ivr_result: ivr.then(|| "IVR_FINISHED".to_owned()),
+        queue_result: None,
+        confirmed,
+        tags: vec!["spring".into()],
+        attempt,
+        policy: RetryPolicy {
+            max_attempts: 3,
+            wait_busy_s: 300,
+            wait_no_answer_s: 1800,
+            wait_congestion_s: 60,
+            wait_other_s: 600,
+        },
+    }
+}
+
+#[test]
+fn the_default_mapper_plugin_answers_like_the_built_in_mapping() {
+    let dir = tempfile::tempdir().unwrap();
+    let wasm = build("plugins").join("default_mapper.wasm");
+    let folder = package(dir.path(), "default", "disposition-mapper", &wasm, &[]);
+    let plugin = MapperPlugin::load(
+        &engine(Limits::default()),
+        &Package::read(&folder).unwrap(),
+        kv(),
+    )
+    .unwrap();
+    let outcomes = [
+        Outcome::Answered,
+        Outcome::Busy,
+        Outcome::NoAnswer,
+        Outcome::Congestion,
+        Outcome::NoRoute,
+        Outcome::ChannelUnavailable,
+        Outcome::Cancelled,
+        Outcome::Failed,
+        Outcome::AnsweringMachine,
+        Outcome::Fax,
+    ];
+    for outcome in outcomes {
+        for (number, ivr, confirmed) in [
+            (1, false, false),
+            (3, false, false),
+            (1, true, false),
+            (2, true, true),
+        ] {
+            let result = attempt(outcome, number, ivr, confirmed);
+            assert_eq!(
+                plugin.dispose(&result).unwrap(),
+                disposition::ads(&result),
+                "{outcome:?} attempt {number}"
+            );
+        }
+    }
+    let busy = plugin
+        .dispose(&attempt(Outcome::Busy, 1, false, false))
+        .unwrap();
+    assert_eq!(
+        (busy.status.as_str(), busy.retry, busy.retry_after_s),
+        ("BUSY", true, 300)
+    );
+    assert_eq!(busy.tags, ["spring"]);
+}
+
+#[test]
+fn a_package_for_the_wrong_world_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(Limits::default());
+    // A pacer's component whose manifest claims to be a mapper: it lacks the export.
+    let pacer_wasm = build("plugins").join("progressive.wasm");
+    let folder = package(dir.path(), "liar", "disposition-mapper", &pacer_wasm, &[]);
+    let error = MapperPlugin::load(&engine, &Package::read(&folder).unwrap(), kv())
+        .err()
+        .unwrap();
+    assert!(matches!(error, LoadError::Component { .. }), "{error}");
+    assert!(
+        error.to_string().contains("dispositions"),
+        "names the missing interface: {error}"
+    );
+    // A mapper's package offered as a pacer.
+    let mapper_wasm = build("plugins").join("default_mapper.wasm");
+    let folder = package(
+        dir.path(),
+        "default",
+        "disposition-mapper",
+        &mapper_wasm,
+        &[],
+    );
+    let error = PacerPlugin::load(&engine, &Package::read(&folder).unwrap(), kv())
+        .err()
+        .unwrap();
+    assert!(matches!(error, LoadError::WrongKind { .. }), "{error}");
 }

@@ -29,6 +29,20 @@ pub(crate) enum Command {
     /// Work with configuration files.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Work with plugin packages.
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum PluginCommand {
+    /// Check a plugin package (a folder with plugin.toml and its component): the
+    /// manifest, the world it claims, the exports it must have. Prints what it found;
+    /// exits 1 on a bad package.
+    Check {
+        /// The package's folder.
+        path: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -17,6 +17,7 @@ use clap::Parser as _;
 mod cli;
 mod dial;
 mod leg;
+mod plugin;
 mod serve;
 mod shutdown;
 mod telemetry;
@@ -69,6 +70,16 @@ fn main() -> ExitCode {
                 }
             }
         }
+        cli::Command::Plugin(cli::PluginCommand::Check { path }) => match plugin::check(&path) {
+            Ok(report) => {
+                print!("{report}");
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("ringhost: {}: {error:#}", path.display());
+                ExitCode::FAILURE
+            }
+        },
         cli::Command::Config(cli::ConfigCommand::Example) => {
             print!("{}", ringhost_config::EXAMPLE);
             ExitCode::SUCCESS

@@ -1,0 +1,173 @@
+//! What a plugin call costs inside the host, next to the same logic built in.
+//!
+//!     cargo run --release -p ringhost-plugins --example call_cost
+//!
+//! Builds the first-party plugins from source (wasm32-wasip2), then for the
+//! `progressive` pacer and the `default` disposition mapper: the time per call through
+//! the plugin (the kept instance, under its epoch deadline) and per call of the
+//! built-in function (the reference, measured side by side), each the median of 5 runs
+//! of 100,000 calls; and the time to load a package: compiled from scratch, and again
+//! from the on-disk cache. docs/benchmarks.md keeps the figures.
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use ringhost_plugins::disposition::{self, AttemptResult, MapperPlugin, Outcome, RetryPolicy};
+use ringhost_plugins::pacer::{self, AgentBasis, PacerPlugin, Parameters, Snapshot};
+use ringhost_plugins::{Limits, Package, PluginEngine};
+
+const CALLS: u32 = 100_000;
+const RUNS: usize = 5;
+
+fn main() -> anyhow::Result<()> {
+    let repository = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| repository.join("target"), PathBuf::from)
+        .join("guests");
+    let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args([
+            "build",
+            "--quiet",
+            "--release",
+            "--target",
+            "wasm32-wasip2",
+            "--manifest-path",
+        ])
+        .arg(repository.join("plugins/Cargo.toml"))
+        .env("CARGO_TARGET_DIR", &target)
+        .status()?;
+    anyhow::ensure!(status.success(), "building the plugins failed");
+    let wasm = target.join("wasm32-wasip2/release");
+    let dir = tempfile::tempdir()?;
+    let progressive = package(
+        dir.path(),
+        "progressive",
+        "pacer",
+        &wasm.join("progressive.wasm"),
+    )?;
+    let default = package(
+        dir.path(),
+        "default",
+        "disposition-mapper",
+        &wasm.join("default_mapper.wasm"),
+    )?;
+
+    let cache = dir.path().join("cache");
+    let engine = PluginEngine::new(Some(cache), Limits::default())?;
+    let started = Instant::now();
+    let pacer_plugin = PacerPlugin::load(&engine, &progressive, Default::default())?;
+    let cold = started.elapsed();
+    let started = Instant::now();
+    let reloaded = PacerPlugin::load(&engine, &progressive, Default::default())?;
+    let cached = started.elapsed();
+    assert!(reloaded.from_cache());
+    let mapper_plugin = MapperPlugin::load(&engine, &default, Default::default())?;
+
+    let snapshot = Snapshot {
+        campaign: "bench".into(),
+        agents_ready: 12,
+        agents_present: 20,
+        agents_busy: 8,
+        calls_dialing: 2,
+        calls_ringing: 3,
+        calls_queued: 0,
+        answer_rate: 0.35,
+        abandon_rate: 0.02,
+        mean_handle_ms: 150_000,
+        channel_headroom: 40,
+        parameters: Parameters {
+            ratio_percent: 0,
+            ratio_on: AgentBasis::Ready,
+            multiplier: 1.0,
+            only_when_agents_free: false,
+            target_abandon_rate: 0.03,
+            max_calls: 0,
+            extra: Vec::new(),
+        },
+    };
+    let attempt = AttemptResult {
+        outcome: Outcome::Busy,
+        sip_code: Some(486),
+        q850_cause: Some(17),
+        ring_ms: 3000,
+        talk_ms: 0,
+        hangup_by: None,
+        ivr_result: None,
+        queue_result: None,
+        confirmed: false,
+        tags: vec!["bench".into()],
+        attempt: 1,
+        policy: RetryPolicy {
+            max_attempts: 3,
+            wait_busy_s: 300,
+            wait_no_answer_s: 1800,
+            wait_congestion_s: 60,
+            wait_other_s: 600,
+        },
+    };
+    println!("| what | per call, plugin (Rust guest) | per call, built in | ratio |");
+    println!("|---|---:|---:|---:|");
+    let plugin = median(|| {
+        black_box(pacer_plugin.pace(black_box(&snapshot)).ok());
+    });
+    let native = median(|| {
+        black_box(pacer::progressive(black_box(&snapshot)));
+    });
+    row("pacer `progressive`", plugin, native);
+    let plugin = median(|| {
+        black_box(mapper_plugin.dispose(black_box(&attempt)).ok());
+    });
+    let native = median(|| {
+        black_box(disposition::ads(black_box(&attempt)));
+    });
+    row("mapper `default`", plugin, native);
+    println!();
+    println!("| load of `progressive` | time |");
+    println!("|---|---:|");
+    println!(
+        "| compiled from scratch | {:.1} ms |",
+        cold.as_secs_f64() * 1e3
+    );
+    println!(
+        "| from the compile cache | {:.2} ms |",
+        cached.as_secs_f64() * 1e3
+    );
+    Ok(())
+}
+
+fn package(dir: &Path, name: &str, kind: &str, wasm: &Path) -> anyhow::Result<Package> {
+    let folder = dir.join(name);
+    std::fs::create_dir_all(&folder)?;
+    std::fs::copy(wasm, folder.join(format!("{name}.wasm")))?;
+    std::fs::write(
+        folder.join("plugin.toml"),
+        format!("name = \"{name}\"\nversion = \"1.0.0\"\nkind = \"{kind}\"\nwit = \"0.1.0\"\n"),
+    )?;
+    Ok(Package::read(&folder)?)
+}
+
+/// The median over `RUNS` runs of the time per call of `f`.
+fn median(mut f: impl FnMut()) -> Duration {
+    let mut runs: Vec<Duration> = (0..RUNS)
+        .map(|_| {
+            let started = Instant::now();
+            for _ in 0..CALLS {
+                f();
+            }
+            started.elapsed() / CALLS
+        })
+        .collect();
+    runs.sort();
+    runs[RUNS / 2]
+}
+
+fn row(what: &str, plugin: Duration, native: Duration) {
+    println!(
+        "| {what} | {:.0} ns | {:.1} ns | {:.0}x |",
+        plugin.as_nanos() as f64,
+        native.as_nanos() as f64,
+        plugin.as_nanos() as f64 / (native.as_nanos() as f64).max(0.1),
+    );
+}

@@ -1,0 +1,140 @@
+//! Disposition mappers, and the built-in ADS mapping (`ringhost-ads`, the same table
+//! the `default` mapper plugin uses) that answers when a campaign has no mapper or its
+//! mapper fails.
+
+use crate::PluginEngine;
+use crate::error::{CallError, LoadError};
+use crate::instance::{Kept, Loaded};
+use crate::manifest::Kind;
+use crate::package::Package;
+use crate::state::{KvStore, PluginState};
+
+pub(crate) mod bindings {
+    wasmtime::component::bindgen!({
+        path: "../../wit",
+        world: "disposition-mapper",
+        additional_derives: [PartialEq],
+        with: {
+            "ringhost:plugin/host": crate::pacer::bindings::ringhost::plugin::host,
+            "ringhost:plugin/kv": crate::pacer::bindings::ringhost::plugin::kv,
+        },
+    });
+}
+
+pub use bindings::exports::ringhost::plugin::dispositions::{
+    AttemptResult, Disposition, HangupBy, Outcome, RetryPolicy,
+};
+
+/// A loaded disposition mapper.
+pub struct MapperPlugin {
+    loaded: Loaded,
+    pre: bindings::DispositionMapperPre<PluginState>,
+    kept: Kept<bindings::DispositionMapper>,
+}
+
+impl MapperPlugin {
+    /// Compiles a mapper package and checks it against the `disposition-mapper` world.
+    ///
+    /// # Errors
+    /// When the package is of another kind, does not compile, or does not fit the world.
+    pub fn load(
+        engine: &PluginEngine,
+        package: &Package,
+        kv: KvStore,
+    ) -> Result<MapperPlugin, LoadError> {
+        let loaded = Loaded::compile(engine, package, Kind::DispositionMapper, kv)?;
+        let mut linker = loaded.linker()?;
+        bindings::DispositionMapper::add_to_linker::<
+            PluginState,
+            wasmtime::component::HasSelf<PluginState>,
+        >(&mut linker, |s| s)
+        .map_err(|e| loaded.refuse(e))?;
+        let pre = linker
+            .instantiate_pre(&loaded.component)
+            .and_then(bindings::DispositionMapperPre::new)
+            .map_err(|e| loaded.refuse(e))?;
+        let plugin = MapperPlugin {
+            loaded,
+            pre,
+            kept: Kept::default(),
+        };
+        plugin
+            .kept
+            .warm(&plugin.loaded, |store| plugin.pre.instantiate(store))
+            .map_err(|e| plugin.loaded.refuse(e))?;
+        Ok(plugin)
+    }
+
+    /// `name@version`.
+    pub fn label(&self) -> &str {
+        &self.loaded.label
+    }
+
+    /// Asks the plugin what the attempt means.
+    ///
+    /// # Errors
+    /// As [`crate::pacer::PacerPlugin::pace`].
+    pub fn dispose(&self, attempt: &AttemptResult) -> Result<Disposition, CallError> {
+        self.kept.call(
+            &self.loaded,
+            |store| self.pre.instantiate(store),
+            |mapper, store| {
+                mapper
+                    .ringhost_plugin_dispositions()
+                    .call_dispose(store, attempt)
+            },
+        )
+    }
+}
+
+/// The disposition: the plugin's, or the built-in ADS mapping's when there is no
+/// plugin or it failed (the failure is logged and counted).
+pub fn dispose(plugin: Option<&MapperPlugin>, attempt: &AttemptResult) -> Disposition {
+    if let Some(plugin) = plugin {
+        match plugin.dispose(attempt) {
+            Ok(disposition) => return disposition,
+            Err(error) => {
+                tracing::warn!(plugin = plugin.label(), %error, "disposition mapper failed; the built-in ADS mapping answers");
+                error.count(plugin.label());
+            }
+        }
+    }
+    ads(attempt)
+}
+
+/// The built-in mapping: ADS statuses, retries by the list's policy.
+pub fn ads(attempt: &AttemptResult) -> Disposition {
+    let outcome = match attempt.outcome {
+        Outcome::Answered => ringhost_ads::Outcome::Answered,
+        Outcome::Busy => ringhost_ads::Outcome::Busy,
+        Outcome::NoAnswer => ringhost_ads::Outcome::NoAnswer,
+        Outcome::Congestion => ringhost_ads::Outcome::Congestion,
+        Outcome::NoRoute => ringhost_ads::Outcome::NoRoute,
+        Outcome::ChannelUnavailable => ringhost_ads::Outcome::ChannelUnavailable,
+        Outcome::Cancelled => ringhost_ads::Outcome::Cancelled,
+        Outcome::Failed => ringhost_ads::Outcome::Failed,
+        Outcome::AnsweringMachine => ringhost_ads::Outcome::AnsweringMachine,
+        Outcome::Fax => ringhost_ads::Outcome::Fax,
+    };
+    let policy = ringhost_ads::Policy {
+        max_attempts: attempt.policy.max_attempts,
+        wait_busy_s: attempt.policy.wait_busy_s,
+        wait_no_answer_s: attempt.policy.wait_no_answer_s,
+        wait_congestion_s: attempt.policy.wait_congestion_s,
+        wait_other_s: attempt.policy.wait_other_s,
+    };
+    let decision = ringhost_ads::decide(
+        outcome,
+        attempt.attempt,
+        policy,
+        attempt.ivr_result.is_some(),
+        attempt.confirmed,
+    );
+    Disposition {
+        status: decision.status.to_owned(),
+        retry: decision.retry,
+        retry_after_s: decision.retry_after_s,
+        tags: attempt.tags.clone(),
+        do_not_call_until_ms: None,
+    }
+}

@@ -1,0 +1,149 @@
+//! The InstantVoice ADS statuses and what they mean for a contact: one table, used by
+//! the host's built-in disposition mapping and by the `default` mapper plugin, so that
+//! the plugin and the fallback can never disagree.
+
+#![no_std]
+
+/// How a call ended, as far as the mapping cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The callee answered.
+    Answered,
+    /// 486 and friends.
+    Busy,
+    /// Rang out, or 480.
+    NoAnswer,
+    /// 503, 502, the network's refusal.
+    Congestion,
+    /// The number does not route (404, 484).
+    NoRoute,
+    /// No channel to place the call on.
+    ChannelUnavailable,
+    /// Cancelled before answer by Ringhost.
+    Cancelled,
+    /// Anything else that failed.
+    Failed,
+    /// An answering machine took it.
+    AnsweringMachine,
+    /// A fax answered.
+    Fax,
+}
+
+/// The list's retry policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    /// Attempts allowed in all.
+    pub max_attempts: u32,
+    /// Seconds after a busy callee.
+    pub wait_busy_s: u32,
+    /// Seconds after no answer (and an answering machine).
+    pub wait_no_answer_s: u32,
+    /// Seconds after congestion or no channel.
+    pub wait_congestion_s: u32,
+    /// Seconds after anything else retried.
+    pub wait_other_s: u32,
+}
+
+/// What the mapping decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decision {
+    /// The ADS status.
+    pub status: &'static str,
+    /// Whether the contact gets another attempt.
+    pub retry: bool,
+    /// Seconds until it.
+    pub retry_after_s: u32,
+}
+
+/// The default mapping: the ADS status of the outcome; a retry after the policy's wait
+/// for outcomes worth retrying, while attempts remain. An answered call is done unless
+/// an IVR ran and the callee did not confirm (`confirmation_expected`), which counts
+/// as not reached.
+pub fn decide(
+    outcome: Outcome,
+    attempt: u32,
+    policy: Policy,
+    confirmation_expected: bool,
+    confirmed: bool,
+) -> Decision {
+    let (status, wait) = match outcome {
+        Outcome::Answered if confirmation_expected && !confirmed => {
+            ("NOT_CONFIRMED", Some(policy.wait_other_s))
+        }
+        Outcome::Answered => ("ANSWER", None),
+        Outcome::Busy => ("BUSY", Some(policy.wait_busy_s)),
+        Outcome::NoAnswer => ("NOANSWER", Some(policy.wait_no_answer_s)),
+        Outcome::AnsweringMachine => ("ANSWERING_MACHINE", Some(policy.wait_no_answer_s)),
+        Outcome::Congestion => ("CONGESTION", Some(policy.wait_congestion_s)),
+        Outcome::ChannelUnavailable => ("CHANUNAVAIL", Some(policy.wait_congestion_s)),
+        Outcome::Cancelled => ("CANCEL", Some(policy.wait_other_s)),
+        Outcome::Failed => ("FAILED", Some(policy.wait_other_s)),
+        Outcome::NoRoute => ("NOROUTE", None),
+        Outcome::Fax => ("FAX", None),
+    };
+    let retry = wait.is_some() && attempt < policy.max_attempts;
+    Decision {
+        status,
+        retry,
+        retry_after_s: if retry { wait.unwrap_or(0) } else { 0 },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const POLICY: Policy = Policy {
+        max_attempts: 3,
+        wait_busy_s: 300,
+        wait_no_answer_s: 1800,
+        wait_congestion_s: 60,
+        wait_other_s: 600,
+    };
+
+    #[test]
+    fn retries_until_the_last_attempt() {
+        let busy = decide(Outcome::Busy, 1, POLICY, false, false);
+        assert_eq!(
+            busy,
+            Decision {
+                status: "BUSY",
+                retry: true,
+                retry_after_s: 300
+            }
+        );
+        assert!(decide(Outcome::NoAnswer, 2, POLICY, false, false).retry);
+        let last = decide(Outcome::NoAnswer, 3, POLICY, false, false);
+        assert_eq!(
+            last,
+            Decision {
+                status: "NOANSWER",
+                retry: false,
+                retry_after_s: 0
+            }
+        );
+    }
+
+    #[test]
+    fn answered_unroutable_and_fax_are_final() {
+        for outcome in [Outcome::Answered, Outcome::NoRoute, Outcome::Fax] {
+            assert!(
+                !decide(outcome, 1, POLICY, false, false).retry,
+                "{outcome:?}"
+            );
+        }
+        let unconfirmed = decide(Outcome::Answered, 1, POLICY, true, false);
+        assert_eq!(
+            unconfirmed,
+            Decision {
+                status: "NOT_CONFIRMED",
+                retry: true,
+                retry_after_s: 600
+            }
+        );
+        assert_eq!(
+            decide(Outcome::Answered, 1, POLICY, true, true).status,
+            "ANSWER"
+        );
+    }
+}

@@ -1,0 +1,66 @@
+//! Builds WebAssembly guests from source for tests: shared by the plugin runtime's
+//! tests and the end-to-end tests (included with `#[path]`).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+
+/// The repository's top folder.
+pub fn repository() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Builds the guest workspace at `workspace` (relative to the repository) for
+/// wasm32-wasip2, once per test process; returns the folder of its `.wasm` files.
+pub fn build(workspace: &str) -> PathBuf {
+    static BUILT: Mutex<BTreeMap<String, PathBuf>> = Mutex::new(BTreeMap::new());
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(out) = built.get(workspace) {
+        return out.clone();
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| repository().join("target"), PathBuf::from)
+        .join("guests");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(cargo)
+        .args([
+            "build",
+            "--release",
+            "--target",
+            "wasm32-wasip2",
+            "--manifest-path",
+        ])
+        .arg(repository().join(workspace).join("Cargo.toml"))
+        .env("CARGO_TARGET_DIR", &target)
+        .status()
+        .expect("cargo runs");
+    assert!(
+        status.success(),
+        "building {workspace} for wasm32-wasip2 failed (is the target installed?)"
+    );
+    let out = target.join("wasm32-wasip2/release");
+    built.insert(workspace.to_owned(), out.clone());
+    out
+}
+
+/// A package folder in `dir`: `wasm` beside a manifest of `kind` with `config`.
+pub fn package(
+    dir: &Path,
+    name: &str,
+    kind: &str,
+    wasm: &Path,
+    config: &[(&str, &str)],
+) -> PathBuf {
+    let folder = dir.join(name);
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::copy(wasm, folder.join(format!("{name}.wasm"))).unwrap();
+    let mut manifest = format!(
+        "name = \"{name}\"\nversion = \"1.0.0\"\nkind = \"{kind}\"\nwit = \"0.1.0\"\n[config]\n"
+    );
+    for (key, value) in config {
+        manifest.push_str(&format!("{key} = \"{value}\"\n"));
+    }
+    std::fs::write(folder.join("plugin.toml"), manifest).unwrap();
+    folder
+}
