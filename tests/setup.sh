@@ -31,6 +31,20 @@ install_rust_components() {
     rustup target list --installed 2>/dev/null | grep -q '^wasm32-wasip2$' || rustup target add wasm32-wasip2
 }
 
+# The Python and JavaScript component tools, for the example plugins the tests build:
+# componentize-py from PyPI, componentize-js from npm (in a folder outside the clone).
+install_component_tools() {
+    if ! componentize-py --version 2>/dev/null | grep -q '0\.25\.1'; then
+        python3 -m pip install --quiet --disable-pip-version-check componentize-py==0.25.1
+    fi
+    local node_dir="$HOME/.cache/ringhost/node"
+    if [ ! -x "$node_dir/node_modules/.bin/componentize-js" ]; then
+        mkdir -p "$node_dir"
+        (cd "$node_dir" && npm install --silent --no-audit --no-fund @bytecodealliance/componentize-js@0.23.0)
+    fi
+    export RINGHOST_COMPONENTIZE_JS="$node_dir/node_modules/.bin/componentize-js"
+}
+
 # A free TCP port on loopback.
 free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'

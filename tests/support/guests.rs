@@ -1,3 +1,5 @@
+#![allow(dead_code)] // Each test crate that includes this file uses a part of it.
+
 //! Builds WebAssembly guests from source for tests: shared by the plugin runtime's
 //! tests and the end-to-end tests (included with `#[path]`).
 
@@ -63,4 +65,64 @@ pub fn package(
     }
     std::fs::write(folder.join("plugin.toml"), manifest).unwrap();
     folder
+}
+
+/// Builds the Python example in `examples/NAME` (its `app.py`) with componentize-py for
+/// `world`; the `.wasm`, or `None` (after saying so) when the tool is missing and the
+/// test command did not require it.
+pub fn build_python(name: &str, world: &str) -> Option<PathBuf> {
+    let example = repository().join("examples").join(name);
+    let out = guest_out(name);
+    let status = Command::new("componentize-py")
+        .arg("-d")
+        .arg(repository().join("wit"))
+        .args(["-w", world, "componentize", "app", "-o"])
+        .arg(&out)
+        .current_dir(&example)
+        .status();
+    finish("componentize-py", status, out)
+}
+
+/// Builds the JavaScript example in `examples/NAME` (its `app.js`) with
+/// componentize-js (`RINGHOST_COMPONENTIZE_JS`, else `componentize-js` on the path).
+pub fn build_js(name: &str, world: &str) -> Option<PathBuf> {
+    let example = repository().join("examples").join(name);
+    let out = guest_out(name);
+    let tool =
+        std::env::var_os("RINGHOST_COMPONENTIZE_JS").unwrap_or_else(|| "componentize-js".into());
+    let status = Command::new(tool)
+        .args(["--disable", "http", "fetch-event", "--wit"])
+        .arg(repository().join("wit"))
+        .args(["--world-name", world, "--out"])
+        .arg(&out)
+        .arg("app.js")
+        .current_dir(&example)
+        .status();
+    finish("componentize-js", status, out)
+}
+
+fn guest_out(name: &str) -> PathBuf {
+    let dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| repository().join("target"), PathBuf::from)
+        .join("guests/examples");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(format!("{name}-{}.wasm", std::process::id()))
+}
+
+fn finish(
+    tool: &str,
+    status: std::io::Result<std::process::ExitStatus>,
+    out: PathBuf,
+) -> Option<PathBuf> {
+    match status {
+        Ok(status) => {
+            assert!(status.success(), "{tool} failed to build {}", out.display());
+            Some(out)
+        }
+        Err(error) if std::env::var_os("RINGHOST_REQUIRE_GUEST_TOOLS").is_none() => {
+            eprintln!("skipped: {tool} is not installed ({error}); tests/run.sh installs it");
+            None
+        }
+        Err(error) => panic!("{tool} cannot run: {error}"),
+    }
 }

@@ -7,7 +7,11 @@
 //! the plugin (the kept instance, under its epoch deadline) and per call of the
 //! built-in function (the reference, measured side by side), each the median of 5 runs
 //! of 100,000 calls; and the time to load a package: compiled from scratch, and again
-//! from the on-disk cache. docs/benchmarks.md keeps the figures.
+//! from the on-disk cache; and, through a watched plugins folder, the time from a
+//! file written to the new version serving, with the component unchanged (cached) and
+//! changed (compiled). The Python and JavaScript examples are built too when their
+//! tools are installed (tests/run.sh installs them). docs/benchmarks.md keeps the
+//! figures.
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
@@ -16,7 +20,10 @@ use std::time::{Duration, Instant};
 
 use ringhost_plugins::disposition::{self, AttemptResult, MapperPlugin, Outcome, RetryPolicy};
 use ringhost_plugins::pacer::{self, AgentBasis, PacerPlugin, Parameters, Snapshot};
-use ringhost_plugins::{Limits, Package, PluginEngine};
+use ringhost_plugins::{Limits, Package, PluginEngine, PluginRegistry};
+
+#[path = "../../../tests/support/guests.rs"]
+mod guests;
 
 const CALLS: u32 = 100_000;
 const RUNS: usize = 5;
@@ -123,6 +130,46 @@ fn main() -> anyhow::Result<()> {
         black_box(disposition::ads(black_box(&attempt)));
     });
     row("mapper `default`", plugin, native);
+    let native = median(|| {
+        black_box(pacer::progressive(black_box(&snapshot)));
+    });
+    let others = [
+        (
+            "pacer `ratio-py` (Python)",
+            guests::build_python("python-pacer", "pacer"),
+        ),
+        (
+            "pacer `multiplier-js` (JavaScript)",
+            guests::build_js("js-pacer", "pacer"),
+        ),
+    ];
+    for (what, wasm) in others {
+        let Some(wasm) = wasm else { continue };
+        let name = what.split('`').nth(1).unwrap_or("guest");
+        let started = Instant::now();
+        let guest = PacerPlugin::load(
+            &engine,
+            &package(dir.path(), name, "pacer", &wasm)?,
+            Default::default(),
+        )?;
+        let compiled = started.elapsed();
+        let started = Instant::now();
+        PacerPlugin::load(
+            &engine,
+            &package(dir.path(), name, "pacer", &wasm)?,
+            Default::default(),
+        )?;
+        let cached = started.elapsed();
+        let plugin = median(|| {
+            black_box(guest.pace(black_box(&snapshot)).ok());
+        });
+        row(what, plugin, native);
+        println!(
+            "|   its load: compiled {:.0} ms, from the cache {:.1} ms | | | |",
+            compiled.as_secs_f64() * 1e3,
+            cached.as_secs_f64() * 1e3
+        );
+    }
     println!();
     println!("| load of `progressive` | time |");
     println!("|---|---:|");
@@ -134,6 +181,80 @@ fn main() -> anyhow::Result<()> {
         "| from the compile cache | {:.2} ms |",
         cached.as_secs_f64() * 1e3
     );
+    reloads(&wasm.join("progressive.wasm"), dir.path())?;
+    Ok(())
+}
+
+/// From a file written in a watched plugins folder to the new version serving: the
+/// median of 9 reloads each, the manifest rewritten with the component unchanged (a
+/// cache hit), and the component changed (a custom section added: compiled again).
+fn reloads(wasm: &Path, dir: &Path) -> anyhow::Result<()> {
+    let plugins = dir.join("watched");
+    let folder = plugins.join("progressive");
+    std::fs::create_dir_all(&folder)?;
+    let component = std::fs::read(wasm)?;
+    std::fs::write(folder.join("progressive.wasm"), &component)?;
+    write_manifest(&folder, 0)?;
+    let engine = PluginEngine::new(Some(dir.join("watched-cache")), Limits::default())?;
+    let registry = PluginRegistry::open(engine, &plugins)?;
+    let mut cached = Vec::new();
+    let mut compiled = Vec::new();
+    for version in 1..=18u32 {
+        let started = Instant::now();
+        if version % 2 == 0 {
+            // A custom section (id 0): a new component as far as the cache can tell.
+            let mut changed = component.clone();
+            let name = format!("bench-{version}");
+            changed.extend([0, name.len() as u8 + 1, name.len() as u8]);
+            changed.extend(name.as_bytes());
+            let temporary = folder.join("progressive.wasm.tmp");
+            std::fs::write(&temporary, &changed)?;
+            std::fs::rename(&temporary, folder.join("progressive.wasm"))?;
+        }
+        write_manifest(&folder, version)?;
+        let label = format!("progressive@{version}.0.0");
+        while registry
+            .pacer("progressive")
+            .is_none_or(|p| p.label() != label)
+        {
+            anyhow::ensure!(
+                started.elapsed() < Duration::from_secs(10),
+                "version {version} never served"
+            );
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        let took = started.elapsed();
+        if version % 2 == 0 {
+            compiled.push(took);
+        } else {
+            cached.push(took);
+        }
+    }
+    cached.sort();
+    compiled.sort();
+    println!();
+    println!("| file written to the new version serving (median of 9) | time |");
+    println!("|---|---:|");
+    println!(
+        "| manifest changed, component cached | {:.1} ms |",
+        cached[4].as_secs_f64() * 1e3
+    );
+    println!(
+        "| component changed, compiled | {:.1} ms |",
+        compiled[4].as_secs_f64() * 1e3
+    );
+    Ok(())
+}
+
+fn write_manifest(folder: &Path, version: u32) -> anyhow::Result<()> {
+    let temporary = folder.join("plugin.toml.tmp");
+    std::fs::write(
+        &temporary,
+        format!(
+            "name = \"progressive\"\nversion = \"{version}.0.0\"\nkind = \"pacer\"\nwit = \"0.1.0\"\n"
+        ),
+    )?;
+    std::fs::rename(&temporary, folder.join("plugin.toml"))?;
     Ok(())
 }
 

@@ -10,6 +10,8 @@
 //!   the memory limit, the host imports (log, clock, config, key-value).
 //! - [`pacer`]: pacer plugins and the built-in progressive pacer.
 //! - [`disposition`]: disposition mappers and the built-in ADS mapping.
+//! - [`PluginRegistry`] (`registry`): the plugins folder, loaded and watched; hot
+//!   reload with the old version serving until the new one is proven.
 //! - `imports`: the `host` and `kv` imports, implemented once for every world.
 //!
 //! **Invariant:** a plugin reaches nothing outside its sandbox but through the WIT
@@ -24,10 +26,12 @@ mod instance;
 mod manifest;
 pub mod pacer;
 mod package;
+mod registry;
 mod state;
 
 pub use engine::{EPOCH_TICK, Limits, PluginEngine};
 pub use error::{CallError, LoadError};
 pub use manifest::{Capabilities, Kind, Manifest, ManifestError, WIT_VERSION};
 pub use package::{Package, PackageError};
+pub use registry::{Plugin, PluginRegistry};
 pub use state::KvStore;

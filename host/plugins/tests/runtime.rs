@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use ringhost_plugins::disposition::{self, AttemptResult, MapperPlugin, Outcome, RetryPolicy};
 use ringhost_plugins::pacer::{self, AgentBasis, PacerPlugin, Parameters, Snapshot};
-use ringhost_plugins::{CallError, KvStore, Limits, LoadError, Package, PluginEngine};
+use ringhost_plugins::{
+    CallError, KvStore, Limits, LoadError, Package, PluginEngine, PluginRegistry,
+};
 
 #[path = "../../../tests/support/guests.rs"]
 mod guests;
@@ -314,4 +316,185 @@ fn a_package_for_the_wrong_world_is_refused() {
         .err()
         .unwrap();
     assert!(matches!(error, LoadError::WrongKind { .. }), "{error}");
+}
+
+/// Writes a package's manifest whole (a temporary file renamed into place), as an
+/// admin's deployment should.
+fn write_manifest(folder: &Path, name: &str, answer: &str) {
+    let text = format!(
+        "name = \"{name}\"\nversion = \"{answer}.0.0\"\nkind = \"pacer\"\nwit = \"0.1.0\"\ncomponent = \"misbehave.wasm\"\n[config]\nanswer = \"{answer}\"\n"
+    );
+    let temporary = folder.join("plugin.toml.tmp");
+    std::fs::write(&temporary, text).unwrap();
+    std::fs::rename(&temporary, folder.join("plugin.toml")).unwrap();
+}
+
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) -> Duration {
+    let started = Instant::now();
+    while !done() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    started.elapsed()
+}
+
+#[test]
+fn a_changed_package_is_reloaded_and_a_broken_one_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugins = dir.path().join("plugins");
+    let folder = plugins.join("answers");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::copy(
+        build("tests/plugins").join("misbehave.wasm"),
+        folder.join("misbehave.wasm"),
+    )
+    .unwrap();
+    write_manifest(&folder, "answers", "1");
+    let engine = PluginEngine::new(Some(dir.path().join("cache")), Limits::default()).unwrap();
+    let registry = PluginRegistry::open(engine, &plugins).unwrap();
+    let s = snapshot(9, 0, 0, 0);
+    let first = registry.pacer("answers").expect("loaded at start");
+    assert_eq!(first.pace(&s).unwrap(), 1);
+
+    // A new version: the next lookup gets it; whoever holds the old one keeps it.
+    write_manifest(&folder, "answers", "2");
+    let took = wait_for("version 2", || {
+        registry
+            .pacer("answers")
+            .is_some_and(|p| p.pace(&s).ok() == Some(2))
+    });
+    assert!(took < Duration::from_secs(2), "reload took {took:?}");
+    assert_eq!(
+        first.pace(&s).unwrap(),
+        1,
+        "the old version finishes what it started"
+    );
+    assert_eq!(registry.pacer("answers").unwrap().label(), "answers@2.0.0");
+
+    // A corrupt component: refused, version 2 keeps serving.
+    let (_, refused) = registry.counts();
+    let bytes = std::fs::read(folder.join("misbehave.wasm")).unwrap();
+    std::fs::write(folder.join("misbehave.wasm"), &bytes[..bytes.len() / 2]).unwrap();
+    wait_for("the refusal", || registry.counts().1 > refused);
+    assert_eq!(registry.pacer("answers").unwrap().pace(&s).unwrap(), 2);
+
+    // A package for the wrong world: refused too.
+    let (_, refused) = registry.counts();
+    std::fs::copy(
+        build("plugins").join("default_mapper.wasm"),
+        folder.join("misbehave.wasm"),
+    )
+    .unwrap();
+    wait_for("the second refusal", || registry.counts().1 > refused);
+    assert_eq!(registry.pacer("answers").unwrap().label(), "answers@2.0.0");
+
+    // The folder removed: the plugin is gone and the built-in pacer answers.
+    std::fs::remove_dir_all(&folder).unwrap();
+    wait_for("the removal", || registry.pacer("answers").is_none());
+    assert_eq!(pacer::pace(registry.pacer("answers").as_deref(), &s), 9);
+}
+
+fn with_parameters(
+    mut s: Snapshot,
+    ratio_percent: u32,
+    ratio_on: AgentBasis,
+    multiplier: f64,
+) -> Snapshot {
+    s.parameters.ratio_percent = ratio_percent;
+    s.parameters.ratio_on = ratio_on;
+    s.parameters.multiplier = multiplier;
+    s
+}
+
+#[test]
+fn a_python_pacer_built_from_source_paces_by_ratio() {
+    let Some(wasm) = guests::build_python("python-pacer", "pacer") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let folder = package(
+        dir.path(),
+        "ratio-py",
+        "pacer",
+        &wasm,
+        &[("verbose", "yes")],
+    );
+    let plugin = PacerPlugin::load(
+        &engine(Limits::default()),
+        &Package::read(&folder).unwrap(),
+        kv(),
+    )
+    .unwrap();
+    // 4 ready agents, one call ringing.
+    let s = snapshot(4, 0, 1, 0);
+    assert_eq!(
+        plugin
+            .pace(&with_parameters(s.clone(), 0, AgentBasis::Ready, 1.0))
+            .unwrap(),
+        3
+    );
+    assert_eq!(
+        plugin
+            .pace(&with_parameters(s.clone(), 100, AgentBasis::Ready, 1.0))
+            .unwrap(),
+        7
+    );
+    assert_eq!(
+        plugin
+            .pace(&with_parameters(s.clone(), 50, AgentBasis::Ready, 1.0))
+            .unwrap(),
+        5
+    );
+    // Present agents: 6 logged in, 2 busy, so 4 free; the same answer.
+    assert_eq!(
+        plugin
+            .pace(&with_parameters(s, 0, AgentBasis::Present, 1.0))
+            .unwrap(),
+        3
+    );
+    assert_eq!(
+        plugin.pace(&snapshot(1, 2, 2, 0)).unwrap(),
+        0,
+        "never below zero"
+    );
+}
+
+#[test]
+fn a_javascript_pacer_built_from_source_paces_by_multiplier() {
+    let Some(wasm) = guests::build_js("js-pacer", "pacer") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let folder = package(
+        dir.path(),
+        "multiplier-js",
+        "pacer",
+        &wasm,
+        &[("verbose", "yes")],
+    );
+    let plugin = PacerPlugin::load(
+        &engine(Limits::default()),
+        &Package::read(&folder).unwrap(),
+        kv(),
+    )
+    .unwrap();
+    // ADS: 2 free agents x 3 = 6 calls, less the one already dialing.
+    let s = with_parameters(snapshot(2, 1, 0, 0), 0, AgentBasis::Ready, 3.0);
+    assert_eq!(plugin.pace(&s).unwrap(), 5);
+    let s = with_parameters(snapshot(5, 0, 0, 0), 0, AgentBasis::Ready, 1.5);
+    assert_eq!(plugin.pace(&s).unwrap(), 7);
+    assert_eq!(
+        plugin
+            .pace(&with_parameters(
+                snapshot(0, 3, 0, 0),
+                0,
+                AgentBasis::Ready,
+                2.0
+            ))
+            .unwrap(),
+        0
+    );
 }

@@ -37,10 +37,9 @@ pub(crate) fn check(path: &Path) -> anyhow::Result<String> {
     match manifest.kind {
         Kind::Pacer => drop(PacerPlugin::load(&engine, &package, kv)?),
         Kind::DispositionMapper => drop(MapperPlugin::load(&engine, &package, kv)?),
-        Kind::Ivr | Kind::CrmConnector => anyhow::bail!(
-            "{} plugins are not hosted by this version of Ringhost yet",
-            manifest.kind.world()
-        ),
+        kind @ (Kind::Ivr | Kind::CrmConnector) => {
+            return Err(ringhost_plugins::LoadError::NotHosted(kind.world()).into());
+        }
     }
     writeln!(
         report,

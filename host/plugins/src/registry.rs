@@ -1,0 +1,271 @@
+//! The plugins folder, watched: every package in it loaded at start, reloaded when
+//! its files change, refused (with the old version still serving) when the new one is
+//! broken.
+//!
+//! A reload happens on the watcher's thread, off every call path: the new version is
+//! read, compiled (or taken from the compile cache), linked against its world and
+//! started once before it replaces the old one in a single swap. Whoever holds the
+//! old version (a call in progress, a session) keeps it until done; the next lookup
+//! gets the new one. Bursts of file events (an editor's save, a copy) are taken
+//! together after a short quiet time.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use notify::{RecursiveMode, Watcher};
+
+use crate::PluginEngine;
+use crate::disposition::MapperPlugin;
+use crate::error::LoadError;
+use crate::manifest::Kind;
+use crate::pacer::PacerPlugin;
+use crate::package::Package;
+use crate::state::KvStore;
+
+/// Quiet time after a file event before the package is read: long enough to take an
+/// editor's burst of events together, short enough that a reload of a cached plugin
+/// stays well under 50 ms.
+const SETTLE: Duration = Duration::from_millis(20);
+
+/// A plugin version, of any kind.
+#[derive(Clone)]
+pub enum Plugin {
+    /// A pacer.
+    Pacer(Arc<PacerPlugin>),
+    /// A disposition mapper.
+    Mapper(Arc<MapperPlugin>),
+}
+
+impl Plugin {
+    fn label(&self) -> &str {
+        match self {
+            Plugin::Pacer(p) => p.label(),
+            Plugin::Mapper(p) => p.label(),
+        }
+    }
+}
+
+/// The loaded plugins, by name, kept current with the folder.
+#[derive(Clone)]
+pub struct PluginRegistry {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    engine: PluginEngine,
+    dir: PathBuf,
+    plugins: RwLock<HashMap<String, Plugin>>,
+    /// Which plugin each package folder holds, for removals.
+    folders: Mutex<HashMap<PathBuf, String>>,
+    /// Each plugin's key-value store, kept across its versions.
+    stores: Mutex<HashMap<String, KvStore>>,
+    reloads: AtomicU64,
+    refusals: AtomicU64,
+}
+
+impl PluginRegistry {
+    /// Loads every package in `dir` (refusing broken ones with a log line) and watches
+    /// the folder for changes.
+    ///
+    /// # Errors
+    /// When the folder cannot be watched.
+    pub fn open(engine: PluginEngine, dir: &Path) -> anyhow::Result<PluginRegistry> {
+        std::fs::create_dir_all(dir)?;
+        let registry = PluginRegistry {
+            inner: Arc::new(Inner {
+                engine,
+                dir: dir.to_path_buf(),
+                plugins: RwLock::default(),
+                folders: Mutex::default(),
+                stores: Mutex::default(),
+                reloads: AtomicU64::new(0),
+                refusals: AtomicU64::new(0),
+            }),
+        };
+        for entry in std::fs::read_dir(dir)?.flatten() {
+            if entry.path().is_dir() {
+                let _ = registry.load(&entry.path());
+            }
+        }
+        registry.watch()?;
+        Ok(registry)
+    }
+
+    /// The current version of a pacer.
+    pub fn pacer(&self, name: &str) -> Option<Arc<PacerPlugin>> {
+        match self
+            .inner
+            .plugins
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+        {
+            Some(Plugin::Pacer(p)) => Some(p.clone()),
+            _ => None,
+        }
+    }
+
+    /// The current version of a disposition mapper.
+    pub fn mapper(&self, name: &str) -> Option<Arc<MapperPlugin>> {
+        match self
+            .inner
+            .plugins
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+        {
+            Some(Plugin::Mapper(p)) => Some(p.clone()),
+            _ => None,
+        }
+    }
+
+    /// Versions loaded or reloaded so far, and packages refused.
+    pub fn counts(&self) -> (u64, u64) {
+        (
+            self.inner.reloads.load(Ordering::Relaxed),
+            self.inner.refusals.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Loads (or reloads) the package in `folder` and swaps it in; a refused package
+    /// leaves the version that was serving in place.
+    ///
+    /// # Errors
+    /// When the package is refused.
+    pub fn load(&self, folder: &Path) -> Result<(), LoadError> {
+        let started = Instant::now();
+        let result = self.compile(folder);
+        match result {
+            Ok(plugin) => {
+                let label = plugin.label().to_owned();
+                let name = label.split('@').next().unwrap_or_default().to_owned();
+                self.inner
+                    .folders
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(folder.to_path_buf(), name.clone());
+                let old = self
+                    .inner
+                    .plugins
+                    .write()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(name, plugin);
+                self.inner.reloads.fetch_add(1, Ordering::Relaxed);
+                metrics::counter!("ringhost_plugin_reloads_total", "result" => "loaded")
+                    .increment(1);
+                let took_ms = started.elapsed().as_secs_f64() * 1e3;
+                match old {
+                    Some(old) => {
+                        tracing::info!(plugin = %label, replaces = old.label(), took_ms, "plugin reloaded")
+                    }
+                    None => tracing::info!(plugin = %label, took_ms, "plugin loaded"),
+                }
+                Ok(())
+            }
+            Err(error) => {
+                self.inner.refusals.fetch_add(1, Ordering::Relaxed);
+                metrics::counter!("ringhost_plugin_reloads_total", "result" => "refused")
+                    .increment(1);
+                tracing::warn!(package = %folder.display(), %error, "plugin package refused; the version loaded before, if any, keeps serving");
+                Err(error)
+            }
+        }
+    }
+
+    fn compile(&self, folder: &Path) -> Result<Plugin, LoadError> {
+        let package = Package::read(folder)?;
+        let kv = self
+            .inner
+            .stores
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(package.manifest.name.clone())
+            .or_default()
+            .clone();
+        let engine = &self.inner.engine;
+        match package.manifest.kind {
+            Kind::Pacer => Ok(Plugin::Pacer(Arc::new(PacerPlugin::load(
+                engine, &package, kv,
+            )?))),
+            Kind::DispositionMapper => Ok(Plugin::Mapper(Arc::new(MapperPlugin::load(
+                engine, &package, kv,
+            )?))),
+            kind => Err(LoadError::NotHosted(kind.world())),
+        }
+    }
+
+    /// A folder that is gone: its plugin is unloaded (callers fall back to the
+    /// built-in behaviour).
+    fn remove(&self, folder: &Path) {
+        let name = self
+            .inner
+            .folders
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(folder);
+        if let Some(name) = name
+            && self
+                .inner
+                .plugins
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&name)
+                .is_some()
+        {
+            tracing::info!(plugin = %name, "plugin package removed; its built-in fallback serves");
+        }
+    }
+
+    fn watch(&self) -> anyhow::Result<()> {
+        let (events, changes) = std::sync::mpsc::channel();
+        let mut watcher = notify::recommended_watcher(events)?;
+        watcher.watch(&self.inner.dir, RecursiveMode::Recursive)?;
+        let registry = Arc::downgrade(&self.inner);
+        std::thread::Builder::new()
+            .name("ringhost-plugin-watch".into())
+            .spawn(move || {
+                // The watcher lives as long as this thread.
+                let _watcher = watcher;
+                while let Ok(first) = changes.recv() {
+                    let mut paths = BTreeSet::new();
+                    let mut take = |event: notify::Result<notify::Event>| {
+                        if let Ok(event) = event {
+                            paths.extend(event.paths);
+                        }
+                    };
+                    take(first);
+                    while let Ok(more) = changes.recv_timeout(SETTLE) {
+                        take(more);
+                    }
+                    let Some(inner) = registry.upgrade() else {
+                        break;
+                    };
+                    let registry = PluginRegistry { inner };
+                    for folder in registry.package_folders(&paths) {
+                        if folder.join("plugin.toml").exists() {
+                            let _ = registry.load(&folder);
+                        } else if !folder.exists() {
+                            registry.remove(&folder);
+                        }
+                    }
+                }
+            })?;
+        Ok(())
+    }
+
+    /// The package folders (direct children of the plugins folder) that `paths` touch.
+    fn package_folders(&self, paths: &BTreeSet<PathBuf>) -> BTreeSet<PathBuf> {
+        let dir = &self.inner.dir;
+        paths
+            .iter()
+            .filter_map(|path| {
+                let relative = path.strip_prefix(dir).ok()?;
+                let first = relative.components().next()?;
+                Some(dir.join(first))
+            })
+            .collect()
+    }
+}
