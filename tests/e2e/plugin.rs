@@ -1,7 +1,7 @@
 //! `ringhost plugin check` on packages built from source, good and bad.
 
 use crate::guests::{build, package};
-use crate::support::run;
+use crate::support::{Host, http_get, run, write_config};
 
 #[test]
 fn check_prints_a_good_package_and_refuses_bad_ones() {
@@ -67,4 +67,65 @@ fn check_prints_a_good_package_and_refuses_bad_ones() {
         stderr.contains("unknown field") && stderr.contains("kinds"),
         "{stderr}"
     );
+}
+
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let started = std::time::Instant::now();
+    while !done() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn serve_loads_the_plugins_folder_and_reloads_what_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugins = dir.path().join("plugins");
+    let wasm = build("plugins").join("progressive.wasm");
+    let folder = package(&plugins, "progressive", "pacer", &wasm, &[]);
+    let (config, http) = write_config(
+        dir.path(),
+        &format!("[plugins]\ndir = \"{}\"\n", plugins.display()),
+    );
+    let mut host = Host::start(
+        dir.path(),
+        &["serve", "--config", config.to_str().unwrap()],
+        http,
+        &[],
+    );
+    host.wait_healthy();
+    wait_until("the plugin to load", || {
+        host.logs().contains("plugin loaded")
+    });
+    assert!(host.logs().contains("progressive@1.0.0"), "{}", host.logs());
+    let (_, metrics) = http_get(http, "/metrics").unwrap();
+    assert!(
+        metrics.contains("ringhost_plugin_reloads_total{result=\"loaded\"} 1"),
+        "{metrics}"
+    );
+
+    // A broken new version is refused, in the log and the metrics.
+    let bytes = std::fs::read(&wasm).unwrap();
+    std::fs::write(folder.join("progressive.wasm"), &bytes[..bytes.len() / 2]).unwrap();
+    wait_until("the refusal", || {
+        host.logs().contains("plugin package refused")
+    });
+    let (_, metrics) = http_get(http, "/metrics").unwrap();
+    assert!(
+        metrics.contains("ringhost_plugin_reloads_total{result=\"refused\"}"),
+        "{metrics}"
+    );
+    // The compile cache lives in the data directory.
+    assert!(
+        dir.path()
+            .join("ringhost-data/plugin-cache")
+            .read_dir()
+            .unwrap()
+            .count()
+            >= 1
+    );
+    assert!(host.stop("TERM").success());
 }

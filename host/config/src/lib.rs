@@ -211,12 +211,19 @@ impl From<PortRange> for String {
 pub struct PluginsConfig {
     /// Folder watched for plugin packages.
     pub dir: PathBuf,
+    /// The longest one pacer or mapper call may run before it is stopped.
+    #[serde(with = "humantime_serde")]
+    pub call_deadline: Duration,
+    /// The most memory one plugin instance may grow to, in MiB.
+    pub memory_mb: u32,
 }
 
 impl Default for PluginsConfig {
     fn default() -> Self {
         PluginsConfig {
-            dir: PathBuf::from("./plugins"),
+            dir: PathBuf::from("./ringhost-plugins"),
+            call_deadline: Duration::from_millis(20),
+            memory_mb: 64,
         }
     }
 }

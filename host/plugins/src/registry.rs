@@ -86,7 +86,8 @@ impl PluginRegistry {
             }),
         };
         for entry in std::fs::read_dir(dir)?.flatten() {
-            if entry.path().is_dir() {
+            // A folder without a manifest is not a package (yet): nothing to say.
+            if entry.path().join("plugin.toml").is_file() {
                 let _ = registry.load(&entry.path());
             }
         }

@@ -48,6 +48,7 @@ pub(crate) async fn serve(config: Config) -> anyhow::Result<()> {
     // Keepalives and registrations run from here; calls are placed through the trunks
     // only by the dialer (next issue).
     let _trunks = ringhost_sip::Trunks::start(&sip, trunk_specs, routes).await?;
+    let _plugins = plugins(&config)?;
     // Recorded only once every listener is bound: a start that fails on a busy port
     // is no run, and must not read as a crash at the next start.
     let start = store
@@ -103,4 +104,26 @@ fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// The plugins folder, loaded and watched, with compiled components cached under the
+/// data directory.
+fn plugins(config: &Config) -> anyhow::Result<ringhost_plugins::PluginRegistry> {
+    let limits = ringhost_plugins::Limits {
+        call_deadline: config.plugins.call_deadline,
+        memory_bytes: config.plugins.memory_mb as usize * (1 << 20),
+        ..Default::default()
+    };
+    let cache = config.data_dir.join("plugin-cache");
+    let engine = ringhost_plugins::PluginEngine::new(Some(cache), limits)?;
+    let registry = ringhost_plugins::PluginRegistry::open(engine, &config.plugins.dir)
+        .with_context(|| {
+            format!(
+                "cannot watch the plugins folder {}",
+                config.plugins.dir.display()
+            )
+        })?;
+    let (loaded, refused) = registry.counts();
+    tracing::info!(dir = %config.plugins.dir.display(), loaded, refused, "plugins ready");
+    Ok(registry)
 }
