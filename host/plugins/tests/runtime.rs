@@ -498,3 +498,102 @@ fn a_javascript_pacer_built_from_source_paces_by_multiplier() {
         0
     );
 }
+
+fn first_party(
+    name: &str,
+    wasm: &str,
+    config: &[(&str, &str)],
+) -> (tempfile::TempDir, PacerPlugin) {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = package(
+        dir.path(),
+        name,
+        "pacer",
+        &build("plugins").join(wasm),
+        config,
+    );
+    let plugin = PacerPlugin::load(
+        &engine(Limits::default()),
+        &Package::read(&folder).unwrap(),
+        kv(),
+    )
+    .unwrap();
+    (dir, plugin)
+}
+
+#[test]
+fn the_power_pacer_follows_tvox_ratios_and_the_ads_multiplier() {
+    let (_dir, power) = first_party("power", "power.wasm", &[]);
+    // 4 ready, 6 present, one call ringing.
+    let s = snapshot(4, 0, 1, 0);
+    let pace = |ratio, on, multiplier| {
+        power
+            .pace(&with_parameters(s.clone(), ratio, on, multiplier))
+            .unwrap()
+    };
+    assert_eq!(
+        pace(0, AgentBasis::Ready, 1.0),
+        3,
+        "0%: one call per ready agent"
+    );
+    assert_eq!(
+        pace(100, AgentBasis::Ready, 1.0),
+        7,
+        "100%: two per ready agent"
+    );
+    assert_eq!(pace(0, AgentBasis::Present, 1.0), 5, "on present agents");
+    assert_eq!(pace(50, AgentBasis::Present, 1.0), 8);
+    let ads = with_parameters(snapshot(2, 0, 0, 0), 0, AgentBasis::Ready, 3.0);
+    assert_eq!(
+        power.pace(&ads).unwrap(),
+        6,
+        "ADS: 2 free agents x 3 = 6 calls"
+    );
+    let mut capped = with_parameters(s.clone(), 100, AgentBasis::Ready, 1.0);
+    capped.parameters.max_calls = 5;
+    assert_eq!(
+        power.pace(&capped).unwrap(),
+        4,
+        "the campaign's cap counts calls on their way"
+    );
+    let mut nobody = with_parameters(snapshot(0, 0, 0, 0), 100, AgentBasis::Present, 1.0);
+    assert_eq!(power.pace(&nobody).unwrap(), 0, "only when agents are free");
+    nobody.parameters.only_when_agents_free = false;
+    assert_eq!(
+        power.pace(&nobody).unwrap(),
+        4,
+        "present agents count when allowed"
+    );
+}
+
+#[test]
+fn the_predictive_pacer_steers_its_level_by_the_abandon_rate() {
+    let (_dir, predictive) = first_party("predictive", "predictive.wasm", &[("interval-s", "0")]);
+    let mut s = snapshot(4, 0, 0, 0);
+    s.answer_rate = 0.5;
+    s.abandon_rate = 0.0;
+    // Under target: the level rises from 1.0 by 20 x 3% per adjustment, to its clamp.
+    assert_eq!(predictive.pace(&s).unwrap(), 13, "4 agents x 1.6 / 0.5");
+    let mut last = 0;
+    for _ in 0..10 {
+        last = predictive.pace(&s).unwrap();
+    }
+    assert_eq!(last, 24, "clamped at 3.0: 4 x 3 / 0.5");
+    // Over target: it falls back to the floor.
+    s.abandon_rate = 0.2;
+    assert_eq!(predictive.pace(&s).unwrap(), 8, "4 x 1.0 / 0.5");
+    // Calls on their way count.
+    let mut busy = s.clone();
+    busy.calls_ringing = 5;
+    assert_eq!(predictive.pace(&busy).unwrap(), 3);
+    // Another campaign has its own level.
+    let mut other = snapshot(4, 0, 0, 0);
+    other.campaign = "autumn".into();
+    other.answer_rate = 0.5;
+    other.abandon_rate = 0.03;
+    assert_eq!(
+        predictive.pace(&other).unwrap(),
+        8,
+        "at target the level stays at 1.0"
+    );
+}
