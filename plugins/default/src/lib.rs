@@ -8,32 +8,7 @@ struct Default;
 
 impl Mapper for Default {
     fn dispose(attempt: AttemptResult) -> Disposition {
-        let outcome = match attempt.outcome {
-            Outcome::Answered => ringhost_ads::Outcome::Answered,
-            Outcome::Busy => ringhost_ads::Outcome::Busy,
-            Outcome::NoAnswer => ringhost_ads::Outcome::NoAnswer,
-            Outcome::Congestion => ringhost_ads::Outcome::Congestion,
-            Outcome::NoRoute => ringhost_ads::Outcome::NoRoute,
-            Outcome::ChannelUnavailable => ringhost_ads::Outcome::ChannelUnavailable,
-            Outcome::Cancelled => ringhost_ads::Outcome::Cancelled,
-            Outcome::Failed => ringhost_ads::Outcome::Failed,
-            Outcome::AnsweringMachine => ringhost_ads::Outcome::AnsweringMachine,
-            Outcome::Fax => ringhost_ads::Outcome::Fax,
-        };
-        let policy = ringhost_ads::Policy {
-            max_attempts: attempt.policy.max_attempts,
-            wait_busy_s: attempt.policy.wait_busy_s,
-            wait_no_answer_s: attempt.policy.wait_no_answer_s,
-            wait_congestion_s: attempt.policy.wait_congestion_s,
-            wait_other_s: attempt.policy.wait_other_s,
-        };
-        let decision = ringhost_ads::decide(
-            outcome,
-            attempt.attempt,
-            policy,
-            attempt.ivr_result.is_some(),
-            attempt.confirmed,
-        );
+        let decision = ringhost_ads::decide_attempt!(attempt, Outcome);
         Disposition {
             status: decision.status.to_owned(),
             retry: decision.retry,

@@ -89,6 +89,43 @@ pub fn decide(
     }
 }
 
+/// [`decide`] for an attempt of the `ringhost:plugin` WIT types, whichever bindings
+/// generated them (the host's wasmtime bindings, a plugin's wit-bindgen ones): the
+/// attempt's `outcome` (of the enum type `$outcome`), `attempt`, `policy`,
+/// `ivr_result` and `confirmed`. One conversion, written once, for both sides.
+#[macro_export]
+macro_rules! decide_attempt {
+    ($attempt:expr, $outcome:ident) => {{
+        let attempt = &$attempt;
+        let outcome = match attempt.outcome {
+            $outcome::Answered => $crate::Outcome::Answered,
+            $outcome::Busy => $crate::Outcome::Busy,
+            $outcome::NoAnswer => $crate::Outcome::NoAnswer,
+            $outcome::Congestion => $crate::Outcome::Congestion,
+            $outcome::NoRoute => $crate::Outcome::NoRoute,
+            $outcome::ChannelUnavailable => $crate::Outcome::ChannelUnavailable,
+            $outcome::Cancelled => $crate::Outcome::Cancelled,
+            $outcome::Failed => $crate::Outcome::Failed,
+            $outcome::AnsweringMachine => $crate::Outcome::AnsweringMachine,
+            $outcome::Fax => $crate::Outcome::Fax,
+        };
+        let policy = $crate::Policy {
+            max_attempts: attempt.policy.max_attempts,
+            wait_busy_s: attempt.policy.wait_busy_s,
+            wait_no_answer_s: attempt.policy.wait_no_answer_s,
+            wait_congestion_s: attempt.policy.wait_congestion_s,
+            wait_other_s: attempt.policy.wait_other_s,
+        };
+        $crate::decide(
+            outcome,
+            attempt.attempt,
+            policy,
+            attempt.ivr_result.is_some(),
+            attempt.confirmed,
+        )
+    }};
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
