@@ -65,3 +65,27 @@ pub mod disposition {
     pub use bindings::ringhost::plugin::host::{self, Level};
     pub use bindings::ringhost::plugin::kv;
 }
+
+/// The `ivr` world: one session per answered call, driven by events, answering with
+/// actions.
+pub mod ivr {
+    #[doc(hidden)]
+    pub mod bindings {
+        wit_bindgen::generate!({
+            path: "../wit",
+            world: "ivr",
+            pub_export_macro: true,
+            export_macro_name: "export_ivr",
+            default_bindings_module: "ringhost_sdk::ivr::bindings",
+        });
+    }
+
+    /// Exports an [`Ivr`] implementation (its `Session` type holds one call's state) as
+    /// the component's `ivr-session` interface.
+    pub use bindings::export_ivr;
+    pub use bindings::exports::ringhost::plugin::ivr_session::{
+        Action, Collect, Event, Guest as Ivr, GuestSession as Session,
+    };
+    pub use bindings::ringhost::plugin::host::{self, Level};
+    pub use bindings::ringhost::plugin::kv;
+}

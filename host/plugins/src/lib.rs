@@ -10,6 +10,7 @@
 //!   the memory limit, the host imports (log, clock, config, key-value).
 //! - [`pacer`]: pacer plugins and the built-in progressive pacer.
 //! - [`disposition`]: disposition mappers and the built-in ADS mapping.
+//! - [`ivr`]: IVR scripts, a session (an instance) per answered call.
 //! - [`PluginRegistry`] (`registry`): the plugins folder, loaded and watched; hot
 //!   reload with the old version serving until the new one is proven.
 //! - `imports`: the `host` and `kv` imports, implemented once for every world.
@@ -23,6 +24,7 @@ mod engine;
 mod error;
 mod imports;
 mod instance;
+pub mod ivr;
 mod manifest;
 pub mod pacer;
 mod package;

@@ -20,6 +20,7 @@ use notify::{RecursiveMode, Watcher};
 use crate::PluginEngine;
 use crate::disposition::MapperPlugin;
 use crate::error::LoadError;
+use crate::ivr::IvrPlugin;
 use crate::manifest::Kind;
 use crate::pacer::PacerPlugin;
 use crate::package::Package;
@@ -37,6 +38,8 @@ pub enum Plugin {
     Pacer(Arc<PacerPlugin>),
     /// A disposition mapper.
     Mapper(Arc<MapperPlugin>),
+    /// An IVR script.
+    Ivr(Arc<IvrPlugin>),
 }
 
 impl Plugin {
@@ -44,6 +47,7 @@ impl Plugin {
         match self {
             Plugin::Pacer(p) => p.label(),
             Plugin::Mapper(p) => p.label(),
+            Plugin::Ivr(p) => p.label(),
         }
     }
 }
@@ -123,6 +127,20 @@ impl PluginRegistry {
         }
     }
 
+    /// The current version of an IVR script.
+    pub fn ivr(&self, name: &str) -> Option<Arc<IvrPlugin>> {
+        match self
+            .inner
+            .plugins
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+        {
+            Some(Plugin::Ivr(p)) => Some(p.clone()),
+            _ => None,
+        }
+    }
+
     /// Versions loaded or reloaded so far, and packages refused.
     pub fn counts(&self) -> (u64, u64) {
         (
@@ -192,6 +210,9 @@ impl PluginRegistry {
                 engine, &package, kv,
             )?))),
             Kind::DispositionMapper => Ok(Plugin::Mapper(Arc::new(MapperPlugin::load(
+                engine, &package, kv,
+            )?))),
+            Kind::Ivr => Ok(Plugin::Ivr(Arc::new(IvrPlugin::load(
                 engine, &package, kv,
             )?))),
             kind => Err(LoadError::NotHosted(kind.world())),

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ringhost_plugins::disposition::{self, AttemptResult, MapperPlugin, Outcome, RetryPolicy};
+use ringhost_plugins::ivr::{Action, Collect, Event, IvrPlugin};
 use ringhost_plugins::pacer::{self, AgentBasis, PacerPlugin, Parameters, Snapshot};
 use ringhost_plugins::{
     CallError, KvStore, Limits, LoadError, Package, PluginEngine, PluginRegistry,
@@ -596,4 +597,159 @@ fn the_predictive_pacer_steers_its_level_by_the_abandon_rate() {
         8,
         "at target the level stays at 1.0"
     );
+}
+
+fn play_and_collect(prompts: &[&str]) -> Vec<Action> {
+    vec![
+        Action::Play(prompts.iter().map(|p| (*p).to_owned()).collect()),
+        Action::Collect(Collect {
+            max_digits: 1,
+            terminator: None,
+            timeout_ms: 5000,
+        }),
+    ]
+}
+
+#[test]
+fn the_notify_confirm_ivr_confirms_on_1_and_gives_up_after_its_repeats() {
+    let dir = tempfile::tempdir().unwrap();
+    let wasm = build("plugins").join("notify_confirm.wasm");
+    let folder = package(
+        dir.path(),
+        "notify-confirm",
+        "ivr",
+        &wasm,
+        &[("repeats", "2")],
+    );
+    let plugin = Arc::new(
+        IvrPlugin::load(
+            &engine(Limits::default()),
+            &Package::read(&folder).unwrap(),
+            kv(),
+        )
+        .unwrap(),
+    );
+
+    // The contact's `message` column picks the prompt.
+    let variables = vec![
+        ("message".to_owned(), "recall-notice".to_owned()),
+        ("name".to_owned(), "Ada".to_owned()),
+    ];
+    let mut call = plugin.start(&variables).unwrap();
+    assert_eq!(
+        call.on_event(&Event::Answered).unwrap(),
+        play_and_collect(&["recall-notice", "press-1-to-confirm"])
+    );
+    assert_eq!(call.on_event(&Event::PlaybackDone).unwrap(), []);
+    assert_eq!(
+        call.on_event(&Event::Collected("1".into())).unwrap(),
+        [
+            Action::Confirm,
+            Action::Tag("confirmed".into()),
+            Action::Play(vec!["thank-you".into()]),
+            Action::Hangup("CONFIRMED".into()),
+        ]
+    );
+
+    // Without the column, the setting's prompt; two tries, then NOT_CONFIRMED.
+    let mut call = plugin.start(&[]).unwrap();
+    assert_eq!(
+        call.on_event(&Event::Answered).unwrap(),
+        play_and_collect(&["message", "press-1-to-confirm"])
+    );
+    assert_eq!(
+        call.on_event(&Event::Collected("7".into())).unwrap(),
+        play_and_collect(&["message", "press-1-to-confirm"])
+    );
+    assert_eq!(
+        call.on_event(&Event::Timeout).unwrap(),
+        [Action::Hangup("NOT_CONFIRMED".into())]
+    );
+    assert_eq!(call.on_event(&Event::Hangup).unwrap(), []);
+}
+
+#[test]
+fn a_session_in_progress_finishes_on_the_version_it_started_with() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugins = dir.path().join("plugins");
+    let wasm = build("plugins").join("notify_confirm.wasm");
+    let folder = package(
+        &plugins,
+        "notify-confirm",
+        "ivr",
+        &wasm,
+        &[("repeats", "3")],
+    );
+    let registry = PluginRegistry::open(engine(Limits::default()), &plugins).unwrap();
+    let mut running = registry.ivr("notify-confirm").unwrap().start(&[]).unwrap();
+    running.on_event(&Event::Answered).unwrap();
+
+    // Version 2 gives up after one try.
+    let manifest = "name = \"notify-confirm\"\nversion = \"2.0.0\"\nkind = \"ivr\"\nwit = \"0.1.0\"\n[config]\nrepeats = \"1\"\n";
+    std::fs::write(folder.join("plugin.toml.tmp"), manifest).unwrap();
+    std::fs::rename(folder.join("plugin.toml.tmp"), folder.join("plugin.toml")).unwrap();
+    wait_for("version 2", || {
+        registry
+            .ivr("notify-confirm")
+            .is_some_and(|p| p.label() == "notify-confirm@2.0.0")
+    });
+
+    // The call in progress still has its three tries.
+    assert_eq!(running.label(), "notify-confirm@1.0.0");
+    assert!(matches!(
+        running.on_event(&Event::Timeout).unwrap()[0],
+        Action::Play(_)
+    ));
+    assert!(matches!(
+        running.on_event(&Event::Timeout).unwrap()[0],
+        Action::Play(_)
+    ));
+    assert_eq!(
+        running.on_event(&Event::Timeout).unwrap(),
+        [Action::Hangup("NOT_CONFIRMED".into())]
+    );
+    // The next call gets version 2.
+    let mut next = registry.ivr("notify-confirm").unwrap().start(&[]).unwrap();
+    next.on_event(&Event::Answered).unwrap();
+    assert_eq!(
+        next.on_event(&Event::Timeout).unwrap(),
+        [Action::Hangup("NOT_CONFIRMED".into())]
+    );
+}
+
+#[test]
+fn an_ivr_script_that_fails_ends_its_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let wasm = build("tests/plugins").join("misbehave_ivr.wasm");
+    let limits = Limits {
+        session_deadline: Duration::from_millis(50),
+        ..Limits::default()
+    };
+    let engine = engine(limits);
+    for (mode, spins) in [("spin", true), ("panic", false)] {
+        let folder = package(
+            dir.path(),
+            &format!("ivr-{mode}"),
+            "ivr",
+            &wasm,
+            &[("mode", mode)],
+        );
+        let plugin =
+            Arc::new(IvrPlugin::load(&engine, &Package::read(&folder).unwrap(), kv()).unwrap());
+        let mut call = plugin.start(&[]).unwrap();
+        let started = Instant::now();
+        let error = call.on_event(&Event::Answered).unwrap_err();
+        assert!(
+            started.elapsed() < Duration::from_millis(500),
+            "{mode}: stopped after {:?}",
+            started.elapsed()
+        );
+        if spins {
+            assert!(matches!(error, CallError::Deadline), "{mode}: {error}");
+        } else {
+            assert!(matches!(error, CallError::Trap(_)), "{mode}: {error}");
+        }
+        // The next call starts clean: a session is an instance of its own.
+        assert!(plugin.start(&[]).is_ok());
+    }
 }

@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use ringhost_plugins::disposition::MapperPlugin;
+use ringhost_plugins::ivr::IvrPlugin;
 use ringhost_plugins::pacer::PacerPlugin;
 use ringhost_plugins::{Kind, Limits, Package, PluginEngine};
 
@@ -37,7 +38,8 @@ pub(crate) fn check(path: &Path) -> anyhow::Result<String> {
     match manifest.kind {
         Kind::Pacer => drop(PacerPlugin::load(&engine, &package, kv)?),
         Kind::DispositionMapper => drop(MapperPlugin::load(&engine, &package, kv)?),
-        kind @ (Kind::Ivr | Kind::CrmConnector) => {
+        Kind::Ivr => drop(IvrPlugin::load(&engine, &package, kv)?),
+        kind @ Kind::CrmConnector => {
             return Err(ringhost_plugins::LoadError::NotHosted(kind.world()).into());
         }
     }
