@@ -3,7 +3,8 @@
 //!     cargo run --release -p ringhost-plugins --example call_cost
 //!
 //! Builds the first-party plugins from source (wasm32-wasip2), then for the
-//! `progressive` pacer and the `default` disposition mapper: the time per call through
+//! `progressive` pacer and the `default` disposition mapper (and the `notify-confirm`
+//! IVR's session start and events): the time per call through
 //! the plugin (the kept instance, under its epoch deadline) and per call of the
 //! built-in function (the reference, measured side by side), each the median of 5 runs
 //! of 100,000 calls; and the time to load a package: compiled from scratch, and again
@@ -19,6 +20,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use ringhost_plugins::disposition::{self, AttemptResult, MapperPlugin, Outcome, RetryPolicy};
+use ringhost_plugins::ivr::{Event, IvrPlugin};
 use ringhost_plugins::pacer::{self, AgentBasis, PacerPlugin, Parameters, Snapshot};
 use ringhost_plugins::{Limits, Package, PluginEngine, PluginRegistry};
 
@@ -130,6 +132,28 @@ fn main() -> anyhow::Result<()> {
         black_box(disposition::ads(black_box(&attempt)));
     });
     row("mapper `default`", plugin, native);
+    let ivr_wasm = wasm.join("notify_confirm.wasm");
+    let ivr = std::sync::Arc::new(IvrPlugin::load(
+        &engine,
+        &package(dir.path(), "notify-confirm", "ivr", &ivr_wasm)?,
+        Default::default(),
+    )?);
+    let variables = vec![("message".to_owned(), "recall-notice".to_owned())];
+    let start = median_of(1_000, || {
+        black_box(ivr.start(black_box(&variables)).ok());
+    });
+    let mut session = ivr.start(&variables).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let event = median(|| {
+        black_box(session.on_event(black_box(&Event::PlaybackDone)).ok());
+    });
+    println!(
+        "| IVR `notify-confirm` (Rust): a session started (an instance of its own) | {:.1} µs | | |",
+        start.as_secs_f64() * 1e6
+    );
+    println!(
+        "| IVR `notify-confirm` (Rust): one event | {:.0} ns | | |",
+        event.as_nanos() as f64
+    );
     let native = median(|| {
         black_box(pacer::progressive(black_box(&snapshot)));
     });
@@ -270,14 +294,19 @@ fn package(dir: &Path, name: &str, kind: &str, wasm: &Path) -> anyhow::Result<Pa
 }
 
 /// The median over `RUNS` runs of the time per call of `f`.
-fn median(mut f: impl FnMut()) -> Duration {
+fn median(f: impl FnMut()) -> Duration {
+    median_of(CALLS, f)
+}
+
+/// The median over `RUNS` runs of `calls` calls of the time per call of `f`.
+fn median_of(calls: u32, mut f: impl FnMut()) -> Duration {
     let mut runs: Vec<Duration> = (0..RUNS)
         .map(|_| {
             let started = Instant::now();
-            for _ in 0..CALLS {
+            for _ in 0..calls {
                 f();
             }
-            started.elapsed() / CALLS
+            started.elapsed() / calls
         })
         .collect();
     runs.sort();
