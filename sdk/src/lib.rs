@@ -89,3 +89,26 @@ pub mod ivr {
     pub use bindings::ringhost::plugin::host::{self, Level};
     pub use bindings::ringhost::plugin::kv;
 }
+
+/// The `crm-connector` world: lookups for the screen pop, results pushed, contacts
+/// pulled; HTTP to the hosts the manifest allows.
+pub mod crm {
+    #[doc(hidden)]
+    pub mod bindings {
+        wit_bindgen::generate!({
+            path: "../wit",
+            world: "crm-connector",
+            pub_export_macro: true,
+            export_macro_name: "export_connector",
+            default_bindings_module: "ringhost_sdk::crm::bindings",
+        });
+    }
+
+    /// Exports a [`Connector`] implementation as the component's `crm` interface.
+    pub use bindings::export_connector;
+    pub use bindings::exports::ringhost::plugin::crm::{
+        AttemptRecord, Batch, Contact, Guest as Connector,
+    };
+    pub use bindings::ringhost::plugin::host::{self, Level};
+    pub use bindings::ringhost::plugin::{http, kv};
+}

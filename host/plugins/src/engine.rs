@@ -30,8 +30,10 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(1);
 pub struct Limits {
     /// The longest one call into a pacer or a mapper may run.
     pub call_deadline: Duration,
-    /// The longest one IVR or connector call may run.
+    /// The longest one IVR event may run.
     pub session_deadline: Duration,
+    /// The longest one connector call may run, its HTTP exchanges included.
+    pub connector_deadline: Duration,
     /// The most linear memory one instance may grow to.
     pub memory_bytes: usize,
 }
@@ -41,6 +43,7 @@ impl Default for Limits {
         Limits {
             call_deadline: Duration::from_millis(20),
             session_deadline: Duration::from_millis(500),
+            connector_deadline: Duration::from_secs(10),
             memory_bytes: 64 << 20,
         }
     }

@@ -59,9 +59,6 @@ pub enum LoadError {
         /// What was asked for.
         wanted: &'static str,
     },
-    /// A kind of plugin this version of Ringhost cannot run yet.
-    #[error("{0} plugins are not hosted by this version of Ringhost yet")]
-    NotHosted(&'static str),
     /// The component does not compile, or does not fit its world (imports the host
     /// does not give, exports missing).
     #[error("{name}: {reason}")]

@@ -13,15 +13,21 @@ use crate::manifest::Kind;
 use crate::package::Package;
 use crate::state::{KvStore, PluginState};
 
+/// How long an instance's start-up may run (a Python interpreter's takes half a
+/// millisecond on a quiet machine, far more on a busy one).
+const STARTUP_DEADLINE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// A compiled plugin version, before it is bound to its world.
 pub(crate) struct Loaded {
     pub(crate) label: String,
     pub(crate) component: Component,
     pub(crate) from_cache: bool,
     pub(crate) call_ticks: u64,
+    startup_ticks: u64,
     engine: PluginEngine,
     config: Arc<BTreeMap<String, String>>,
     kv: KvStore,
+    allowed_hosts: Arc<Vec<String>>,
 }
 
 impl Loaded {
@@ -50,12 +56,14 @@ impl Loaded {
                 })?;
         Ok(Loaded {
             call_ticks: engine.ticks(engine.limits().call_deadline),
+            startup_ticks: engine.ticks(STARTUP_DEADLINE),
             label,
             component,
             from_cache,
             engine: engine.clone(),
             config: Arc::new(manifest.config.clone()),
             kv,
+            allowed_hosts: Arc::new(manifest.capabilities.allowed_hosts.clone()),
         })
     }
 
@@ -73,12 +81,14 @@ impl Loaded {
             self.label.clone(),
             self.config.clone(),
             self.kv.clone(),
+            self.allowed_hosts.clone(),
             self.engine.limits().memory_bytes,
         );
         let mut store = Store::new(self.engine.engine(), state);
         store.limiter(|state| &mut state.limits);
-        // Start-up code (the guest's initialisers) runs under the call deadline too.
-        store.set_epoch_deadline(self.call_ticks);
+        // Start-up code (the guest's initialisers: an interpreter's, for Python and
+        // JavaScript) gets a start-up deadline; each call sets its own.
+        store.set_epoch_deadline(self.startup_ticks);
         store
     }
 

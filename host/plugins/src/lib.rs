@@ -11,6 +11,7 @@
 //! - [`pacer`]: pacer plugins and the built-in progressive pacer.
 //! - [`disposition`]: disposition mappers and the built-in ADS mapping.
 //! - [`ivr`]: IVR scripts, a session (an instance) per answered call.
+//! - [`crm`]: CRM connectors, and the `http` import limited to the manifest's hosts.
 //! - [`PluginRegistry`] (`registry`): the plugins folder, loaded and watched; hot
 //!   reload with the old version serving until the new one is proven.
 //! - `imports`: the `host` and `kv` imports, implemented once for every world.
@@ -19,6 +20,7 @@
 //! imports; a failing plugin costs a log line, a counter and the built-in answer,
 //! never a call.
 
+pub mod crm;
 pub mod disposition;
 mod engine;
 mod error;

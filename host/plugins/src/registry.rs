@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use notify::{RecursiveMode, Watcher};
 
 use crate::PluginEngine;
+use crate::crm::ConnectorPlugin;
 use crate::disposition::MapperPlugin;
 use crate::error::LoadError;
 use crate::ivr::IvrPlugin;
@@ -40,6 +41,8 @@ pub enum Plugin {
     Mapper(Arc<MapperPlugin>),
     /// An IVR script.
     Ivr(Arc<IvrPlugin>),
+    /// A CRM connector.
+    Connector(Arc<ConnectorPlugin>),
 }
 
 impl Plugin {
@@ -48,6 +51,7 @@ impl Plugin {
             Plugin::Pacer(p) => p.label(),
             Plugin::Mapper(p) => p.label(),
             Plugin::Ivr(p) => p.label(),
+            Plugin::Connector(p) => p.label(),
         }
     }
 }
@@ -141,6 +145,20 @@ impl PluginRegistry {
         }
     }
 
+    /// The current version of a CRM connector.
+    pub fn connector(&self, name: &str) -> Option<Arc<ConnectorPlugin>> {
+        match self
+            .inner
+            .plugins
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+        {
+            Some(Plugin::Connector(p)) => Some(p.clone()),
+            _ => None,
+        }
+    }
+
     /// Versions loaded or reloaded so far, and packages refused.
     pub fn counts(&self) -> (u64, u64) {
         (
@@ -215,7 +233,9 @@ impl PluginRegistry {
             Kind::Ivr => Ok(Plugin::Ivr(Arc::new(IvrPlugin::load(
                 engine, &package, kv,
             )?))),
-            kind => Err(LoadError::NotHosted(kind.world())),
+            Kind::CrmConnector => Ok(Plugin::Connector(Arc::new(ConnectorPlugin::load(
+                engine, &package, kv,
+            )?))),
         }
     }
 

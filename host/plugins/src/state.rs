@@ -22,6 +22,8 @@ pub struct PluginState {
     pub(crate) label: String,
     pub(crate) config: Arc<BTreeMap<String, String>>,
     pub(crate) kv: KvStore,
+    /// Hosts the `http` import may reach (connectors only; empty for the others).
+    pub(crate) allowed_hosts: Arc<Vec<String>>,
     pub(crate) limits: MemoryLimit,
     wasi: WasiCtx,
     table: ResourceTable,
@@ -32,12 +34,14 @@ impl PluginState {
         label: String,
         config: Arc<BTreeMap<String, String>>,
         kv: KvStore,
+        allowed_hosts: Arc<Vec<String>>,
         memory_bytes: usize,
     ) -> PluginState {
         PluginState {
             label,
             config,
             kv,
+            allowed_hosts,
             limits: MemoryLimit {
                 max: memory_bytes,
                 hit: false,

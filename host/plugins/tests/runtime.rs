@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use ringhost_plugins::crm::{AttemptRecord, ConnectorPlugin};
 use ringhost_plugins::disposition::{self, AttemptResult, MapperPlugin, Outcome, RetryPolicy};
 use ringhost_plugins::ivr::{Action, Collect, Event, IvrPlugin};
 use ringhost_plugins::pacer::{self, AgentBasis, PacerPlugin, Parameters, Snapshot};
@@ -752,4 +753,172 @@ fn an_ivr_script_that_fails_ends_its_session() {
         // The next call starts clean: a session is an instance of its own.
         assert!(plugin.start(&[]).is_ok());
     }
+}
+
+/// A one-connection-at-a-time HTTP server on `ip`: answers every request with
+/// `status` and `body`, and keeps each request it got (head and body) as text.
+fn crm_server(
+    ip: &str,
+    status: u16,
+    body: &'static str,
+) -> (u16, Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind((ip, 0)).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let requests: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
+    let seen = requests.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            stream
+                .set_read_timeout(Some(Duration::from_secs(2)))
+                .unwrap();
+            let mut request = Vec::new();
+            let mut buffer = [0u8; 4096];
+            // The head, then as much body as Content-Length says.
+            while let Ok(n) = stream.read(&mut buffer) {
+                if n == 0 {
+                    break;
+                }
+                request.extend_from_slice(&buffer[..n]);
+                let text = String::from_utf8_lossy(&request).to_string();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let length = text
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                        })
+                        .unwrap_or(0);
+                    if request.len() >= end + 4 + length {
+                        break;
+                    }
+                }
+            }
+            seen.lock()
+                .unwrap()
+                .push(String::from_utf8_lossy(&request).into_owned());
+            let answer = format!(
+                "HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(answer.as_bytes());
+        }
+    });
+    (port, requests)
+}
+
+fn webhook(dir: &Path, name: &str, allowed: &str, results: &str, lookup: &str) -> ConnectorPlugin {
+    let folder = package(
+        dir,
+        name,
+        "crm-connector",
+        &build("plugins").join("webhook.wasm"),
+        &[("results-url", results), ("lookup-url", lookup)],
+    );
+    let manifest = std::fs::read_to_string(folder.join("plugin.toml")).unwrap();
+    std::fs::write(
+        folder.join("plugin.toml"),
+        format!("{manifest}[capabilities]\nallowed-hosts = [\"{allowed}\"]\n"),
+    )
+    .unwrap();
+    ConnectorPlugin::load(
+        &engine(Limits::default()),
+        &Package::read(&folder).unwrap(),
+        kv(),
+    )
+    .unwrap()
+}
+
+fn record() -> AttemptRecord {
+    AttemptRecord {
+        campaign: "spring-sale".into(),
+        contact_id: "c-42".into(),
+        phone_number: "+390612345678".into(),
+        attempt: 2,
+        status: "ANSWER".into(),
+        tags: vec!["confirmed".into()],
+        started_ms: 1_795_000_000_000,
+        talk_ms: 42_000,
+        agent: Some("1001".into()),
+    }
+}
+
+#[test]
+fn the_webhook_connector_reaches_its_allowed_crm() {
+    let dir = tempfile::tempdir().unwrap();
+    let (port, requests) = crm_server(
+        "127.0.0.1",
+        200,
+        "{\"id\": \"c-42\", \"name\": \"Ada\", \"plan\": \"gold\"}",
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    let connector = webhook(
+        dir.path(),
+        "webhook",
+        &format!("127.0.0.1:{port}"),
+        &format!("{base}/results"),
+        &format!("{base}/contacts"),
+    );
+    assert_eq!(connector.push_result(&record()).unwrap(), Ok(()));
+    let contact = connector
+        .find_contact("+390612345678")
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(contact.id, "c-42");
+    assert!(
+        contact
+            .variables
+            .contains(&("name".to_owned(), "Ada".to_owned()))
+    );
+    let requests = requests.lock().unwrap();
+    assert!(
+        requests[0].starts_with("POST /results HTTP/1.1"),
+        "{}",
+        requests[0]
+    );
+    assert!(
+        requests[0].contains("\"campaign\":\"spring-sale\"")
+            && requests[0].contains("\"status\":\"ANSWER\""),
+        "{}",
+        requests[0]
+    );
+    assert!(
+        requests[1].starts_with("GET /contacts?phone=%2B390612345678 HTTP/1.1"),
+        "{}",
+        requests[1]
+    );
+}
+
+#[test]
+fn a_connector_calling_a_host_its_manifest_does_not_allow_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (allowed_port, allowed_requests) = crm_server("127.0.0.1", 200, "{}");
+    let (other_port, other_requests) = crm_server("127.0.0.2", 200, "{}");
+    // Allowed: 127.0.0.1 on its port. Configured: the other loopback address.
+    let connector = webhook(
+        dir.path(),
+        "sneaky",
+        &format!("127.0.0.1:{allowed_port}"),
+        &format!("http://127.0.0.2:{other_port}/results"),
+        &format!("http://127.0.0.1:{other_port}/contacts"),
+    );
+    let refused = connector.push_result(&record()).unwrap().unwrap_err();
+    assert!(
+        refused.contains("not in the manifest's allowed hosts"),
+        "{refused}"
+    );
+    let refused = connector.find_contact("123").unwrap().unwrap_err();
+    assert!(
+        refused.contains("not in the manifest's allowed hosts"),
+        "another port of an allowed host: {refused}"
+    );
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(
+        other_requests.lock().unwrap().is_empty(),
+        "nothing reached the host that was not allowed"
+    );
+    assert!(allowed_requests.lock().unwrap().is_empty());
 }

@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use ringhost_plugins::crm::ConnectorPlugin;
 use ringhost_plugins::disposition::MapperPlugin;
 use ringhost_plugins::ivr::IvrPlugin;
 use ringhost_plugins::pacer::PacerPlugin;
@@ -39,9 +40,7 @@ pub(crate) fn check(path: &Path) -> anyhow::Result<String> {
         Kind::Pacer => drop(PacerPlugin::load(&engine, &package, kv)?),
         Kind::DispositionMapper => drop(MapperPlugin::load(&engine, &package, kv)?),
         Kind::Ivr => drop(IvrPlugin::load(&engine, &package, kv)?),
-        kind @ Kind::CrmConnector => {
-            return Err(ringhost_plugins::LoadError::NotHosted(kind.world()).into());
-        }
+        Kind::CrmConnector => drop(ConnectorPlugin::load(&engine, &package, kv)?),
     }
     writeln!(
         report,
