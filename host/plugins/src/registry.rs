@@ -103,60 +103,47 @@ impl PluginRegistry {
         Ok(registry)
     }
 
+    /// The current version of the plugin called `name`, if it is of the kind `pick`
+    /// picks out.
+    fn current<T>(
+        &self,
+        name: &str,
+        pick: impl FnOnce(&Plugin) -> Option<&Arc<T>>,
+    ) -> Option<Arc<T>> {
+        let plugins = self.inner.plugins.read().unwrap_or_else(|e| e.into_inner());
+        plugins.get(name).and_then(pick).cloned()
+    }
+
     /// The current version of a pacer.
     pub fn pacer(&self, name: &str) -> Option<Arc<PacerPlugin>> {
-        match self
-            .inner
-            .plugins
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(name)
-        {
-            Some(Plugin::Pacer(p)) => Some(p.clone()),
+        self.current(name, |p| match p {
+            Plugin::Pacer(p) => Some(p),
             _ => None,
-        }
+        })
     }
 
     /// The current version of a disposition mapper.
     pub fn mapper(&self, name: &str) -> Option<Arc<MapperPlugin>> {
-        match self
-            .inner
-            .plugins
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(name)
-        {
-            Some(Plugin::Mapper(p)) => Some(p.clone()),
+        self.current(name, |p| match p {
+            Plugin::Mapper(p) => Some(p),
             _ => None,
-        }
+        })
     }
 
     /// The current version of an IVR script.
     pub fn ivr(&self, name: &str) -> Option<Arc<IvrPlugin>> {
-        match self
-            .inner
-            .plugins
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(name)
-        {
-            Some(Plugin::Ivr(p)) => Some(p.clone()),
+        self.current(name, |p| match p {
+            Plugin::Ivr(p) => Some(p),
             _ => None,
-        }
+        })
     }
 
     /// The current version of a CRM connector.
     pub fn connector(&self, name: &str) -> Option<Arc<ConnectorPlugin>> {
-        match self
-            .inner
-            .plugins
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(name)
-        {
-            Some(Plugin::Connector(p)) => Some(p.clone()),
+        self.current(name, |p| match p {
+            Plugin::Connector(p) => Some(p),
             _ => None,
-        }
+        })
     }
 
     /// Versions loaded or reloaded so far, and packages refused.
