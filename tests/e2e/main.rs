@@ -10,6 +10,7 @@ mod guests;
 mod media;
 mod plugin;
 mod registrar;
+mod scaffold;
 mod serve;
 mod sip;
 mod support;

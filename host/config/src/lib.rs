@@ -214,6 +214,12 @@ pub struct PluginsConfig {
     /// The longest one pacer or mapper call may run before it is stopped.
     #[serde(with = "humantime_serde")]
     pub call_deadline: Duration,
+    /// The longest one IVR event may take; past it the call ends `IVR_FAILED`.
+    #[serde(with = "humantime_serde")]
+    pub ivr_deadline: Duration,
+    /// The longest one CRM connector call may take, its HTTP requests included.
+    #[serde(with = "humantime_serde")]
+    pub connector_deadline: Duration,
     /// The most memory one plugin instance may grow to, in MiB.
     pub memory_mb: u32,
 }
@@ -223,6 +229,8 @@ impl Default for PluginsConfig {
         PluginsConfig {
             dir: PathBuf::from("./ringhost-plugins"),
             call_deadline: Duration::from_millis(20),
+            ivr_deadline: Duration::from_millis(500),
+            connector_deadline: Duration::from_secs(10),
             memory_mb: 64,
         }
     }

@@ -95,7 +95,7 @@ impl PluginRegistry {
         };
         for entry in std::fs::read_dir(dir)?.flatten() {
             // A folder without a manifest is not a package (yet): nothing to say.
-            if entry.path().join("plugin.toml").is_file() {
+            if Package::is_package(&entry.path()) {
                 let _ = registry.load(&entry.path());
             }
         }
@@ -274,7 +274,7 @@ impl PluginRegistry {
                     };
                     let registry = PluginRegistry { inner };
                     for folder in registry.package_folders(&paths) {
-                        if folder.join("plugin.toml").exists() {
+                        if Package::is_package(&folder) {
                             let _ = registry.load(&folder);
                         } else if !folder.exists() {
                             registry.remove(&folder);

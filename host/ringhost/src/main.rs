@@ -18,6 +18,7 @@ mod cli;
 mod dial;
 mod leg;
 mod plugin;
+mod scaffold;
 mod serve;
 mod shutdown;
 mod telemetry;
@@ -77,6 +78,26 @@ fn main() -> ExitCode {
             }
             Err(error) => {
                 eprintln!("ringhost: {}: {error:#}", path.display());
+                ExitCode::FAILURE
+            }
+        },
+        cli::Command::Plugin(cli::PluginCommand::New {
+            name,
+            kind,
+            lang,
+            dir,
+        }) => match scaffold::new(&dir, &name, kind.into(), lang) {
+            Ok(root) => {
+                println!(
+                    "wrote {}: build it with `sh {}/build.sh`, then `ringhost plugin check {}`",
+                    root.display(),
+                    root.display(),
+                    root.display()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("ringhost: {error:#}");
                 ExitCode::FAILURE
             }
         },

@@ -111,8 +111,9 @@ fn now_ms() -> i64 {
 fn plugins(config: &Config) -> anyhow::Result<ringhost_plugins::PluginRegistry> {
     let limits = ringhost_plugins::Limits {
         call_deadline: config.plugins.call_deadline,
+        session_deadline: config.plugins.ivr_deadline,
+        connector_deadline: config.plugins.connector_deadline,
         memory_bytes: config.plugins.memory_mb as usize * (1 << 20),
-        ..Default::default()
     };
     let cache = config.data_dir.join("plugin-cache");
     let engine = ringhost_plugins::PluginEngine::new(Some(cache), limits)?;
