@@ -71,14 +71,18 @@ pub fn package(
 /// `world`; the `.wasm`, or `None` (after saying so) when the tool is missing and the
 /// test command did not require it.
 pub fn build_python(name: &str, world: &str) -> Option<PathBuf> {
-    let example = repository().join("examples").join(name);
+    build_python_in(&repository().join("examples").join(name), name, world)
+}
+
+/// Builds `app.py` in `folder` with componentize-py for `world`, as [`build_python`].
+pub fn build_python_in(example: &Path, name: &str, world: &str) -> Option<PathBuf> {
     let out = guest_out(name);
     let status = Command::new("componentize-py")
         .arg("-d")
         .arg(repository().join("wit"))
         .args(["-w", world, "componentize", "app", "-o"])
         .arg(&out)
-        .current_dir(&example)
+        .current_dir(example)
         .status();
     finish("componentize-py", status, out)
 }
@@ -86,7 +90,11 @@ pub fn build_python(name: &str, world: &str) -> Option<PathBuf> {
 /// Builds the JavaScript example in `examples/NAME` (its `app.js`) with
 /// componentize-js (`RINGHOST_COMPONENTIZE_JS`, else `componentize-js` on the path).
 pub fn build_js(name: &str, world: &str) -> Option<PathBuf> {
-    let example = repository().join("examples").join(name);
+    build_js_in(&repository().join("examples").join(name), name, world)
+}
+
+/// Builds `app.js` in `folder` with componentize-js for `world`, as [`build_js`].
+pub fn build_js_in(example: &Path, name: &str, world: &str) -> Option<PathBuf> {
     let out = guest_out(name);
     let tool =
         std::env::var_os("RINGHOST_COMPONENTIZE_JS").unwrap_or_else(|| "componentize-js".into());
@@ -96,7 +104,7 @@ pub fn build_js(name: &str, world: &str) -> Option<PathBuf> {
         .args(["--world-name", world, "--out"])
         .arg(&out)
         .arg("app.js")
-        .current_dir(&example)
+        .current_dir(example)
         .status();
     finish("componentize-js", status, out)
 }

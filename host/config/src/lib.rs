@@ -57,6 +57,8 @@ pub struct Config {
     pub media: MediaConfig,
     /// Where plugin packages are loaded from.
     pub plugins: PluginsConfig,
+    /// The dialer: channels, concurrent-call limits, the scheduler.
+    pub dialer: DialerConfig,
     /// Log filter and format.
     pub log: LogConfig,
     /// How a SIGINT or SIGTERM is handled.
@@ -76,6 +78,7 @@ impl Default for Config {
             phones: Vec::new(),
             media: MediaConfig::default(),
             plugins: PluginsConfig::default(),
+            dialer: DialerConfig::default(),
             log: LogConfig::default(),
             shutdown: ShutdownConfig::default(),
         }
@@ -232,6 +235,47 @@ impl Default for PluginsConfig {
             ivr_deadline: Duration::from_millis(500),
             connector_deadline: Duration::from_secs(10),
             memory_mb: 64,
+        }
+    }
+}
+
+/// The dialer's channels and the scheduler; 0 means no limit of that kind.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DialerConfig {
+    /// Channels the dialer may use in all (TVox's dialer channels); campaigns reserve
+    /// percentages of these.
+    pub channels: u32,
+    /// Concurrent calls, internal and external together (Kalliope's total limit).
+    pub max_total_calls: u32,
+    /// Concurrent calls to registered extensions.
+    pub max_internal_calls: u32,
+    /// Concurrent calls through trunks.
+    pub max_external_calls: u32,
+    /// Campaigns dialling at once, by priority then start time.
+    pub max_active_campaigns: u32,
+    /// The route (or trunk) of campaigns that name none; empty: the first route, else
+    /// the first trunk.
+    pub default_route: String,
+    /// The longest time between two scheduler passes (a call ending or a campaign
+    /// starting triggers one at once).
+    #[serde(with = "humantime_serde")]
+    pub tick: Duration,
+    /// Folder of the campaigns' messages (WAV files), for relative paths.
+    pub prompts_dir: PathBuf,
+}
+
+impl Default for DialerConfig {
+    fn default() -> Self {
+        DialerConfig {
+            channels: 30,
+            max_total_calls: 0,
+            max_internal_calls: 0,
+            max_external_calls: 0,
+            max_active_campaigns: 0,
+            default_route: String::new(),
+            tick: Duration::from_millis(250),
+            prompts_dir: PathBuf::from("./ringhost-prompts"),
         }
     }
 }

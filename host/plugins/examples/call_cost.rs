@@ -167,6 +167,41 @@ fn main() -> anyhow::Result<()> {
             guests::build_js("js-pacer", "pacer"),
         ),
     ];
+    // Mappers in Python and JavaScript: the skeletons `ringhost plugin new` writes.
+    let mapper_native = median(|| {
+        black_box(disposition::ads(black_box(&attempt)));
+    });
+    let templates = guests::repository().join("host/ringhost/templates");
+    for (what, lang, file) in [
+        ("mapper skeleton (Python)", "python", "app.py"),
+        ("mapper skeleton (JavaScript)", "js", "app.js"),
+    ] {
+        let folder = dir.path().join(format!("mapper-{lang}"));
+        std::fs::create_dir_all(&folder)?;
+        let ext = file.rsplit('.').next().unwrap_or_default();
+        std::fs::copy(
+            templates
+                .join(lang)
+                .join(format!("disposition-mapper.{ext}")),
+            folder.join(file),
+        )?;
+        let name = format!("mapper-{lang}");
+        let built = if lang == "python" {
+            guests::build_python_in(&folder, &name, "disposition-mapper")
+        } else {
+            guests::build_js_in(&folder, &name, "disposition-mapper")
+        };
+        let Some(wasm) = built else { continue };
+        let guest = MapperPlugin::load(
+            &engine,
+            &package(dir.path(), &name, "disposition-mapper", &wasm)?,
+            Default::default(),
+        )?;
+        let plugin = median(|| {
+            black_box(guest.dispose(black_box(&attempt)).ok());
+        });
+        row(what, plugin, mapper_native);
+    }
     for (what, wasm) in others {
         let Some(wasm) = wasm else { continue };
         let name = what.split('`').nth(1).unwrap_or("guest");

@@ -26,6 +26,24 @@ pub(crate) enum Command {
     /// Place one call through a trunk and print its outcome as one JSON line: the
     /// operator's trunk test. Exits 0 whatever the call's outcome.
     Dial(Box<DialArgs>),
+    /// Import a contact list in the ADS CSV format (first column the numbers separated
+    /// by `|`, the others variables by header name, `*Schedule*` as
+    /// `UNIX_TIMESTAMP:EXTENSION`) and print a JSON summary: `imported`, and `rejected`
+    /// with the line and reason of each bad row. Good rows are kept. Exits 1 only when
+    /// the file cannot be read at all.
+    Import {
+        /// The CSV file.
+        file: PathBuf,
+        /// The list to add the contacts to (created if missing).
+        #[arg(long, value_name = "NAME")]
+        list: String,
+        /// The configuration file naming the database.
+        #[arg(long, short, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// Manage API keys.
+    #[command(subcommand)]
+    ApiKey(ApiKeyCommand),
     /// Work with configuration files.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -82,6 +100,30 @@ impl From<KindArg> for ringhost_plugins::Kind {
             KindArg::CrmConnector => Self::CrmConnector,
         }
     }
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ApiKeyCommand {
+    /// Create a key and print its secret (shown once: only a hash is stored).
+    Create {
+        /// The key's name, for people.
+        name: String,
+        /// An API method the key may call (`listCampaigns`, `startCampaign`, ...; see
+        /// /api/v1/openapi.json), or `*` for all. Repeat for several.
+        #[arg(long = "allow", value_name = "METHOD", required = true)]
+        allow: Vec<String>,
+        /// The configuration file naming the database.
+        #[arg(long, short, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// Delete a key.
+    Delete {
+        /// The key's name.
+        name: String,
+        /// The configuration file naming the database.
+        #[arg(long, short, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -119,7 +119,7 @@ pub(crate) async fn dial(args: DialArgs) -> anyhow::Result<String> {
 /// The route name of `--bridge`'s one-trunk route.
 const BRIDGE: &str = "bridge";
 
-fn law(codec: Codec) -> Law {
+pub(crate) fn law(codec: Codec) -> Law {
     match codec {
         Codec::Pcmu => Law::Pcmu,
         Codec::Pcma => Law::Pcma,
@@ -198,6 +198,7 @@ async fn answered_call(
                     }
                     _ => next_step = true,
                 },
+                Some(LegEvent::Ringing) => {}
                 Some(LegEvent::MediaRefused(reason)) => media_error = Some(reason),
                 Some(LegEvent::Media(MediaEvent::PlaybackDone(_))) => next_step = true,
                 Some(LegEvent::Media(MediaEvent::Digit(digit))) => {
@@ -224,7 +225,7 @@ async fn answered_call(
                     hangup_at = Some(tokio::time::Instant::now() + hold);
                 }
                 Some(LegEvent::MediaRefused(reason)) => bridge_error = Some(reason),
-                Some(LegEvent::Media(_)) => {}
+                Some(LegEvent::Ringing | LegEvent::Media(_)) => {}
                 Some(LegEvent::Ended(outcome)) => {
                     bridge_outcome = Some(outcome);
                     drop(bridge.take());

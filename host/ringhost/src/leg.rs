@@ -1,7 +1,7 @@
 //! A call leg with its media: the SIP [`Call`] and the [`MediaSession`] that the answer
 //! started, driven as one. The SIP crate carries SDP as bytes and the media crate knows
-//! nothing of SIP; this is where the two meet, for `ringhost dial` today and for the
-//! dialer's calls when it lands.
+//! nothing of SIP; this is where the two meet, for `ringhost dial` and for the
+//! dialer's calls (`carrier.rs`).
 
 use std::sync::Arc;
 
@@ -11,6 +11,8 @@ use ringhost_sip::{Call, CallEvent, CallOutcome, Dial, Trunks};
 /// What happens on a leg, in order.
 #[derive(Debug)]
 pub(crate) enum LegEvent {
+    /// The far end rings (each provisional response that says so).
+    Ringing,
     /// The far end answered and its media runs.
     Answered,
     /// The far end answered with SDP Ringhost cannot use; the leg hangs up.
@@ -59,24 +61,20 @@ impl Leg {
 
     /// The next thing that happens; `None` after [`LegEvent::Ended`].
     pub(crate) async fn next(&mut self) -> Option<LegEvent> {
-        loop {
-            let media = async {
-                match self.media.as_mut() {
-                    Some(media) => media.next_event().await,
-                    None => std::future::pending().await,
-                }
-            };
-            tokio::select! {
-                event = self.call.next_event() => return match event? {
-                    CallEvent::Ringing => continue,
-                    CallEvent::Answered { answer } => Some(self.answered(answer.as_deref())),
-                    CallEvent::Ended(outcome) => {
-                        // The media stops with the call; its counters stay readable.
-                        Some(LegEvent::Ended(outcome))
-                    }
-                },
-                Some(event) = media => return Some(LegEvent::Media(event)),
+        let media = async {
+            match self.media.as_mut() {
+                Some(media) => media.next_event().await,
+                None => std::future::pending().await,
             }
+        };
+        tokio::select! {
+            event = self.call.next_event() => match event? {
+                CallEvent::Ringing => Some(LegEvent::Ringing),
+                CallEvent::Answered { answer } => Some(self.answered(answer.as_deref())),
+                // The media stops with the call; its counters stay readable.
+                CallEvent::Ended(outcome) => Some(LegEvent::Ended(outcome)),
+            },
+            Some(event) = media => Some(LegEvent::Media(event)),
         }
     }
 

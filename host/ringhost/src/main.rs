@@ -14,6 +14,8 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 
+mod admin;
+mod carrier;
 mod cli;
 mod dial;
 mod leg;
@@ -71,6 +73,28 @@ fn main() -> ExitCode {
                 }
             }
         }
+        cli::Command::Import { file, list, config } => {
+            match block_on(admin::import(config.as_deref(), &file, &list)) {
+                Ok(summary) => {
+                    println!("{summary}");
+                    ExitCode::SUCCESS
+                }
+                Err(error) => {
+                    eprintln!("ringhost: {}: {error:#}", file.display());
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        cli::Command::ApiKey(command) => match block_on(admin::api_key(command)) {
+            Ok(line) => {
+                println!("{line}");
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("ringhost: {error:#}");
+                ExitCode::FAILURE
+            }
+        },
         cli::Command::Plugin(cli::PluginCommand::Check { path }) => match plugin::check(&path) {
             Ok(report) => {
                 print!("{report}");

@@ -8,6 +8,12 @@ use ringhost_config::Config;
 use ringhost_http::AppState;
 use ringhost_store::Store;
 
+use ringhost_dialer::clock::SystemClock;
+use ringhost_dialer::ledger::{Ledger, Limits};
+use ringhost_dialer::scheduler::{Dialer, SchedulerConfig};
+use ringhost_media::RtpPorts;
+
+use crate::carrier::TrunkCarrier;
 use crate::shutdown::{self, Shutdown};
 use crate::{telemetry, telephony};
 
@@ -45,10 +51,21 @@ pub(crate) async fn serve(config: Config) -> anyhow::Result<()> {
     .context("cannot bind the SIP listeners")?;
     tracing::info!(udp = ?config.sip.udp, tcp = ?config.sip.tcp, "SIP listening");
     let (trunk_specs, routes) = telephony::trunk_plan(&config, Some(&store)).await?;
+    let default_route = match config.dialer.default_route.as_str() {
+        "" => routes
+            .first()
+            .map(|(name, _)| name.clone())
+            .or_else(|| trunk_specs.first().map(|t| t.name.clone()))
+            .unwrap_or_default(),
+        name => name.to_owned(),
+    };
     // Keepalives and registrations run from here; calls are placed through the trunks
-    // only by the dialer (next issue).
-    let _trunks = ringhost_sip::Trunks::start(&sip, trunk_specs, routes).await?;
-    let _plugins = plugins(&config)?;
+    // only by the dialer.
+    let trunks = ringhost_sip::Trunks::start(&sip, trunk_specs, routes).await?;
+    let plugins = plugins(&config)?;
+    let dialer = dialer(&config, &store, trunks, plugins, default_route)?;
+    // Before the first pass: what a crash left in progress is closed first.
+    dialer.recover().await?;
     // Recorded only once every listener is bound: a start that fails on a busy port
     // is no run, and must not read as a crash at the next start.
     let start = store
@@ -67,6 +84,9 @@ pub(crate) async fn serve(config: Config) -> anyhow::Result<()> {
         metrics,
         draining: shutdown.draining.clone(),
     });
+    shutdown
+        .calls
+        .spawn(dialer.clone().run_until(shutdown.draining.clone()));
     let mut http = tokio::spawn(
         axum::serve(listener, app)
             .with_graceful_shutdown(shutdown.hangup.clone().cancelled_owned())
@@ -104,6 +124,45 @@ fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// The dialer over the store, placing calls through the trunks with media from the
+/// `[media]` section, its channels counted by a ledger with the `[dialer]` limits.
+fn dialer(
+    config: &Config,
+    store: &Store,
+    trunks: std::sync::Arc<ringhost_sip::Trunks>,
+    plugins: ringhost_plugins::PluginRegistry,
+    default_route: String,
+) -> anyhow::Result<Dialer> {
+    let media = &config.media;
+    let carrier = TrunkCarrier {
+        trunks,
+        ports: RtpPorts::new(media.ip, media.rtp_ports.min, media.rtp_ports.max)
+            .map_err(anyhow::Error::msg)?,
+        laws: media.codecs.iter().map(|&c| crate::dial::law(c)).collect(),
+        prompts: Default::default(),
+        prompts_dir: config.dialer.prompts_dir.clone(),
+        default_route,
+    };
+    let d = &config.dialer;
+    let ledger = Ledger::new(Limits {
+        dialer_channels: d.channels,
+        total: d.max_total_calls,
+        internal: d.max_internal_calls,
+        external: d.max_external_calls,
+    });
+    Ok(Dialer::new(
+        store.clone(),
+        ledger,
+        std::sync::Arc::new(carrier),
+        Some(plugins),
+        std::sync::Arc::new(SystemClock),
+        SchedulerConfig {
+            tick: d.tick,
+            max_active_campaigns: d.max_active_campaigns,
+        },
+    ))
 }
 
 /// The plugins folder, loaded and watched, with compiled components cached under the

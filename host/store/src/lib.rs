@@ -15,6 +15,11 @@
 //!
 //! Layout:
 //! - [`host_start`]: the log of host starts and clean stops, read by crash recovery.
+//! - [`sip_binding`], [`trunk`]: the registrar's bindings, trunks edited through the API.
+//! - [`contact`]: contact lists, contacts (claimed by the scheduler) and do-not-call.
+//! - [`campaign`]: campaigns, templates, runs with their settings' snapshots, events.
+//! - [`attempt`]: call attempts, written before the call and closed after a crash.
+//! - [`api_key`]: API keys (hashes) and the methods each may call.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -24,6 +29,10 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor as _};
 
+pub mod api_key;
+pub mod attempt;
+pub mod campaign;
+pub mod contact;
 pub mod host_start;
 pub mod sip_binding;
 pub mod trunk;

@@ -239,3 +239,196 @@ async fn postgres_bindings_and_trunks() {
         bindings_and_trunks(&store).await;
     }
 }
+
+fn contact_row(line: i64, numbers: &[&str], next_at_ms: i64) -> contact::NewContactRow {
+    contact::NewContactRow {
+        line,
+        numbers: numbers.iter().map(|n| (*n).to_owned()).collect(),
+        variables: format!(r#"{{"name":"c{line}"}}"#),
+        time_zone: "Europe/Rome".into(),
+        next_at_ms,
+        schedule_extension: None,
+        external_id: None,
+    }
+}
+
+/// The dialer's path through the store: import, claim, attempt, end, crash recovery.
+async fn dialer_tables(store: &Store) {
+    let list = store.create_list("leads", "acc1", "{}", 1).await.unwrap();
+    assert!(store.create_list("leads", "", "{}", 1).await.is_err());
+    let other = store.create_list("other", "", "{}", 1).await.unwrap();
+    let rows: Vec<_> = (1..=1200)
+        .map(|i| contact_row(i, &["+390611111111", "+393331111111"], 1000 + i))
+        .collect();
+    assert_eq!(store.insert_contacts(list, &rows, 1).await.unwrap(), 1200);
+    store
+        .insert_contacts(other, &[contact_row(1, &["+390622222222"], 500)], 1)
+        .await
+        .unwrap();
+    // Due contacts, oldest first across lists; none before its time.
+    assert!(store.claim_due(&[list], 1000, 5).await.unwrap().is_empty());
+    let claimed = store.claim_due(&[list, other], 1003, 5).await.unwrap();
+    let lines: Vec<i64> = claimed.iter().map(|c| c.line).collect();
+    assert_eq!(lines, [1, 1, 2, 3]);
+    assert_eq!(claimed[1].numbers, ["+390611111111", "+393331111111"]);
+    // Claimed contacts are not claimed twice.
+    assert_eq!(store.claim_due(&[list], 1003, 5).await.unwrap().len(), 0);
+    let first = &claimed[1];
+    let start = attempt::AttemptStart {
+        campaign_id: 9,
+        run: 1,
+        list_id: list,
+        contact_id: first.id,
+        number: first.numbers[0].clone(),
+        attempt: 1,
+        started_at_ms: 2000,
+    };
+    let id = store.begin_attempt(&start).await.unwrap();
+    store.attempt_ringing(id, 2100).await.unwrap();
+    store
+        .end_attempt(
+            id,
+            first.id,
+            &attempt::AttemptEnd {
+                end_at_ms: 3000,
+                trunk: Some("carrier".into()),
+                ring_ms: 900,
+                talk_ms: 0,
+                sip_code: Some(486),
+                cause: Some(17),
+                outcome: "busy".into(),
+                status: "BUSY".into(),
+                retry: true,
+                next_at_ms: 9000,
+                tags: "[]".into(),
+                agent: None,
+                confirmed: false,
+            },
+        )
+        .await
+        .unwrap();
+    let after = store.contact(first.id).await.unwrap().unwrap();
+    assert_eq!(
+        (after.state.as_str(), after.attempts, after.next_at_ms),
+        ("ready", 1, 9000)
+    );
+    let counts = store.attempt_counts(9, 1).await.unwrap();
+    assert_eq!(counts.by_status, [("BUSY".to_owned(), 1)]);
+    // A crash with one attempt in flight and one contact only claimed.
+    let second = &claimed[2];
+    let open = store
+        .begin_attempt(&attempt::AttemptStart {
+            contact_id: second.id,
+            attempt: 1,
+            ..start.clone()
+        })
+        .await
+        .unwrap();
+    let in_flight = store.open_attempts().await.unwrap();
+    assert_eq!(in_flight.len(), 1);
+    assert_eq!(in_flight[0].id, open);
+    store
+        .interrupt_attempt(&in_flight[0], true, 7000, 5000)
+        .await
+        .unwrap();
+    assert!(store.open_attempts().await.unwrap().is_empty());
+    // claimed[0] (the other list) and claimed[3] were claimed and never dialled.
+    assert_eq!(store.release_claims(5000).await.unwrap(), 2);
+    let counts = store.contact_counts(&[list, other]).await.unwrap();
+    assert_eq!((counts.ready, counts.dialing, counts.done), (1201, 0, 0));
+    let second = store.contact(second.id).await.unwrap().unwrap();
+    assert_eq!((second.attempts, second.next_at_ms), (1, 7000));
+    // Do-not-call: global, per list, with an expiry.
+    store
+        .add_do_not_call("+390633333333", 0, None, "asked", 1)
+        .await
+        .unwrap();
+    store
+        .add_do_not_call("+390644444444", list, Some(100), "complaint", 1)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .is_do_not_call("+390633333333", other, 50)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .is_do_not_call("+390644444444", list, 50)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .is_do_not_call("+390644444444", other, 50)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .is_do_not_call("+390644444444", list, 100)
+            .await
+            .unwrap()
+    );
+    // A campaign's run keeps its settings after an edit.
+    let campaign = campaign::CampaignRow {
+        id: 0,
+        name: "spring".into(),
+        template_id: None,
+        state: "created".into(),
+        settings: r#"{"v":1}"#.into(),
+        priority: 5,
+        run: 0,
+        start_at_ms: None,
+        started_at_ms: None,
+        list_ids: vec![list, other],
+    };
+    let cid = store.create_campaign(&campaign, 10).await.unwrap();
+    assert_eq!(store.start_run(cid, "running", 20).await.unwrap(), 1);
+    let mut edited = store.campaign(cid).await.unwrap().unwrap();
+    assert_eq!(edited.list_ids, vec![list, other]);
+    edited.settings = r#"{"v":2}"#.into();
+    store.update_campaign(&edited, 30).await.unwrap();
+    store
+        .end_run(cid, "finished", "finished", 40)
+        .await
+        .unwrap();
+    let runs = store.campaign_runs(cid).await.unwrap();
+    assert_eq!(runs[0].settings, r#"{"v":1}"#);
+    assert_eq!(runs[0].result.as_deref(), Some("finished"));
+    let events: Vec<String> = store
+        .campaign_events(cid)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event)
+        .collect();
+    assert_eq!(events, ["created", "started", "edited", "finished"]);
+    // API keys are found by hash only.
+    let secret = api_key::new_secret();
+    store
+        .create_api_key("crm", &api_key::hash(&secret), r#"["listCampaigns"]"#, 1)
+        .await
+        .unwrap();
+    assert!(store.api_key(&secret, 2).await.unwrap().is_none());
+    let key = store
+        .api_key(&api_key::hash(&secret), 2)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(key.name, "crm");
+}
+
+#[tokio::test]
+async fn sqlite_dialer_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    dialer_tables(&sqlite_store(&dir).await).await;
+}
+
+#[tokio::test]
+async fn postgres_dialer_tables() {
+    if let Some((store, _)) = postgres_store().await {
+        dialer_tables(&store).await;
+    }
+}

@@ -1,0 +1,453 @@
+//! What users do to lists and campaigns, for the API and the command line: create,
+//! import, edit, start, pause, resume, cancel, read the status. Every change is
+//! checked against the lifecycle before it is written, and wakes the scheduler.
+
+use anyhow::{Context as _, anyhow, bail};
+use ringhost_store::Store;
+use ringhost_store::campaign::CampaignRow;
+use ringhost_store::contact::{ContactCounts, ListRow, NewContactRow};
+use serde::Serialize;
+
+use crate::import::{self, ImportOptions, Rejected};
+use crate::lifecycle::{CampaignState, Command};
+use crate::scheduler::{CallCounts, Dialer};
+use crate::settings::{CampaignSettings, ListSettings};
+
+/// What an import did: the JSON that `ringhost import` prints and the API returns.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ImportSummary {
+    /// The list imported into.
+    pub list: String,
+    /// Rows stored.
+    pub imported: u64,
+    /// Rows refused, each with its line and reason.
+    pub rejected: Vec<Rejected>,
+}
+
+/// A campaign's status with its counters.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CampaignStatus {
+    /// Its id.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+    /// Its lifecycle state.
+    pub state: String,
+    /// The current (or last) run.
+    pub run: i64,
+    /// Contacts of its lists: ready, dialing, done.
+    pub contacts_ready: i64,
+    /// Contacts being dialled.
+    pub contacts_dialing: i64,
+    /// Contacts finished.
+    pub contacts_done: i64,
+    /// This run's ended attempts by disposition status.
+    pub attempts_by_status: Vec<(String, i64)>,
+    /// This run's ended attempts by raw outcome.
+    pub attempts_by_outcome: Vec<(String, i64)>,
+    /// Confirmed attempts of this run (notification campaigns).
+    pub confirmed: i64,
+    /// Calls in progress: placed, ringing, answered.
+    pub calls_dialing: u32,
+    /// Calls ringing.
+    pub calls_ringing: u32,
+    /// Calls answered.
+    pub calls_answered: u32,
+}
+
+/// Why a request is refused: the API turns these into 4xx answers.
+#[derive(Debug, thiserror::Error)]
+pub enum Refused {
+    /// No such object.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The request contradicts the object's state or the rules.
+    #[error("{0}")]
+    Conflict(String),
+    /// The request itself is malformed.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl Dialer {
+    fn now(&self) -> i64 {
+        self.inner.clock.now_ms()
+    }
+
+    /// Creates a contact list.
+    ///
+    /// # Errors
+    /// As [`create_list`].
+    pub async fn create_list(
+        &self,
+        name: &str,
+        accountcode: &str,
+        settings: &ListSettings,
+    ) -> anyhow::Result<ListRow> {
+        create_list(&self.inner.store, self.now(), name, accountcode, settings).await
+    }
+
+    /// Imports an ADS CSV into a list and wakes the scheduler.
+    ///
+    /// # Errors
+    /// As [`import`].
+    pub async fn import(
+        &self,
+        list: &str,
+        csv: impl std::io::Read,
+    ) -> anyhow::Result<ImportSummary> {
+        let summary = import(&self.inner.store, self.now(), list, csv).await?;
+        self.wake();
+        Ok(summary)
+    }
+
+    /// Creates a campaign over `lists` (by name), from `template` (by name) if any,
+    /// with `settings` (a JSON object) overriding the template's fields.
+    ///
+    /// # Errors
+    /// [`Refused`] for an unknown list or template, a taken name, settings that do not
+    /// parse; database errors.
+    pub async fn create_campaign(
+        &self,
+        name: &str,
+        template: Option<&str>,
+        lists: &[String],
+        settings: serde_json::Value,
+        start_at_ms: Option<i64>,
+    ) -> anyhow::Result<i64> {
+        let store = &self.inner.store;
+        if store.campaign_by_name(name).await?.is_some() {
+            return Err(Refused::Conflict(format!("a campaign called {name:?} exists")).into());
+        }
+        let (template_id, base) = match template {
+            Some(t) => {
+                let row = store
+                    .template_by_name(t)
+                    .await?
+                    .ok_or_else(|| Refused::NotFound(format!("template {t:?}")))?;
+                (Some(row.id), serde_json::from_str(&row.settings)?)
+            }
+            None => (None, serde_json::json!({})),
+        };
+        let settings = parse_settings(merge(base, settings))?;
+        let list_ids = self.list_ids(lists).await?;
+        let row = CampaignRow {
+            id: 0,
+            name: name.to_owned(),
+            template_id,
+            state: CampaignState::Created.as_str().to_owned(),
+            settings: serde_json::to_string(&settings)?,
+            priority: settings.priority,
+            run: 0,
+            start_at_ms,
+            started_at_ms: None,
+            list_ids,
+        };
+        store.create_campaign(&row, self.now()).await
+    }
+
+    /// Changes a campaign that is not dialling: `settings` (a JSON object) overrides
+    /// its fields, `lists` replaces its lists when given.
+    ///
+    /// # Errors
+    /// [`Refused::Conflict`] while it runs; as [`Dialer::create_campaign`].
+    pub async fn update_campaign(
+        &self,
+        id: i64,
+        lists: Option<&[String]>,
+        settings: serde_json::Value,
+        start_at_ms: Option<i64>,
+    ) -> anyhow::Result<()> {
+        let store = &self.inner.store;
+        let mut row = self.campaign_row(id).await?;
+        let state = CampaignState::parse(&row.state).unwrap_or(CampaignState::Created);
+        if !state.editable() {
+            return Err(Refused::Conflict(format!(
+                "campaign {:?} is {}: pause is not enough, it can be edited once created, finished or cancelled",
+                row.name, row.state
+            ))
+            .into());
+        }
+        let current: serde_json::Value = serde_json::from_str(&row.settings)?;
+        let parsed = parse_settings(merge(current, settings))?;
+        row.priority = parsed.priority;
+        row.settings = serde_json::to_string(&parsed)?;
+        if let Some(lists) = lists {
+            row.list_ids = self.list_ids(lists).await?;
+        }
+        if start_at_ms.is_some() {
+            row.start_at_ms = start_at_ms;
+        }
+        store.update_campaign(&row, self.now()).await
+    }
+
+    /// Applies a user's command; the campaign's new state.
+    ///
+    /// # Errors
+    /// [`Refused::Conflict`] when the command does not apply in the campaign's state.
+    pub async fn command(&self, id: i64, command: Command) -> anyhow::Result<CampaignState> {
+        let store = &self.inner.store;
+        let row = self.campaign_row(id).await?;
+        let now = self.now();
+        let state = CampaignState::parse(&row.state).unwrap_or(CampaignState::Created);
+        let delayed = row.start_at_ms.is_some_and(|at| at > now);
+        let next = state.after(command, delayed).ok_or_else(|| {
+            Refused::Conflict(format!(
+                "campaign {:?} is {}: it cannot {}",
+                row.name,
+                row.state,
+                serde_json::to_value(command)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default()
+            ))
+        })?;
+        match command {
+            Command::Start => {
+                store.start_run(id, next.as_str(), now).await?;
+            }
+            Command::Cancel => {
+                store.end_run(id, next.as_str(), "cancelled", now).await?;
+            }
+            Command::Terminate => {
+                store.end_run(id, next.as_str(), "terminated", now).await?;
+            }
+            Command::Pause => {
+                store
+                    .set_campaign_state(id, next.as_str(), "paused", "", now)
+                    .await?;
+            }
+            Command::Resume => {
+                store
+                    .set_campaign_state(id, next.as_str(), "resumed", "", now)
+                    .await?;
+            }
+        }
+        self.wake();
+        Ok(next)
+    }
+
+    /// Gives chosen recipients of an Incomplete notification run more attempts: their
+    /// contacts are due again with fresh attempts and the run goes on.
+    ///
+    /// # Errors
+    /// [`Refused::Conflict`] unless the campaign is Incomplete.
+    pub async fn more_attempts(&self, id: i64, contact_ids: &[i64]) -> anyhow::Result<u64> {
+        let store = &self.inner.store;
+        let row = self.campaign_row(id).await?;
+        if CampaignState::parse(&row.state) != Some(CampaignState::Incomplete) {
+            return Err(Refused::Conflict(format!(
+                "campaign {:?} is {}: only an incomplete run gets more attempts",
+                row.name, row.state
+            ))
+            .into());
+        }
+        let mut mine = Vec::new();
+        for &contact_id in contact_ids {
+            match store.contact(contact_id).await? {
+                Some(c) if row.list_ids.contains(&c.list_id) => mine.push(contact_id),
+                _ => bail!(Refused::NotFound(format!(
+                    "contact {contact_id} in this campaign"
+                ))),
+            }
+        }
+        let now = self.now();
+        let reopened = store.reopen_contacts(&mine, now).await?;
+        store
+            .set_campaign_state(
+                id,
+                CampaignState::Running.as_str(),
+                "more_attempts",
+                &format!("{reopened} recipients"),
+                now,
+            )
+            .await?;
+        self.wake();
+        Ok(reopened)
+    }
+
+    /// A campaign's status and counters.
+    ///
+    /// # Errors
+    /// [`Refused::NotFound`]; database errors.
+    pub async fn status(&self, id: i64) -> anyhow::Result<CampaignStatus> {
+        let store = &self.inner.store;
+        let row = self.campaign_row(id).await?;
+        let ContactCounts {
+            ready,
+            dialing,
+            done,
+        } = store.contact_counts(&row.list_ids).await?;
+        let attempts = store.attempt_counts(id, row.run).await?;
+        let CallCounts {
+            dialing: calls_dialing,
+            ringing,
+            answered,
+        } = self.calls(id);
+        Ok(CampaignStatus {
+            id,
+            name: row.name,
+            state: row.state,
+            run: row.run,
+            contacts_ready: ready,
+            contacts_dialing: dialing,
+            contacts_done: done,
+            attempts_by_status: attempts.by_status,
+            attempts_by_outcome: attempts.by_outcome,
+            confirmed: attempts.confirmed,
+            calls_dialing,
+            calls_ringing: ringing,
+            calls_answered: answered,
+        })
+    }
+
+    /// Adds a number to the do-not-call list of `list` (by name), or to the global one.
+    ///
+    /// # Errors
+    /// [`Refused`] for an unknown list or a number that is not one.
+    pub async fn add_do_not_call(
+        &self,
+        number: &str,
+        list: Option<&str>,
+        until_ms: Option<i64>,
+        reason: &str,
+    ) -> anyhow::Result<String> {
+        let store = &self.inner.store;
+        let (list_id, region) = match list {
+            Some(name) => {
+                let row = store
+                    .list_by_name(name)
+                    .await?
+                    .ok_or_else(|| Refused::NotFound(format!("list {name:?}")))?;
+                let settings: ListSettings = serde_json::from_str(&row.settings)?;
+                (row.id, settings.default_region)
+            }
+            None => (0, ListSettings::default().default_region),
+        };
+        let region = crate::number::Region::parse(&region)
+            .ok_or_else(|| Refused::Invalid(format!("{region:?} is not a country code")))?;
+        let e164 = crate::number::normalise(number, region)
+            .map_err(|e| Refused::Invalid(e.to_string()))?
+            .e164;
+        store
+            .add_do_not_call(&e164, list_id, until_ms, reason, self.now())
+            .await?;
+        Ok(e164)
+    }
+
+    async fn campaign_row(&self, id: i64) -> anyhow::Result<CampaignRow> {
+        self.inner
+            .store
+            .campaign(id)
+            .await?
+            .ok_or_else(|| Refused::NotFound(format!("campaign {id}")).into())
+    }
+
+    async fn list_ids(&self, lists: &[String]) -> anyhow::Result<Vec<i64>> {
+        let mut ids = Vec::with_capacity(lists.len());
+        for name in lists {
+            let row = self
+                .inner
+                .store
+                .list_by_name(name)
+                .await?
+                .ok_or_else(|| Refused::NotFound(format!("list {name:?}")))?;
+            ids.push(row.id);
+        }
+        Ok(ids)
+    }
+}
+
+/// Creates a contact list.
+///
+/// # Errors
+/// [`Refused::Conflict`] when the name is taken; database errors.
+pub async fn create_list(
+    store: &Store,
+    now_ms: i64,
+    name: &str,
+    accountcode: &str,
+    settings: &ListSettings,
+) -> anyhow::Result<ListRow> {
+    if name.trim().is_empty() {
+        return Err(Refused::Invalid("a list needs a name".into()).into());
+    }
+    if store.list_by_name(name).await?.is_some() {
+        return Err(Refused::Conflict(format!("a list called {name:?} exists")).into());
+    }
+    let json = serde_json::to_string(settings)?;
+    let id = store.create_list(name, accountcode, &json, now_ms).await?;
+    store
+        .list(id)
+        .await?
+        .ok_or_else(|| anyhow!("the list vanished"))
+}
+
+/// Imports an ADS CSV into the list `list` (created with default settings when
+/// missing): good rows are stored, bad ones reported with their line. Used by the API
+/// and by `ringhost import`, which needs no running host.
+///
+/// # Errors
+/// A file that cannot be read as CSV at all (no header, duplicate columns);
+/// database errors, in which case nothing is stored.
+pub async fn import(
+    store: &Store,
+    now_ms: i64,
+    list: &str,
+    csv: impl std::io::Read,
+) -> anyhow::Result<ImportSummary> {
+    let row = match store.list_by_name(list).await? {
+        Some(row) => row,
+        None => create_list(store, now_ms, list, "", &ListSettings::default()).await?,
+    };
+    let settings: ListSettings =
+        serde_json::from_str(&row.settings).context("the list's settings are unreadable")?;
+    let options = ImportOptions {
+        default_region: settings.default_region.clone(),
+        default_zone: settings.time_zone.clone(),
+    };
+    let parsed = import::parse(csv, &options).map_err(|e| Refused::Invalid(e.to_string()))?;
+    let rows: Vec<NewContactRow> = parsed
+        .contacts
+        .into_iter()
+        .map(|c| {
+            let variables: serde_json::Map<String, serde_json::Value> = c
+                .variables
+                .into_iter()
+                .map(|(k, v)| (k, serde_json::Value::String(v)))
+                .collect();
+            NewContactRow {
+                line: c.line as i64,
+                numbers: c.numbers,
+                variables: serde_json::Value::Object(variables).to_string(),
+                time_zone: c.time_zone,
+                next_at_ms: c.schedule.as_ref().map_or(now_ms, |s| s.at_ms),
+                schedule_extension: c.schedule.map(|s| s.extension),
+                external_id: None,
+            }
+        })
+        .collect();
+    let imported = store.insert_contacts(row.id, &rows, now_ms).await?;
+    Ok(ImportSummary {
+        list: row.name,
+        imported,
+        rejected: parsed.rejected,
+    })
+}
+
+/// `overrides`' fields over `base`'s (a shallow merge: a field given replaces the
+/// template's whole value).
+fn merge(mut base: serde_json::Value, overrides: serde_json::Value) -> serde_json::Value {
+    if let (Some(base), serde_json::Value::Object(overrides)) = (base.as_object_mut(), overrides) {
+        base.extend(overrides);
+    }
+    base
+}
+
+fn parse_settings(value: serde_json::Value) -> anyhow::Result<CampaignSettings> {
+    let settings: CampaignSettings = serde_json::from_value(value)
+        .map_err(|e| Refused::Invalid(format!("campaign settings: {e}")))?;
+    crate::hours::CallingHours::new(&settings.calling_hours)
+        .map_err(|e| Refused::Invalid(format!("calling_hours: {e}")))?;
+    Ok(settings)
+}

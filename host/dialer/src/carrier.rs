@@ -1,0 +1,120 @@
+//! What the dialer asks of a call, and what it hears back: the seam between the
+//! dialer (contacts, campaigns, channels) and telephony (SIP, media), which the binary
+//! fills with trunks and legs. The dialer never sees a SIP message.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use ringhost_plugins::disposition::{HangupBy, Outcome};
+use tokio::sync::mpsc;
+
+/// One call the dialer wants placed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallRequest {
+    /// The attempt it belongs to (written before this request exists).
+    pub attempt_id: i64,
+    /// The campaign's name, for logs.
+    pub campaign: String,
+    /// The number, E.164.
+    pub number: String,
+    /// The caller ID to present.
+    pub caller_id: Option<String>,
+    /// The route whose trunks may carry it; the default route when unset.
+    pub route: Option<String>,
+    /// Given up as no answer after this long ringing.
+    pub ring_timeout: Duration,
+    /// What happens once the callee answers.
+    pub on_answer: OnAnswer,
+    /// The contact's variables, by header name.
+    pub variables: Vec<(String, String)>,
+}
+
+/// What an answered call does.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OnAnswer {
+    /// Play a prompt (if any), ask for a confirmation by DTMF if `confirm`, hang up.
+    Notify {
+        /// A WAV file.
+        audio: Option<String>,
+        /// Ask the callee to press 1.
+        confirm: bool,
+        /// The IVR plugin that drives the call instead, when set.
+        ivr: Option<String>,
+    },
+    /// Join an agents' queue.
+    Queue(String),
+    /// Be sent to an extension (ADS).
+    Extension(String),
+    /// Nothing to do yet: hang up.
+    HangUp,
+}
+
+/// A call's progress, reported as it happens so that the attempt is written at
+/// every step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Progress {
+    /// The far end rings.
+    Ringing,
+    /// The callee answered.
+    Answered,
+}
+
+/// How a call went.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallReport {
+    /// The raw outcome.
+    pub outcome: Outcome,
+    /// The final SIP code.
+    pub sip_code: Option<u16>,
+    /// The Q.850 cause.
+    pub cause: Option<u16>,
+    /// The trunk that carried it.
+    pub trunk: Option<String>,
+    /// Ringing time.
+    pub ring: Duration,
+    /// Talk time.
+    pub talk: Duration,
+    /// Who hung up an answered call.
+    pub hangup_by: Option<HangupBy>,
+    /// The callee confirmed (notification calls).
+    pub confirmed: bool,
+    /// The IVR's own result (its hang-up status).
+    pub ivr_result: Option<String>,
+    /// The queue's result (QUEUE_ANSWER, QUEUE_TIMEOUT, ...).
+    pub queue_result: Option<String>,
+    /// Tags set during the call.
+    pub tags: Vec<String>,
+    /// The agent who took it.
+    pub agent: Option<String>,
+}
+
+impl CallReport {
+    /// A call that could not be placed at all, with `outcome`.
+    pub fn failed(outcome: Outcome) -> CallReport {
+        CallReport {
+            outcome,
+            sip_code: None,
+            cause: None,
+            trunk: None,
+            ring: Duration::ZERO,
+            talk: Duration::ZERO,
+            hangup_by: None,
+            confirmed: false,
+            ivr_result: None,
+            queue_result: None,
+            tags: Vec::new(),
+            agent: None,
+        }
+    }
+}
+
+/// A boxed call in progress.
+pub type Placing = Pin<Box<dyn Future<Output = CallReport> + Send>>;
+
+/// Places calls: the binary's trunks and legs in the host, SIPp behind them in the
+/// tests.
+pub trait Carrier: Send + Sync + 'static {
+    /// Places `call`, reporting progress on `progress`, and resolves when it is over.
+    fn place(&self, call: CallRequest, progress: mpsc::UnboundedSender<Progress>) -> Placing;
+}

@@ -1,0 +1,24 @@
+//! Ringhost's dialer: the part that decides who is called, when, and on which channel.
+//!
+//! It knows calls, never SIP messages: a call is placed through the
+//! [`carrier::Carrier`] the binary hands it, and comes back as a report.
+//!
+//! - [`import`] and [`number`]: contact lists in the ADS CSV format, numbers to E.164.
+//! - [`settings`]: what lists and campaigns are configured with (JSON in the store).
+//! - [`lifecycle`]: a campaign's states and the commands that move it.
+//! - [`ledger`]: the one place that grants a call its channels.
+//! - [`hours`]: calling hours in the contact's zone; [`clock`]: time, injectable.
+//! - [`scheduler`]: the passes that pick contacts and place calls, the calls' records,
+//!   crash recovery.
+//! - [`admin`]: what users do (create, import, start, pause, ...) for the API.
+
+pub mod admin;
+pub mod carrier;
+pub mod clock;
+pub mod hours;
+pub mod import;
+pub mod ledger;
+pub mod lifecycle;
+pub mod number;
+pub mod scheduler;
+pub mod settings;

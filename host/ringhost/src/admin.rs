@@ -1,0 +1,73 @@
+//! Administration from the command line, without a running host: `ringhost import`
+//! and `ringhost api-key`. Both open the database the configuration names, as `serve`
+//! does (SQLite in WAL mode lets them run beside a running host).
+
+use std::path::Path;
+
+use anyhow::Context as _;
+use ringhost_store::Store;
+
+use crate::cli::{ApiKeyCommand, load_config};
+
+async fn open(config: Option<&Path>) -> anyhow::Result<Store> {
+    let config = load_config(config)?;
+    std::fs::create_dir_all(&config.data_dir).with_context(|| {
+        format!(
+            "cannot create the data directory {}",
+            config.data_dir.display()
+        )
+    })?;
+    Store::open(&config.database_url()).await
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// Imports `file` into `list`; the summary as JSON.
+pub(crate) async fn import(
+    config: Option<&Path>,
+    file: &Path,
+    list: &str,
+) -> anyhow::Result<String> {
+    let reader = std::fs::File::open(file).context("cannot open the file")?;
+    let store = open(config).await?;
+    let summary =
+        ringhost_dialer::admin::import(&store, now_ms(), list, std::io::BufReader::new(reader))
+            .await?;
+    store.close().await;
+    Ok(serde_json::to_string(&summary)?)
+}
+
+/// Creates or deletes an API key; what to print.
+pub(crate) async fn api_key(command: ApiKeyCommand) -> anyhow::Result<String> {
+    match command {
+        ApiKeyCommand::Create {
+            name,
+            allow,
+            config,
+        } => {
+            let store = open(config.as_deref()).await?;
+            let secret = ringhost_store::api_key::new_secret();
+            store
+                .create_api_key(
+                    &name,
+                    &ringhost_store::api_key::hash(&secret),
+                    &serde_json::to_string(&allow)?,
+                    now_ms(),
+                )
+                .await?;
+            store.close().await;
+            Ok(secret)
+        }
+        ApiKeyCommand::Delete { name, config } => {
+            let store = open(config.as_deref()).await?;
+            let deleted = store.delete_api_key(&name).await?;
+            store.close().await;
+            anyhow::ensure!(deleted, "no API key called {name:?}");
+            Ok(format!("deleted {name}"))
+        }
+    }
+}

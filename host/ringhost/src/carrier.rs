@@ -1,0 +1,199 @@
+//! The dialer's calls placed for real: a [`Carrier`] over the SIP trunks and the media
+//! legs. The dialer hands a `CallRequest` and gets a `CallReport`; here the request
+//! becomes a `Dial` on a route, the answer starts the leg's media, and what the
+//! campaign wants after the answer (a message and a confirmation) is played.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ringhost_dialer::carrier::{CallReport, CallRequest, Carrier, OnAnswer, Placing, Progress};
+use ringhost_media::{Law, MediaEvent, PromptCache, RtpPorts};
+use ringhost_plugins::disposition::{HangupBy, Outcome};
+use ringhost_sip::{CallOutcome, Dial, Trunks};
+use tokio::sync::mpsc;
+
+use crate::leg::{Leg, LegEvent};
+
+/// How long a callee has to press a key once the message has played.
+const CONFIRM_WAIT: Duration = Duration::from_secs(8);
+
+/// Places the dialer's calls through the host's trunks.
+#[derive(Clone)]
+pub(crate) struct TrunkCarrier {
+    pub(crate) trunks: Arc<Trunks>,
+    pub(crate) ports: RtpPorts,
+    pub(crate) laws: Vec<Law>,
+    pub(crate) prompts: Arc<PromptCache>,
+    /// Relative prompt paths are read from here.
+    pub(crate) prompts_dir: PathBuf,
+    /// The route of campaigns that name none.
+    pub(crate) default_route: String,
+}
+
+impl Carrier for TrunkCarrier {
+    fn place(&self, call: CallRequest, progress: mpsc::UnboundedSender<Progress>) -> Placing {
+        let this = self.clone();
+        Box::pin(async move { this.call(call, progress).await })
+    }
+}
+
+impl TrunkCarrier {
+    async fn call(
+        &self,
+        call: CallRequest,
+        progress: mpsc::UnboundedSender<Progress>,
+    ) -> CallReport {
+        let route = call
+            .route
+            .clone()
+            .unwrap_or_else(|| self.default_route.clone());
+        let dial = Dial {
+            number: call.number.clone(),
+            caller_id: call.caller_id.clone(),
+            ring_timeout: call.ring_timeout,
+            offer: None,
+        };
+        let mut leg = match Leg::place(&self.trunks, &route, dial, &self.ports, &self.laws).await {
+            Ok(leg) => leg,
+            Err(error) => {
+                tracing::warn!(attempt = call.attempt_id, %route, error = format!("{error:#}"), "the call could not be placed");
+                return CallReport::failed(Outcome::NoRoute);
+            }
+        };
+        let mut confirmed = false;
+        let mut collecting = false;
+        let mut give_up: Option<tokio::time::Instant> = None;
+        let outcome = loop {
+            let deadline = give_up.unwrap_or_else(tokio::time::Instant::now);
+            let event = tokio::select! {
+                event = leg.next() => event,
+                () = tokio::time::sleep_until(deadline), if give_up.is_some() => {
+                    give_up = None;
+                    leg.hangup();
+                    continue;
+                }
+            };
+            match event {
+                Some(LegEvent::Ringing) => {
+                    let _ = progress.send(Progress::Ringing);
+                }
+                Some(LegEvent::Answered) => {
+                    let _ = progress.send(Progress::Answered);
+                    match &call.on_answer {
+                        OnAnswer::Notify { audio, .. } => match self
+                            .prompt(audio.as_deref(), &mut leg)
+                            .await
+                        {
+                            true => {}
+                            false => {
+                                self.after_message(&call, &mut leg, &mut collecting, &mut give_up)
+                            }
+                        },
+                        // Queues, extensions and IVR plugins come with the agents.
+                        OnAnswer::Queue(_) | OnAnswer::Extension(_) | OnAnswer::HangUp => {
+                            leg.hangup()
+                        }
+                    }
+                }
+                Some(LegEvent::Media(MediaEvent::PlaybackDone(_))) => {
+                    self.after_message(&call, &mut leg, &mut collecting, &mut give_up);
+                }
+                Some(LegEvent::Media(MediaEvent::Digit(digit))) => {
+                    if collecting {
+                        confirmed = digit.digit == '1';
+                        collecting = false;
+                        leg.hangup();
+                    }
+                }
+                Some(LegEvent::MediaRefused(reason)) => {
+                    tracing::warn!(attempt = call.attempt_id, %reason, "answered call without usable media");
+                }
+                Some(LegEvent::Ended(outcome)) => break outcome,
+                None => {
+                    break CallOutcome {
+                        outcome: ringhost_sip::Outcome::Failed,
+                        sip_code: None,
+                        q850_cause: None,
+                        ring_ms: 0,
+                        talk_ms: 0,
+                        trunk: None,
+                        hangup_by: None,
+                    };
+                }
+            }
+        };
+        report(outcome, confirmed)
+    }
+
+    /// Starts the message; false when there is none to play.
+    async fn prompt(&self, audio: Option<&str>, leg: &mut Leg) -> bool {
+        let (Some(audio), Some(media)) = (audio, leg.media()) else {
+            return false;
+        };
+        let law = media.negotiated().law;
+        let path = self.prompts_dir.join(audio);
+        let cache = self.prompts.clone();
+        let loaded = tokio::task::spawn_blocking(move || cache.load(&path, law)).await;
+        match (loaded, leg.media()) {
+            (Ok(Ok(prompt)), Some(media)) => {
+                media.play(vec![prompt]);
+                true
+            }
+            (Ok(Err(error)), _) => {
+                tracing::warn!(%audio, %error, "the campaign's message cannot be played");
+                false
+            }
+            _ => false,
+        }
+    }
+
+    /// After the message: wait for the confirmation, or hang up.
+    fn after_message(
+        &self,
+        call: &CallRequest,
+        leg: &mut Leg,
+        collecting: &mut bool,
+        give_up: &mut Option<tokio::time::Instant>,
+    ) {
+        match call.on_answer {
+            OnAnswer::Notify { confirm: true, .. } => {
+                *collecting = true;
+                *give_up = Some(tokio::time::Instant::now() + CONFIRM_WAIT);
+            }
+            _ => leg.hangup(),
+        }
+    }
+}
+
+/// The SIP outcome in the dialer's terms.
+fn report(outcome: CallOutcome, confirmed: bool) -> CallReport {
+    use ringhost_sip::Outcome as Sip;
+    let kind = match outcome.outcome {
+        Sip::Answered => Outcome::Answered,
+        Sip::Busy => Outcome::Busy,
+        Sip::NoAnswer => Outcome::NoAnswer,
+        Sip::Congestion => Outcome::Congestion,
+        Sip::NoRoute => Outcome::NoRoute,
+        Sip::ChannelUnavailable => Outcome::ChannelUnavailable,
+        Sip::Cancelled => Outcome::Cancelled,
+        Sip::Failed => Outcome::Failed,
+    };
+    CallReport {
+        outcome: kind,
+        sip_code: outcome.sip_code,
+        cause: outcome.q850_cause,
+        trunk: outcome.trunk,
+        ring: Duration::from_millis(outcome.ring_ms),
+        talk: Duration::from_millis(outcome.talk_ms),
+        hangup_by: outcome.hangup_by.map(|h| match h {
+            ringhost_sip::HangupBy::Local => HangupBy::Ringhost,
+            ringhost_sip::HangupBy::Remote => HangupBy::Callee,
+        }),
+        confirmed,
+        ivr_result: None,
+        queue_result: None,
+        tags: Vec::new(),
+        agent: None,
+    }
+}

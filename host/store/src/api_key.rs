@@ -1,0 +1,92 @@
+//! API keys. Only a hash of each key is stored: a leaked database does not leak keys.
+
+use anyhow::Context as _;
+use sqlx::Row as _;
+
+use crate::Store;
+
+/// A new random secret: `rh_` and 40 hexadecimal digits (160 bits).
+pub fn new_secret() -> String {
+    let bytes: [u8; 20] = rand::random();
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("rh_{hex}")
+}
+
+/// What is stored of a secret: its SHA-256, in hexadecimal. A fast hash is enough for
+/// 160 random bits (nothing to brute-force, unlike a password).
+pub fn hash(secret: &str) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(secret.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// An API key as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKeyRow {
+    /// Unique name, for people.
+    pub name: String,
+    /// JSON array of the methods the key may call (`["*"]` for all).
+    pub permissions: String,
+}
+
+impl Store {
+    /// Adds a key by the hash of its secret.
+    ///
+    /// # Errors
+    /// When a key of that name exists, or the database cannot be written.
+    pub async fn create_api_key(
+        &self,
+        name: &str,
+        key_hash: &str,
+        permissions: &str,
+        now_ms: i64,
+    ) -> anyhow::Result<()> {
+        sqlx::query(
+            "INSERT INTO api_key (name, key_hash, permissions, created_at_ms) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(name)
+        .bind(key_hash)
+        .bind(permissions)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await
+        .with_context(|| format!("cannot create the API key {name:?}"))?;
+        Ok(())
+    }
+
+    /// The key whose secret hashes to `key_hash`, marked used at `now_ms`.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn api_key(&self, key_hash: &str, now_ms: i64) -> anyhow::Result<Option<ApiKeyRow>> {
+        let row = sqlx::query(
+            "UPDATE api_key SET last_used_at_ms = $2 WHERE key_hash = $1 \
+             RETURNING name, permissions",
+        )
+        .bind(key_hash)
+        .bind(now_ms)
+        .fetch_optional(&self.pool)
+        .await
+        .context("cannot read the API keys")?;
+        Ok(row.map(|r| ApiKeyRow {
+            name: r.get(0),
+            permissions: r.get(1),
+        }))
+    }
+
+    /// Removes the key called `name`; whether there was one.
+    ///
+    /// # Errors
+    /// When the database cannot be written.
+    pub async fn delete_api_key(&self, name: &str) -> anyhow::Result<bool> {
+        let done = sqlx::query("DELETE FROM api_key WHERE name = $1")
+            .bind(name)
+            .execute(&self.pool)
+            .await
+            .context("cannot delete the API key")?;
+        Ok(done.rows_affected() > 0)
+    }
+}

@@ -1,0 +1,428 @@
+//! Call attempts: written before the INVITE leaves and updated at every step, so that a
+//! host killed at any instant restarts knowing which calls were in flight.
+//!
+//! The contact's attempt counter moves in the same transaction as the attempt's first
+//! write, and its next state in the same transaction as the attempt's last: no crash
+//! can leave the two disagreeing.
+
+use anyhow::Context as _;
+use sqlx::any::AnyRow;
+use sqlx::{AssertSqlSafe, Row as _};
+
+use crate::Store;
+
+/// What is known when an attempt starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptStart {
+    /// Its campaign.
+    pub campaign_id: i64,
+    /// The campaign's run.
+    pub run: i64,
+    /// The contact's list.
+    pub list_id: i64,
+    /// The contact.
+    pub contact_id: i64,
+    /// The number dialled (E.164).
+    pub number: String,
+    /// 1 for the contact's first attempt.
+    pub attempt: i64,
+    /// When it started.
+    pub started_at_ms: i64,
+}
+
+/// What is known when an attempt ends, and what becomes of its contact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptEnd {
+    /// When it ended.
+    pub end_at_ms: i64,
+    /// The trunk that carried it.
+    pub trunk: Option<String>,
+    /// Ringing time.
+    pub ring_ms: i64,
+    /// Talk time.
+    pub talk_ms: i64,
+    /// The final SIP response's code.
+    pub sip_code: Option<i64>,
+    /// The Q.850 cause.
+    pub cause: Option<i64>,
+    /// The raw outcome (`answered`, `busy`, ...).
+    pub outcome: String,
+    /// The disposition's status.
+    pub status: String,
+    /// Whether the contact will be tried again.
+    pub retry: bool,
+    /// When, if so.
+    pub next_at_ms: i64,
+    /// JSON array of tags.
+    pub tags: String,
+    /// The agent who took it.
+    pub agent: Option<String>,
+    /// Confirmed by DTMF (notification campaigns).
+    pub confirmed: bool,
+}
+
+/// An attempt as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptRow {
+    /// Its id.
+    pub id: i64,
+    /// What was known at its start.
+    pub start: AttemptStart,
+    /// `dialing`, `ringing`, `answered`, `ended` or `interrupted`.
+    pub state: String,
+    /// The trunk.
+    pub trunk: Option<String>,
+    /// When it rang.
+    pub ring_at_ms: Option<i64>,
+    /// When it was answered.
+    pub answer_at_ms: Option<i64>,
+    /// When it ended.
+    pub end_at_ms: Option<i64>,
+    /// Ringing time.
+    pub ring_ms: Option<i64>,
+    /// Talk time.
+    pub talk_ms: Option<i64>,
+    /// The final SIP code.
+    pub sip_code: Option<i64>,
+    /// The Q.850 cause.
+    pub cause: Option<i64>,
+    /// The raw outcome.
+    pub outcome: Option<String>,
+    /// The disposition's status.
+    pub status: Option<String>,
+    /// Whether the contact was to be tried again.
+    pub retry: Option<bool>,
+    /// JSON array of tags.
+    pub tags: String,
+    /// The agent.
+    pub agent: Option<String>,
+    /// Confirmed by DTMF.
+    pub confirmed: bool,
+}
+
+const COLUMNS: &str = "id, campaign_id, run, list_id, contact_id, number, attempt, \
+     started_at_ms, state, trunk, ring_at_ms, answer_at_ms, end_at_ms, ring_ms, talk_ms, \
+     sip_code, cause, outcome, status, retry, tags, agent, confirmed";
+
+fn attempt(row: &AnyRow) -> AttemptRow {
+    AttemptRow {
+        id: row.get(0),
+        start: AttemptStart {
+            campaign_id: row.get(1),
+            run: row.get(2),
+            list_id: row.get(3),
+            contact_id: row.get(4),
+            number: row.get(5),
+            attempt: row.get(6),
+            started_at_ms: row.get(7),
+        },
+        state: row.get(8),
+        trunk: row.get(9),
+        ring_at_ms: row.get(10),
+        answer_at_ms: row.get(11),
+        end_at_ms: row.get(12),
+        ring_ms: row.get(13),
+        talk_ms: row.get(14),
+        sip_code: row.get(15),
+        cause: row.get(16),
+        outcome: row.get(17),
+        status: row.get(18),
+        retry: row.get::<Option<i64>, _>(19).map(|r| r != 0),
+        tags: row.get(20),
+        agent: row.get(21),
+        confirmed: row.get::<i64, _>(22) != 0,
+    }
+}
+
+/// Attempts of a campaign run counted by status (the disposition) and outcome.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AttemptCounts {
+    /// `(status, count)`, by status.
+    pub by_status: Vec<(String, i64)>,
+    /// `(outcome, count)`, by outcome.
+    pub by_outcome: Vec<(String, i64)>,
+    /// Attempts not ended yet.
+    pub in_progress: i64,
+    /// Attempts confirmed by DTMF.
+    pub confirmed: i64,
+}
+
+impl Store {
+    /// Records an attempt's start and counts it on its contact, in one transaction,
+    /// before the call is placed; the attempt's id.
+    ///
+    /// # Errors
+    /// When the database cannot be written: the call must then not be placed.
+    pub async fn begin_attempt(&self, a: &AttemptStart) -> anyhow::Result<i64> {
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .context("cannot start the attempt")?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO attempt (campaign_id, run, list_id, contact_id, number, attempt, \
+             state, started_at_ms, tags, confirmed) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'dialing', $7, '[]', 0) RETURNING id",
+        )
+        .bind(a.campaign_id)
+        .bind(a.run)
+        .bind(a.list_id)
+        .bind(a.contact_id)
+        .bind(&a.number)
+        .bind(a.attempt)
+        .bind(a.started_at_ms)
+        .fetch_one(&mut *tx)
+        .await
+        .context("cannot record the attempt")?;
+        sqlx::query(
+            "UPDATE contact SET state = 'dialing', attempts = $2, updated_at_ms = $3 \
+             WHERE id = $1",
+        )
+        .bind(a.contact_id)
+        .bind(a.attempt)
+        .bind(a.started_at_ms)
+        .execute(&mut *tx)
+        .await
+        .context("cannot count the attempt")?;
+        tx.commit().await.context("cannot start the attempt")?;
+        Ok(id)
+    }
+
+    /// The far end rings.
+    ///
+    /// # Errors
+    /// When the database cannot be written.
+    pub async fn attempt_ringing(&self, id: i64, at_ms: i64) -> anyhow::Result<()> {
+        sqlx::query(
+            "UPDATE attempt SET state = 'ringing', ring_at_ms = $2 \
+             WHERE id = $1 AND state = 'dialing'",
+        )
+        .bind(id)
+        .bind(at_ms)
+        .execute(&self.pool)
+        .await
+        .context("cannot record the ringing")?;
+        Ok(())
+    }
+
+    /// The far end answered.
+    ///
+    /// # Errors
+    /// When the database cannot be written.
+    pub async fn attempt_answered(&self, id: i64, at_ms: i64) -> anyhow::Result<()> {
+        sqlx::query("UPDATE attempt SET state = 'answered', answer_at_ms = $2 WHERE id = $1")
+            .bind(id)
+            .bind(at_ms)
+            .execute(&self.pool)
+            .await
+            .context("cannot record the answer")?;
+        Ok(())
+    }
+
+    /// Records an attempt's end and its contact's next state (due again at
+    /// `next_at_ms`, or done), in one transaction.
+    ///
+    /// # Errors
+    /// When the database cannot be written.
+    pub async fn end_attempt(
+        &self,
+        id: i64,
+        contact_id: i64,
+        e: &AttemptEnd,
+    ) -> anyhow::Result<()> {
+        let mut tx = self.pool.begin().await.context("cannot end the attempt")?;
+        sqlx::query(
+            "UPDATE attempt SET state = 'ended', end_at_ms = $2, trunk = $3, ring_ms = $4, \
+             talk_ms = $5, sip_code = $6, cause = $7, outcome = $8, status = $9, retry = $10, \
+             next_at_ms = $11, tags = $12, agent = $13, confirmed = $14 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(e.end_at_ms)
+        .bind(&e.trunk)
+        .bind(e.ring_ms)
+        .bind(e.talk_ms)
+        .bind(e.sip_code)
+        .bind(e.cause)
+        .bind(&e.outcome)
+        .bind(&e.status)
+        .bind(i64::from(e.retry))
+        .bind(e.next_at_ms)
+        .bind(&e.tags)
+        .bind(&e.agent)
+        .bind(i64::from(e.confirmed))
+        .execute(&mut *tx)
+        .await
+        .context("cannot record the attempt's end")?;
+        sqlx::query(
+            "UPDATE contact SET state = $2, status = $3, next_at_ms = $4, updated_at_ms = $5 \
+             WHERE id = $1",
+        )
+        .bind(contact_id)
+        .bind(if e.retry { "ready" } else { "done" })
+        .bind(&e.status)
+        .bind(e.next_at_ms)
+        .bind(e.end_at_ms)
+        .execute(&mut *tx)
+        .await
+        .context("cannot update the contact")?;
+        tx.commit().await.context("cannot end the attempt")?;
+        Ok(())
+    }
+
+    /// Attempts left in progress (by a crash, when read at start).
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn open_attempts(&self) -> anyhow::Result<Vec<AttemptRow>> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM attempt WHERE state IN ('dialing', 'ringing', 'answered') \
+             ORDER BY id"
+        )))
+        .fetch_all(&self.pool)
+        .await
+        .context("cannot read open attempts")?;
+        Ok(rows.iter().map(attempt).collect())
+    }
+
+    /// Closes an attempt cut by a crash as `interrupted`, and its contact with it
+    /// (due again at `next_at_ms`, or done when `retry` is false).
+    ///
+    /// # Errors
+    /// When the database cannot be written.
+    pub async fn interrupt_attempt(
+        &self,
+        a: &AttemptRow,
+        retry: bool,
+        next_at_ms: i64,
+        now_ms: i64,
+    ) -> anyhow::Result<()> {
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .context("cannot close the attempt")?;
+        sqlx::query(
+            "UPDATE attempt SET state = 'interrupted', end_at_ms = $2, outcome = 'interrupted', \
+             status = 'INTERRUPTED', retry = $3, next_at_ms = $4 WHERE id = $1",
+        )
+        .bind(a.id)
+        .bind(now_ms)
+        .bind(i64::from(retry))
+        .bind(next_at_ms)
+        .execute(&mut *tx)
+        .await
+        .context("cannot close the attempt")?;
+        sqlx::query(
+            "UPDATE contact SET state = $2, status = 'INTERRUPTED', next_at_ms = $3, \
+             updated_at_ms = $4 WHERE id = $1",
+        )
+        .bind(a.start.contact_id)
+        .bind(if retry { "ready" } else { "done" })
+        .bind(next_at_ms)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await
+        .context("cannot reschedule the contact")?;
+        tx.commit().await.context("cannot close the attempt")?;
+        Ok(())
+    }
+
+    /// Contacts claimed by a dialer that stopped before writing their attempt go back
+    /// to `ready`; how many. Run at start, after the open attempts are closed.
+    ///
+    /// # Errors
+    /// When the database cannot be written.
+    pub async fn release_claims(&self, now_ms: i64) -> anyhow::Result<u64> {
+        let done = sqlx::query(
+            "UPDATE contact SET state = 'ready', updated_at_ms = $1 WHERE state = 'dialing'",
+        )
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await
+        .context("cannot release claimed contacts")?;
+        Ok(done.rows_affected())
+    }
+
+    /// Every attempt of a contact, oldest first.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn attempts_of_contact(&self, contact_id: i64) -> anyhow::Result<Vec<AttemptRow>> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM attempt WHERE contact_id = $1 ORDER BY id"
+        )))
+        .bind(contact_id)
+        .fetch_all(&self.pool)
+        .await
+        .context("cannot read the contact's attempts")?;
+        Ok(rows.iter().map(attempt).collect())
+    }
+
+    /// A page of a campaign's attempts, newest first.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn attempts_of_campaign(
+        &self,
+        campaign_id: i64,
+        before_id: i64,
+        limit: i64,
+    ) -> anyhow::Result<Vec<AttemptRow>> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM attempt WHERE campaign_id = $1 AND id < $2 \
+             ORDER BY id DESC LIMIT $3"
+        )))
+        .bind(campaign_id)
+        .bind(before_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .context("cannot read the campaign's attempts")?;
+        Ok(rows.iter().map(attempt).collect())
+    }
+
+    /// A run's attempts counted by status and outcome.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn attempt_counts(
+        &self,
+        campaign_id: i64,
+        run: i64,
+    ) -> anyhow::Result<AttemptCounts> {
+        let mut counts = AttemptCounts::default();
+        let rows = sqlx::query(
+            "SELECT COALESCE(status, ''), COALESCE(outcome, ''), state, confirmed, COUNT(*) \
+             FROM attempt WHERE campaign_id = $1 AND run = $2 \
+             GROUP BY status, outcome, state, confirmed",
+        )
+        .bind(campaign_id)
+        .bind(run)
+        .fetch_all(&self.pool)
+        .await
+        .context("cannot count the attempts")?;
+        let add = |list: &mut Vec<(String, i64)>, key: String, n: i64| match list
+            .iter_mut()
+            .find(|(k, _)| *k == key)
+        {
+            Some((_, count)) => *count += n,
+            None => list.push((key, n)),
+        };
+        for row in rows {
+            let n: i64 = row.get(4);
+            let state: String = row.get(2);
+            if matches!(state.as_str(), "dialing" | "ringing" | "answered") {
+                counts.in_progress += n;
+                continue;
+            }
+            if row.get::<i64, _>(3) != 0 {
+                counts.confirmed += n;
+            }
+            add(&mut counts.by_status, row.get(0), n);
+            add(&mut counts.by_outcome, row.get(1), n);
+        }
+        counts.by_status.sort();
+        counts.by_outcome.sort();
+        Ok(counts)
+    }
+}

@@ -1,0 +1,531 @@
+//! Contact lists, their contacts and the do-not-call numbers: what the importer writes
+//! and the scheduler picks from.
+//!
+//! A contact's `state` is its place in the dialer's cycle: `ready` (due at
+//! `next_at_ms`), `dialing` (claimed by a dialer, which is about to write or has
+//! written an attempt), `done` (its `status` says why). Claims go through one
+//! transaction so that two hosts sharing a PostgreSQL database never take the same
+//! contact (`FOR UPDATE SKIP LOCKED`).
+
+use anyhow::Context as _;
+use sqlx::any::AnyRow;
+use sqlx::{AssertSqlSafe, Row as _};
+
+use crate::{Backend, Store};
+
+/// A contact list as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListRow {
+    /// Its id.
+    pub id: i64,
+    /// Unique name.
+    pub name: String,
+    /// The accounting code its calls are billed to.
+    pub accountcode: String,
+    /// A disabled list is not dialled.
+    pub active: bool,
+    /// JSON of the list's settings (retry policy, defaults); the dialer reads it.
+    pub settings: String,
+}
+
+/// A contact to insert.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewContactRow {
+    /// The line of the CSV it came from (0 when it did not).
+    pub line: i64,
+    /// E.164 numbers, in the order they are used.
+    pub numbers: Vec<String>,
+    /// JSON object of its variables.
+    pub variables: String,
+    /// IANA time zone for calling hours.
+    pub time_zone: String,
+    /// When it is first due.
+    pub next_at_ms: i64,
+    /// The agent's extension a `*Schedule*` column named.
+    pub schedule_extension: Option<String>,
+    /// The exchange table's id, for rows picked up from it.
+    pub external_id: Option<String>,
+}
+
+/// A contact as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactRow {
+    /// Its id.
+    pub id: i64,
+    /// Its list.
+    pub list_id: i64,
+    /// The CSV line it came from.
+    pub line: i64,
+    /// E.164 numbers, in the order they are used.
+    pub numbers: Vec<String>,
+    /// JSON object of its variables.
+    pub variables: String,
+    /// IANA time zone.
+    pub time_zone: String,
+    /// The agent's extension a `*Schedule*` column named.
+    pub schedule_extension: Option<String>,
+    /// `ready`, `dialing` or `done`.
+    pub state: String,
+    /// Attempts started so far.
+    pub attempts: i64,
+    /// When it is due (for `ready`).
+    pub next_at_ms: i64,
+    /// The last disposition's status.
+    pub status: Option<String>,
+    /// The exchange table's id.
+    pub external_id: Option<String>,
+}
+
+const CONTACT_COLUMNS: &str = "id, list_id, line, numbers, variables, time_zone, \
+     schedule_extension, state, attempts, next_at_ms, status, external_id";
+
+fn contact(row: &AnyRow) -> ContactRow {
+    let numbers: String = row.get(3);
+    ContactRow {
+        id: row.get(0),
+        list_id: row.get(1),
+        line: row.get(2),
+        numbers: numbers.split('|').map(str::to_owned).collect(),
+        variables: row.get(4),
+        time_zone: row.get(5),
+        schedule_extension: row.get(6),
+        state: row.get(7),
+        attempts: row.get(8),
+        next_at_ms: row.get(9),
+        status: row.get(10),
+        external_id: row.get(11),
+    }
+}
+
+fn list(row: &AnyRow) -> ListRow {
+    ListRow {
+        id: row.get(0),
+        name: row.get(1),
+        accountcode: row.get(2),
+        active: row.get::<i64, _>(3) != 0,
+        settings: row.get(4),
+    }
+}
+
+/// Contacts per state of a list or campaign.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ContactCounts {
+    /// Waiting for their next attempt.
+    pub ready: i64,
+    /// Being dialled.
+    pub dialing: i64,
+    /// Finished.
+    pub done: i64,
+}
+
+/// How many contacts go in one INSERT: 9 values each, well under SQLite's limit of
+/// 32,766 bound values, and big enough that statement overhead stops mattering.
+const INSERT_BATCH: usize = 500;
+
+impl Store {
+    /// Creates a list; its id.
+    ///
+    /// # Errors
+    /// When a list of that name exists, or the database cannot be written.
+    pub async fn create_list(
+        &self,
+        name: &str,
+        accountcode: &str,
+        settings: &str,
+        now_ms: i64,
+    ) -> anyhow::Result<i64> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO contact_list (name, accountcode, active, settings, created_at_ms, \
+             updated_at_ms) VALUES ($1, $2, 1, $3, $4, $4) RETURNING id",
+        )
+        .bind(name)
+        .bind(accountcode)
+        .bind(settings)
+        .bind(now_ms)
+        .fetch_one(&self.pool)
+        .await
+        .with_context(|| format!("cannot create the list {name:?}"))?;
+        Ok(id)
+    }
+
+    /// Changes a list's accounting code, status and settings.
+    ///
+    /// # Errors
+    /// When the database cannot be written.
+    pub async fn update_list(&self, row: &ListRow, now_ms: i64) -> anyhow::Result<()> {
+        sqlx::query(
+            "UPDATE contact_list SET name = $2, accountcode = $3, active = $4, settings = $5, \
+             updated_at_ms = $6 WHERE id = $1",
+        )
+        .bind(row.id)
+        .bind(&row.name)
+        .bind(&row.accountcode)
+        .bind(i64::from(row.active))
+        .bind(&row.settings)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await
+        .context("cannot update the list")?;
+        Ok(())
+    }
+
+    /// The list called `name`.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn list_by_name(&self, name: &str) -> anyhow::Result<Option<ListRow>> {
+        let row = sqlx::query(
+            "SELECT id, name, accountcode, active, settings FROM contact_list WHERE name = $1",
+        )
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await
+        .context("cannot read the list")?;
+        Ok(row.as_ref().map(list))
+    }
+
+    /// The list with id `id`.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn list(&self, id: i64) -> anyhow::Result<Option<ListRow>> {
+        let row = sqlx::query(
+            "SELECT id, name, accountcode, active, settings FROM contact_list WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .context("cannot read the list")?;
+        Ok(row.as_ref().map(list))
+    }
+
+    /// Every list, by name.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn lists(&self) -> anyhow::Result<Vec<ListRow>> {
+        let rows = sqlx::query(
+            "SELECT id, name, accountcode, active, settings FROM contact_list ORDER BY name",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .context("cannot read the lists")?;
+        Ok(rows.iter().map(list).collect())
+    }
+
+    /// Adds contacts to a list, all or none (one transaction, batched INSERTs).
+    ///
+    /// # Errors
+    /// When the database cannot be written; nothing is then added.
+    pub async fn insert_contacts(
+        &self,
+        list_id: i64,
+        contacts: &[NewContactRow],
+        now_ms: i64,
+    ) -> anyhow::Result<u64> {
+        let mut tx = self.pool.begin().await.context("cannot start the import")?;
+        let mut inserted = 0;
+        for batch in contacts.chunks(INSERT_BATCH) {
+            let mut sql = String::from(
+                "INSERT INTO contact (list_id, line, numbers, variables, time_zone, \
+                 schedule_extension, external_id, next_at_ms, updated_at_ms, state, attempts) \
+                 VALUES ",
+            );
+            for i in 0..batch.len() {
+                let p = i * 9;
+                if i > 0 {
+                    sql.push(',');
+                }
+                sql.push_str(&format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, 'ready', 0)",
+                    p + 1,
+                    p + 2,
+                    p + 3,
+                    p + 4,
+                    p + 5,
+                    p + 6,
+                    p + 7,
+                    p + 8,
+                    p + 9
+                ));
+            }
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for c in batch {
+                query = query
+                    .bind(list_id)
+                    .bind(c.line)
+                    .bind(c.numbers.join("|"))
+                    .bind(&c.variables)
+                    .bind(&c.time_zone)
+                    .bind(&c.schedule_extension)
+                    .bind(&c.external_id)
+                    .bind(c.next_at_ms)
+                    .bind(now_ms);
+            }
+            inserted += query
+                .execute(&mut *tx)
+                .await
+                .context("cannot insert contacts")?
+                .rows_affected();
+        }
+        tx.commit().await.context("cannot commit the import")?;
+        Ok(inserted)
+    }
+
+    /// A contact by id.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn contact(&self, id: i64) -> anyhow::Result<Option<ContactRow>> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {CONTACT_COLUMNS} FROM contact WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .context("cannot read the contact")?;
+        Ok(row.as_ref().map(contact))
+    }
+
+    /// A page of a list's contacts, in import order.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn contacts(
+        &self,
+        list_id: i64,
+        after_id: i64,
+        limit: i64,
+    ) -> anyhow::Result<Vec<ContactRow>> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {CONTACT_COLUMNS} FROM contact WHERE list_id = $1 AND id > $2 \
+             ORDER BY id LIMIT $3"
+        )))
+        .bind(list_id)
+        .bind(after_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .context("cannot read contacts")?;
+        Ok(rows.iter().map(contact).collect())
+    }
+
+    /// Contacts per state over `list_ids`.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn contact_counts(&self, list_ids: &[i64]) -> anyhow::Result<ContactCounts> {
+        let mut counts = ContactCounts::default();
+        for &list_id in list_ids {
+            let rows = sqlx::query(
+                "SELECT state, COUNT(*) FROM contact WHERE list_id = $1 GROUP BY state",
+            )
+            .bind(list_id)
+            .fetch_all(&self.pool)
+            .await
+            .context("cannot count contacts")?;
+            for row in rows {
+                let n: i64 = row.get(1);
+                match row.get::<String, _>(0).as_str() {
+                    "ready" => counts.ready += n,
+                    "dialing" => counts.dialing += n,
+                    _ => counts.done += n,
+                }
+            }
+        }
+        Ok(counts)
+    }
+
+    /// The earliest `next_at_ms` of the ready contacts of `list_ids`: when the
+    /// scheduler has something to do next.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn next_due(&self, list_ids: &[i64]) -> anyhow::Result<Option<i64>> {
+        let mut earliest: Option<i64> = None;
+        for &list_id in list_ids {
+            let next: Option<i64> = sqlx::query_scalar(
+                "SELECT next_at_ms FROM contact WHERE list_id = $1 AND state = 'ready' \
+                 ORDER BY next_at_ms LIMIT 1",
+            )
+            .bind(list_id)
+            .fetch_optional(&self.pool)
+            .await
+            .context("cannot read contacts")?;
+            earliest = match (earliest, next) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+        Ok(earliest)
+    }
+
+    /// Claims up to `limit` contacts of `list_ids` that are due at `now_ms`, oldest
+    /// first: they move to `dialing` and are returned. Each list is read through the
+    /// `contact_due` index on its own (an `IN` over lists would sort every due row).
+    ///
+    /// # Errors
+    /// When the database cannot be read or written; nothing is then claimed.
+    pub async fn claim_due(
+        &self,
+        list_ids: &[i64],
+        now_ms: i64,
+        limit: i64,
+    ) -> anyhow::Result<Vec<ContactRow>> {
+        if limit <= 0 || list_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let lock = match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        };
+        let mut tx = self.pool.begin().await.context("cannot claim contacts")?;
+        let mut due: Vec<(i64, i64)> = Vec::new();
+        for &list_id in list_ids {
+            let rows = sqlx::query(AssertSqlSafe(format!(
+                "SELECT id, next_at_ms FROM contact WHERE list_id = $1 AND state = 'ready' \
+                 AND next_at_ms <= $2 ORDER BY next_at_ms LIMIT $3{lock}"
+            )))
+            .bind(list_id)
+            .bind(now_ms)
+            .bind(limit)
+            .fetch_all(&mut *tx)
+            .await
+            .context("cannot read due contacts")?;
+            due.extend(
+                rows.iter()
+                    .map(|r| (r.get::<i64, _>(1), r.get::<i64, _>(0))),
+            );
+        }
+        due.sort_unstable();
+        due.truncate(limit as usize);
+        let mut claimed = Vec::with_capacity(due.len());
+        for (_, id) in due {
+            let row = sqlx::query(AssertSqlSafe(format!(
+                "UPDATE contact SET state = 'dialing', updated_at_ms = $2 \
+                 WHERE id = $1 AND state = 'ready' RETURNING {CONTACT_COLUMNS}"
+            )))
+            .bind(id)
+            .bind(now_ms)
+            .fetch_optional(&mut *tx)
+            .await
+            .context("cannot claim a contact")?;
+            claimed.extend(row.as_ref().map(contact));
+        }
+        tx.commit().await.context("cannot claim contacts")?;
+        Ok(claimed)
+    }
+
+    /// Puts a claimed contact back, due at `next_at_ms` (outside calling hours, say).
+    ///
+    /// # Errors
+    /// When the database cannot be written.
+    pub async fn defer_contact(&self, id: i64, next_at_ms: i64, now_ms: i64) -> anyhow::Result<()> {
+        sqlx::query(
+            "UPDATE contact SET state = 'ready', next_at_ms = $2, updated_at_ms = $3 \
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(next_at_ms)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await
+        .context("cannot defer the contact")?;
+        Ok(())
+    }
+
+    /// Ends a contact without a call (a do-not-call number, say), with `status`.
+    ///
+    /// # Errors
+    /// When the database cannot be written.
+    pub async fn close_contact(&self, id: i64, status: &str, now_ms: i64) -> anyhow::Result<()> {
+        sqlx::query(
+            "UPDATE contact SET state = 'done', status = $2, updated_at_ms = $3 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(status)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await
+        .context("cannot close the contact")?;
+        Ok(())
+    }
+
+    /// Makes the given contacts of a list due again at `now_ms` with their attempts
+    /// reset: "more attempts for chosen recipients" of an incomplete run. Returns how
+    /// many changed.
+    ///
+    /// # Errors
+    /// When the database cannot be written.
+    pub async fn reopen_contacts(&self, ids: &[i64], now_ms: i64) -> anyhow::Result<u64> {
+        let mut tx = self.pool.begin().await.context("cannot reopen contacts")?;
+        let mut changed = 0;
+        for &id in ids {
+            changed += sqlx::query(
+                "UPDATE contact SET state = 'ready', attempts = 0, next_at_ms = $2, \
+                 updated_at_ms = $2 WHERE id = $1 AND state = 'done'",
+            )
+            .bind(id)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await
+            .context("cannot reopen a contact")?
+            .rows_affected();
+        }
+        tx.commit().await.context("cannot reopen contacts")?;
+        Ok(changed)
+    }
+
+    /// Adds a do-not-call number, for one list or (`list_id` 0) all, until `until_ms`
+    /// or (None) for ever.
+    ///
+    /// # Errors
+    /// When the database cannot be written.
+    pub async fn add_do_not_call(
+        &self,
+        number: &str,
+        list_id: i64,
+        until_ms: Option<i64>,
+        reason: &str,
+        now_ms: i64,
+    ) -> anyhow::Result<()> {
+        sqlx::query(
+            "INSERT INTO do_not_call (number, list_id, until_ms, reason, added_at_ms) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (number, list_id) \
+             DO UPDATE SET until_ms = $3, reason = $4, added_at_ms = $5",
+        )
+        .bind(number)
+        .bind(list_id)
+        .bind(until_ms)
+        .bind(reason)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await
+        .context("cannot add the do-not-call number")?;
+        Ok(())
+    }
+
+    /// Whether `number` may not be called at `now_ms` for `list_id`: on the global
+    /// list or the list's own, without an expiry or before it.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn is_do_not_call(
+        &self,
+        number: &str,
+        list_id: i64,
+        now_ms: i64,
+    ) -> anyhow::Result<bool> {
+        let hit: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM do_not_call WHERE number = $1 AND list_id IN (0, $2) \
+             AND (until_ms IS NULL OR until_ms > $3) LIMIT 1",
+        )
+        .bind(number)
+        .bind(list_id)
+        .bind(now_ms)
+        .fetch_optional(&self.pool)
+        .await
+        .context("cannot read the do-not-call list")?;
+        Ok(hit.is_some())
+    }
+}
