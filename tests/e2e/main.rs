@@ -4,6 +4,7 @@
 //!
 //! One test binary made of modules, so that it links once.
 
+mod campaign;
 mod config;
 #[path = "../support/guests.rs"]
 mod guests;

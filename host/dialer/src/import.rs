@@ -19,16 +19,28 @@
 //! Nothing here touches the database: [`parse`] only reads, and the caller stores.
 
 use std::io::{self, Read};
+use std::thread;
 
 use serde::Serialize;
 
-use crate::number::{self, Normalised, Region};
+use crate::number::{self, Region};
 
 /// The header of the column that holds scheduled call-backs (any case).
 pub const SCHEDULE_HEADER: &str = "*Schedule*";
 
 /// The headers accepted for the column that holds a contact's time zone (any case).
 pub const ZONE_HEADERS: [&str; 3] = ["timezone", "time_zone", "tz"];
+
+/// Threads that read rows at most: the machines Ringhost is sized for have two cores,
+/// and `phonenumber`'s internal locks make more of them pay off little.
+const WORKERS: usize = 2;
+
+/// Rows read before they are handed to the workers: enough that starting threads
+/// costs nothing in comparison, few enough that a batch takes little memory.
+const BATCH: usize = 16 * 1024;
+
+/// Below this many rows, a second thread costs more than it saves.
+const MIN_ROWS_PER_WORKER: usize = 1024;
 
 /// What the list itself does not say, given by whoever imports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -197,19 +209,31 @@ pub fn parse(mut input: impl Read, options: &ImportOptions) -> Result<Parsed, Im
     }
     let layout = Layout::from_header(&record, region, default_zone)?;
 
+    // Rows are read in batches, and each batch's rows are turned into contacts by
+    // `WORKERS` threads: reading numbers is most of the work, and one core does not
+    // keep up with the import rate the product needs.
+    let workers = thread::available_parallelism().map_or(1, |n| n.get().min(WORKERS));
+    let mut batch: Vec<(u64, csv::ByteRecord)> = Vec::new();
     let mut parsed = Parsed::default();
-    while reader
-        .read_byte_record(&mut record)
-        .map_err(io::Error::from)?
-    {
-        if record.iter().all(|field| field.trim_ascii().is_empty()) {
-            continue;
+    let mut end = false;
+    while !end {
+        let mut filled = 0;
+        while filled < BATCH {
+            if filled == batch.len() {
+                batch.push((0, csv::ByteRecord::new()));
+            }
+            let (line, record) = &mut batch[filled];
+            if !reader.read_byte_record(record).map_err(io::Error::from)? {
+                end = true;
+                break;
+            }
+            if record.iter().all(|field| field.trim_ascii().is_empty()) {
+                continue;
+            }
+            *line = line_of(text, record);
+            filled += 1;
         }
-        let line = line_of(text, &record);
-        match layout.contact(&record, line) {
-            Ok(contact) => parsed.contacts.push(contact),
-            Err(reason) => parsed.rejected.push(Rejected { line, reason }),
-        }
+        layout.rows(&batch[..filled], workers, &mut parsed);
     }
     Ok(parsed)
 }
@@ -292,6 +316,45 @@ impl Layout {
         })
     }
 
+    /// Reads rows, split between up to `workers` threads, into `parsed`, in order.
+    fn rows(&self, rows: &[(u64, csv::ByteRecord)], workers: usize, parsed: &mut Parsed) {
+        let read = |rows: &[(u64, csv::ByteRecord)]| -> Vec<Result<NewContact, Rejected>> {
+            rows.iter()
+                .map(|(line, record)| {
+                    self.contact(record, *line).map_err(|reason| Rejected {
+                        line: *line,
+                        reason,
+                    })
+                })
+                .collect()
+        };
+        let per_worker = rows.len().div_ceil(workers.max(1)).max(MIN_ROWS_PER_WORKER);
+        let mut chunks = rows.chunks(per_worker);
+        let Some(first) = chunks.next() else {
+            return;
+        };
+        let results = thread::scope(|scope| {
+            let others: Vec<_> = chunks
+                .map(|chunk| scope.spawn(move || read(chunk)))
+                .collect();
+            let mut results = vec![read(first)];
+            for other in others {
+                results.push(
+                    other
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                );
+            }
+            results
+        });
+        for result in results.into_iter().flatten() {
+            match result {
+                Ok(contact) => parsed.contacts.push(contact),
+                Err(rejected) => parsed.rejected.push(rejected),
+            }
+        }
+    }
+
     /// Reads one non-empty row; the error is the reason it is rejected.
     fn contact(&self, record: &csv::ByteRecord, line: u64) -> Result<NewContact, String> {
         if record.len() != self.columns.len() {
@@ -333,25 +396,24 @@ impl Layout {
             }
         }
         contact.time_zone = zone
-            .or_else(|| first.and_then(|n: Normalised| n.region()?.zone()))
+            .or_else(|| first.and_then(|region: Region| region.zone()))
             .unwrap_or(self.default_zone)
             .to_owned();
         Ok(contact)
     }
 
-    /// The row's numbers in E.164, in order and each once, and the first of them,
-    /// whose country may tell the contact's zone.
-    fn numbers(&self, value: &str) -> Result<(Vec<String>, Option<Normalised>), String> {
+    /// The row's numbers in E.164, in order and each once, and the country of the
+    /// first, the contact's main number, which may tell the contact's zone.
+    fn numbers(&self, value: &str) -> Result<(Vec<String>, Option<Region>), String> {
         let mut numbers: Vec<String> = Vec::with_capacity(value.split('|').count());
         let mut first = None;
         for written in value.split('|').map(str::trim).filter(|w| !w.is_empty()) {
             let number = number::normalise(written, self.region).map_err(|e| e.to_string())?;
-            if numbers.contains(&number.e164) {
-                continue;
+            if numbers.is_empty() {
+                first = number.region();
             }
-            numbers.push(number.e164.clone());
-            if first.is_none() {
-                first = Some(number);
+            if !numbers.contains(&number.e164) {
+                numbers.push(number.e164);
             }
         }
         if numbers.is_empty() {
@@ -636,6 +698,38 @@ mod tests {
         )
         .unwrap();
         assert_eq!(lines(&parsed), (vec![3], vec![2]));
+    }
+
+    /// Enough rows for several batches, each split between threads: contacts and
+    /// rejections must still come in file order with their own line numbers.
+    #[test]
+    fn large_lists_keep_order_and_line_numbers() {
+        use std::fmt::Write;
+        let rows = 2 * BATCH + 3 * MIN_ROWS_PER_WORKER + 7;
+        let mut text = String::from("phone,n\n");
+        let (mut line, mut good, mut bad) = (1, Vec::new(), Vec::new());
+        for i in 0..rows {
+            if i % 1000 == 999 {
+                text.push('\n');
+                line += 1;
+            }
+            line += 1;
+            if i % 777 == 0 {
+                writeln!(text, "12,{i}").unwrap();
+                bad.push(line);
+            } else {
+                writeln!(text, "333{i:07},{i}").unwrap();
+                good.push((line, i.to_string()));
+            }
+        }
+        let parsed = read(&text);
+        let got: Vec<_> = parsed
+            .contacts
+            .iter()
+            .map(|c| (c.line, c.variables[0].1.clone()))
+            .collect();
+        assert_eq!(got, good);
+        assert_eq!(lines(&parsed).1, bad);
     }
 
     /// `cargo test -p ringhost-dialer --release -- --ignored --nocapture parse_rate`

@@ -308,14 +308,16 @@ impl Dialer {
             .await?;
         let mut lists: HashMap<i64, ListSettings> = HashMap::new();
         for contact in contacts {
-            if !lists.contains_key(&contact.list_id) {
-                let list = inner.store.list(contact.list_id).await?;
-                let parsed = list
-                    .and_then(|l| serde_json::from_str(&l.settings).ok())
-                    .unwrap_or_default();
-                lists.insert(contact.list_id, parsed);
-            }
-            let list = &lists[&contact.list_id];
+            let list = match lists.entry(contact.list_id) {
+                std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    let list = inner.store.list(contact.list_id).await?;
+                    slot.insert(
+                        list.and_then(|l| serde_json::from_str(&l.settings).ok())
+                            .unwrap_or_default(),
+                    )
+                }
+            };
             self.dial(campaign, settings, list, &hours, contact, now)
                 .await?;
         }

@@ -1,5 +1,6 @@
 //! Ringhost's HTTP surface on axum: `/healthz` for load balancers and supervisors,
-//! `/metrics` for Prometheus, and (as the issues land) the REST API under `/api/v1`.
+//! `/metrics` for Prometheus, and the REST API under `/api/v1` (its OpenAPI document at
+//! `/api/v1/openapi.json`, every other operation behind an API key).
 //!
 //! [`app`] builds the whole router from an [`AppState`], so tests drive it with
 //! `tower::ServiceExt::oneshot` and no socket; the binary serves the same router.
@@ -10,9 +11,11 @@
 use axum::Router;
 use axum::routing::get;
 use metrics_exporter_prometheus::PrometheusHandle;
+use ringhost_dialer::scheduler::Dialer;
 use ringhost_store::Store;
 use tokio_util::sync::CancellationToken;
 
+mod api;
 mod health;
 
 /// What every handler can reach. Cheap to clone.
@@ -24,6 +27,9 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// Cancelled when the host starts draining for shutdown.
     pub draining: CancellationToken,
+    /// The dialer: what the API's changes go through, so that they are checked
+    /// against campaigns' lifecycle and wake its scheduler.
+    pub dialer: Dialer,
 }
 
 /// The complete HTTP application.
@@ -31,6 +37,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(metrics))
+        .nest(api::PREFIX, api::router(&state))
         .with_state(state)
 }
 

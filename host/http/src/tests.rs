@@ -1,19 +1,49 @@
 //! HTTP-level tests: requests through the router, a real SQLite store behind it.
 
+use std::sync::Arc;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt as _;
 use metrics_exporter_prometheus::PrometheusBuilder;
+use ringhost_dialer::carrier::{CallReport, CallRequest, Carrier, Placing, Progress};
+use ringhost_dialer::clock::SystemClock;
+use ringhost_dialer::ledger::{Ledger, Limits};
+use ringhost_dialer::scheduler::SchedulerConfig;
+use ringhost_plugins::disposition::Outcome;
+use tokio::sync::mpsc;
 use tower::ServiceExt as _;
 
 use super::*;
 
-async fn state(dir: &tempfile::TempDir) -> AppState {
+/// A carrier for a dialer whose scheduler never runs: no pass is made in these tests,
+/// so no call is ever placed and `place` is never called. Were it called, every call
+/// would be busy.
+struct NoCalls;
+
+impl Carrier for NoCalls {
+    fn place(&self, _call: CallRequest, _progress: mpsc::UnboundedSender<Progress>) -> Placing {
+        Box::pin(async { CallReport::failed(Outcome::Busy) })
+    }
+}
+
+/// The application's state over a new SQLite database in `dir`, with a real dialer.
+pub(crate) async fn state(dir: &tempfile::TempDir) -> AppState {
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("h.db").display());
+    let store = Store::open(&url).await.unwrap();
+    let dialer = Dialer::new(
+        store.clone(),
+        Ledger::new(Limits::default()),
+        Arc::new(NoCalls),
+        None,
+        Arc::new(SystemClock),
+        SchedulerConfig::default(),
+    );
     AppState {
-        store: Store::open(&url).await.unwrap(),
+        store,
         metrics: PrometheusBuilder::new().build_recorder().handle(),
         draining: CancellationToken::new(),
+        dialer,
     }
 }
 

@@ -83,6 +83,7 @@ pub(crate) async fn serve(config: Config) -> anyhow::Result<()> {
         store: store.clone(),
         metrics,
         draining: shutdown.draining.clone(),
+        dialer: dialer.clone(),
     });
     shutdown
         .calls

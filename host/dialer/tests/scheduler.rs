@@ -1,0 +1,493 @@
+//! The scheduler against a real SQLite store, with the clock moved by hand.
+//!
+//! The carrier here is a script, not a network: it answers each call with the outcome
+//! the test gives its number, at once (or holds calls until released, for the channel
+//! tests). It stands for the SIP trunks so that hours of retry waits and calling hours
+//! run in milliseconds; the same paths through real SIP, against SIPp carriers, are in
+//! `tests/e2e/campaign.rs`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ringhost_dialer::carrier::{CallReport, CallRequest, Carrier, Placing, Progress};
+use ringhost_dialer::clock::ManualClock;
+use ringhost_dialer::ledger::{Ledger, Limits};
+use ringhost_dialer::lifecycle::Command;
+use ringhost_dialer::scheduler::{Dialer, SchedulerConfig};
+use ringhost_plugins::disposition::Outcome;
+use ringhost_store::Store;
+use serde_json::json;
+use tokio::sync::{Semaphore, mpsc};
+
+/// Monday 2026-11-30 10:00 in Rome.
+const MONDAY_10_ROME: i64 = 1_796_029_200_000;
+const MINUTE: i64 = 60_000;
+
+#[derive(Default)]
+struct Script {
+    /// Outcome per number; `answered` when missing.
+    outcomes: HashMap<String, Outcome>,
+    /// Numbers that confirm when answered.
+    confirming: Vec<String>,
+    /// Every call placed: (number, clock at placing).
+    placed: Vec<(String, i64)>,
+    /// Calls in progress now, and the most seen at once.
+    live: u32,
+    peak: u32,
+}
+
+#[derive(Clone)]
+struct ScriptedCarrier {
+    script: Arc<Mutex<Script>>,
+    clock: ManualClock,
+    /// When set, each call holds until a permit is added.
+    hold: Option<Arc<Semaphore>>,
+}
+
+impl Carrier for ScriptedCarrier {
+    fn place(&self, call: CallRequest, progress: mpsc::UnboundedSender<Progress>) -> Placing {
+        let this = self.clone();
+        Box::pin(async move {
+            let (outcome, confirmed) = {
+                let mut s = this.script.lock().unwrap();
+                s.placed.push((call.number.clone(), this.clock_now()));
+                s.live += 1;
+                s.peak = s.peak.max(s.live);
+                let outcome = s
+                    .outcomes
+                    .get(&call.number)
+                    .copied()
+                    .unwrap_or(Outcome::Answered);
+                (outcome, s.confirming.contains(&call.number))
+            };
+            let _ = progress.send(Progress::Ringing);
+            if outcome == Outcome::Answered {
+                let _ = progress.send(Progress::Answered);
+            }
+            if let Some(hold) = &this.hold {
+                hold.acquire().await.unwrap().forget();
+            }
+            this.script.lock().unwrap().live -= 1;
+            CallReport {
+                confirmed: confirmed && outcome == Outcome::Answered,
+                ring: Duration::from_millis(1500),
+                talk: if outcome == Outcome::Answered {
+                    Duration::from_secs(20)
+                } else {
+                    Duration::ZERO
+                },
+                ..CallReport::failed(outcome)
+            }
+        })
+    }
+}
+
+impl ScriptedCarrier {
+    fn clock_now(&self) -> i64 {
+        use ringhost_dialer::clock::Clock as _;
+        self.clock.now_ms()
+    }
+}
+
+struct Rig {
+    _dir: tempfile::TempDir,
+    store: Store,
+    clock: ManualClock,
+    script: Arc<Mutex<Script>>,
+    dialer: Dialer,
+}
+
+async fn rig(limits: Limits, hold: Option<Arc<Semaphore>>) -> Rig {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("d.db").display()
+    ))
+    .await
+    .unwrap();
+    let clock = ManualClock::new(MONDAY_10_ROME);
+    let script = Arc::new(Mutex::new(Script::default()));
+    let carrier = ScriptedCarrier {
+        script: script.clone(),
+        clock: clock.clone(),
+        hold,
+    };
+    let dialer = Dialer::new(
+        store.clone(),
+        Ledger::new(limits),
+        Arc::new(carrier),
+        None,
+        Arc::new(clock.clone()),
+        SchedulerConfig::default(),
+    );
+    Rig {
+        _dir: dir,
+        store,
+        clock,
+        script,
+        dialer,
+    }
+}
+
+impl Rig {
+    /// Passes until nothing more happens at this instant.
+    async fn run_now(&self) {
+        for _ in 0..4 {
+            self.dialer.pass().await.unwrap();
+            self.dialer.settle().await;
+        }
+    }
+
+    fn placed(&self) -> Vec<String> {
+        self.script
+            .lock()
+            .unwrap()
+            .placed
+            .iter()
+            .map(|(n, _)| n.clone())
+            .collect()
+    }
+
+    async fn state(&self, id: i64) -> String {
+        self.store.campaign(id).await.unwrap().unwrap().state
+    }
+}
+
+const LIST: &str = "\
+numbers,name,*Schedule*
+0611111111|3331111111,Busy Anna,
+0622222222,Answering Bruno,
+0633333333,Do-not-call Carla,
+0644444444,Scheduled Dario,1796040000:201
+";
+
+#[tokio::test]
+async fn a_campaign_rotates_numbers_retries_honours_limits_and_finishes() {
+    let rig = rig(Limits::default(), None).await;
+    {
+        let mut s = rig.script.lock().unwrap();
+        s.outcomes.insert("+390611111111".into(), Outcome::Busy);
+        s.outcomes.insert("+393331111111".into(), Outcome::Busy);
+    }
+    rig.dialer
+        .create_list(
+            "leads",
+            "",
+            &serde_json::from_value(json!({"retry": {"max_attempts": 3, "wait_busy_s": 600}}))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let summary = rig.dialer.import("leads", LIST.as_bytes()).await.unwrap();
+    assert_eq!(summary.imported, 4);
+    rig.dialer
+        .add_do_not_call("06 3333 3333", None, None, "asked")
+        .await
+        .unwrap();
+    let id = rig
+        .dialer
+        .create_campaign(
+            "spring",
+            None,
+            &["leads".to_owned()],
+            json!({
+                "kind": "agent",
+                "pacing": {"strategy": "fixed"},
+                "max_calls": 10,
+                "calling_hours": [{"days": [0, 1, 2, 3, 4], "from": "09:00", "to": "20:00"}],
+            }),
+            None,
+        )
+        .await
+        .unwrap();
+    rig.dialer.command(id, Command::Start).await.unwrap();
+    rig.run_now().await;
+    // Anna (first number), Bruno; Carla is on the do-not-call list, Dario is due at
+    // 13:00 (his *Schedule*).
+    assert_eq!(rig.placed(), ["+390611111111", "+390622222222"]);
+    // Nine minutes later Anna's wait (10 min) is not over.
+    rig.clock.advance(9 * MINUTE);
+    rig.run_now().await;
+    assert_eq!(rig.placed().len(), 2);
+    // Then her second number.
+    rig.clock.advance(2 * MINUTE);
+    rig.run_now().await;
+    assert_eq!(rig.placed()[2], "+393331111111");
+    // At 13:00 Dario; at 10:22 nothing.
+    rig.clock.set(1_796_040_000_000 - 1);
+    rig.run_now().await;
+    assert!(rig.placed().contains(&"+390611111111".to_owned()));
+    let third_anna = rig
+        .placed()
+        .iter()
+        .filter(|n| n.ends_with("0611111111"))
+        .count();
+    assert_eq!(
+        third_anna, 2,
+        "Anna's third attempt wraps to her first number"
+    );
+    assert!(!rig.placed().contains(&"+390644444444".to_owned()));
+    rig.clock.set(1_796_040_000_000);
+    rig.run_now().await;
+    assert!(rig.placed().contains(&"+390644444444".to_owned()));
+    // Anna had her three attempts; the campaign has nothing left and finishes.
+    rig.clock.advance(60 * MINUTE);
+    rig.run_now().await;
+    let placed = rig.placed();
+    assert_eq!(placed.iter().filter(|n| n.contains("1111111")).count(), 3);
+    assert!(!placed.contains(&"+390633333333".to_owned()));
+    assert_eq!(rig.state(id).await, "finished");
+    let status = rig.dialer.status(id).await.unwrap();
+    assert_eq!(status.contacts_done, 4);
+    assert!(
+        status.attempts_by_status.contains(&("BUSY".to_owned(), 3)),
+        "{status:?}"
+    );
+}
+
+#[tokio::test]
+async fn no_call_outside_calling_hours_in_the_contacts_zone() {
+    let rig = rig(Limits::default(), None).await;
+    let csv = "numbers,name,timezone\n0611111111,Rome,\n+12125550100,New York,America/New_York\n";
+    rig.dialer.import("zones", csv.as_bytes()).await.unwrap();
+    let id = rig
+        .dialer
+        .create_campaign(
+            "hours",
+            None,
+            &["zones".to_owned()],
+            json!({
+                "kind": "notification",
+                "calling_hours": [{"days": [0, 1, 2, 3, 4, 5, 6], "from": "09:00", "to": "20:00"}],
+            }),
+            None,
+        )
+        .await
+        .unwrap();
+    rig.dialer.command(id, Command::Start).await.unwrap();
+    // 10:00 in Rome is 04:00 in New York.
+    rig.run_now().await;
+    assert_eq!(rig.placed(), ["+390611111111"]);
+    // 15:00 in Rome, 09:00 in New York.
+    rig.clock.advance(5 * 60 * MINUTE);
+    rig.run_now().await;
+    assert_eq!(rig.placed(), ["+390611111111", "+12125550100"]);
+    let at_placing = rig.script.lock().unwrap().placed[1].1;
+    assert_eq!(at_placing, MONDAY_10_ROME + 5 * 60 * MINUTE);
+}
+
+#[tokio::test]
+async fn a_reservation_of_20_percent_of_50_channels_never_holds_more_than_10() {
+    let hold = Arc::new(Semaphore::new(0));
+    let rig = rig(
+        Limits {
+            dialer_channels: 50,
+            ..Limits::default()
+        },
+        Some(hold.clone()),
+    )
+    .await;
+    let csv: String = std::iter::once("numbers\n".to_owned())
+        .chain((0..40).map(|i| format!("06{:08}\n", 11_000_000 + i)))
+        .collect();
+    rig.dialer.import("many", csv.as_bytes()).await.unwrap();
+    let id = rig
+        .dialer
+        .create_campaign(
+            "reserved",
+            None,
+            &["many".to_owned()],
+            json!({"kind": "notification", "reserved_percent": 20}),
+            None,
+        )
+        .await
+        .unwrap();
+    rig.dialer.command(id, Command::Start).await.unwrap();
+    for _ in 0..5 {
+        rig.dialer.pass().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        assert!(rig.dialer.ledger().counts().external <= 10);
+    }
+    assert_eq!(rig.script.lock().unwrap().live, 10);
+    // Releasing calls one by one: each pass refills to 10, never past it.
+    for _ in 0..30 {
+        hold.add_permits(1);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        rig.dialer.pass().await.unwrap();
+        tokio::task::yield_now().await;
+        assert!(rig.dialer.ledger().counts().external <= 10);
+    }
+    hold.add_permits(100);
+    rig.run_now().await;
+    assert_eq!(rig.script.lock().unwrap().peak, 10);
+    assert_eq!(rig.placed().len(), 40);
+}
+
+#[tokio::test]
+async fn a_crash_mid_call_is_recovered_without_passing_the_maximum() {
+    let hold = Arc::new(Semaphore::new(0));
+    let rig = rig(Limits::default(), Some(hold)).await;
+    rig.dialer
+        .create_list(
+            "crash",
+            "",
+            &serde_json::from_value(json!({"retry": {"max_attempts": 2, "wait_other_s": 60}}))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    rig.dialer
+        .import("crash", "numbers\n0611111111\n0622222222\n".as_bytes())
+        .await
+        .unwrap();
+    let id = rig
+        .dialer
+        .create_campaign(
+            "c",
+            None,
+            &["crash".to_owned()],
+            json!({"kind": "notification"}),
+            None,
+        )
+        .await
+        .unwrap();
+    rig.dialer.command(id, Command::Start).await.unwrap();
+    rig.dialer.pass().await.unwrap();
+    tokio::task::yield_now().await;
+    assert_eq!(rig.placed().len(), 2);
+    // The host dies with both calls up: a new dialer over the same database, with a
+    // carrier that answers at once.
+    let script = Arc::new(Mutex::new(Script::default()));
+    script
+        .lock()
+        .unwrap()
+        .outcomes
+        .insert("+390611111111".into(), Outcome::NoAnswer);
+    script
+        .lock()
+        .unwrap()
+        .outcomes
+        .insert("+390622222222".into(), Outcome::NoAnswer);
+    let restarted = Dialer::new(
+        rig.store.clone(),
+        Ledger::new(Limits::default()),
+        Arc::new(ScriptedCarrier {
+            script: script.clone(),
+            clock: rig.clock.clone(),
+            hold: None,
+        }),
+        None,
+        Arc::new(rig.clock.clone()),
+        SchedulerConfig::default(),
+    );
+    let recovery = restarted.recover().await.unwrap();
+    assert_eq!((recovery.interrupted, recovery.rescheduled), (2, 2));
+    // Due again after the "other" wait, then the second (last) attempt each.
+    for _ in 0..3 {
+        restarted.pass().await.unwrap();
+        restarted.settle().await;
+    }
+    assert!(script.lock().unwrap().placed.is_empty());
+    rig.clock.advance(MINUTE);
+    for _ in 0..3 {
+        restarted.pass().await.unwrap();
+        restarted.settle().await;
+        rig.clock.advance(2 * 60 * MINUTE);
+    }
+    assert_eq!(
+        script.lock().unwrap().placed.len(),
+        2,
+        "one more attempt each, no more"
+    );
+    for contact in rig.store.contacts(1, 0, 10).await.unwrap() {
+        assert_eq!(contact.attempts, 2);
+        assert_eq!(contact.state, "done");
+        let attempts = rig.store.attempts_of_contact(contact.id).await.unwrap();
+        let states: Vec<&str> = attempts.iter().map(|a| a.state.as_str()).collect();
+        assert_eq!(states, ["interrupted", "ended"]);
+    }
+    assert_eq!(rig.state(id).await, "incomplete");
+}
+
+#[tokio::test]
+async fn notification_runs_complete_or_end_incomplete_and_get_more_attempts() {
+    let rig = rig(Limits::default(), None).await;
+    rig.dialer
+        .create_list(
+            "notify",
+            "",
+            &serde_json::from_value(json!({"retry": {"max_attempts": 1}})).unwrap(),
+        )
+        .await
+        .unwrap();
+    rig.dialer
+        .import(
+            "notify",
+            "numbers\n0611111111\n0622222222\n0633333333\n".as_bytes(),
+        )
+        .await
+        .unwrap();
+    rig.script.lock().unwrap().confirming = vec!["+390611111111".into(), "+390622222222".into()];
+    // Two confirmations required of three: Completed.
+    let done = rig
+        .dialer
+        .create_campaign(
+            "recall",
+            None,
+            &["notify".to_owned()],
+            json!({"kind": "notification", "min_successes": 2}),
+            None,
+        )
+        .await
+        .unwrap();
+    rig.dialer.command(done, Command::Start).await.unwrap();
+    rig.run_now().await;
+    assert_eq!(rig.state(done).await, "completed");
+    assert_eq!(rig.dialer.status(done).await.unwrap().confirmed, 2);
+
+    // All three required: Incomplete; more attempts for the third, who now confirms.
+    rig.dialer
+        .import(
+            "all",
+            "numbers\n0611111111\n0622222222\n0633333333\n".as_bytes(),
+        )
+        .await
+        .unwrap();
+    let all = rig
+        .dialer
+        .create_campaign(
+            "all",
+            None,
+            &["all".to_owned()],
+            json!({"kind": "notification"}),
+            None,
+        )
+        .await
+        .unwrap();
+    rig.dialer.command(all, Command::Start).await.unwrap();
+    rig.run_now().await;
+    assert_eq!(rig.state(all).await, "incomplete");
+    let third = rig
+        .store
+        .contacts(
+            rig.store.list_by_name("all").await.unwrap().unwrap().id,
+            0,
+            10,
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.numbers[0] == "+390633333333")
+        .unwrap();
+    rig.script
+        .lock()
+        .unwrap()
+        .confirming
+        .push("+390633333333".into());
+    assert_eq!(rig.dialer.more_attempts(all, &[third.id]).await.unwrap(), 1);
+    rig.run_now().await;
+    assert_eq!(rig.state(all).await, "completed");
+    let status = rig.dialer.status(all).await.unwrap();
+    assert_eq!(status.confirmed, 3);
+}

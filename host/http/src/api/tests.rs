@@ -1,0 +1,570 @@
+//! The API through the whole router: keys, permissions, the dialer's refusals as
+//! statuses, and the document against the table the router is built from. A real
+//! SQLite store and a real dialer are behind it; no scheduler pass runs, so no call is
+//! placed.
+
+use std::collections::{BTreeSet, HashSet};
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use http_body_util::BodyExt as _;
+use ringhost_dialer::admin::{CampaignStatus, ImportSummary};
+use ringhost_dialer::import::Rejected;
+use ringhost_store::api_key::hash;
+use serde_json::{Value, json};
+use tower::ServiceExt as _;
+
+use super::operations;
+use crate::tests::state;
+use crate::{AppState, app};
+
+/// An answer: its status, its `WWW-Authenticate` header, its JSON body (`null` when
+/// empty).
+struct Answer {
+    status: StatusCode,
+    challenge: Option<String>,
+    body: Value,
+}
+
+/// Sends `method path` with `key` as a bearer token and `body` as JSON.
+async fn call(
+    state: &AppState,
+    method: Method,
+    path: &str,
+    key: Option<&str>,
+    body: Option<Value>,
+) -> Answer {
+    let mut request = Request::builder().method(method).uri(path);
+    if let Some(key) = key {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {key}"));
+    }
+    let request = match body {
+        Some(json) => request
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(json.to_string())),
+        None => request.body(Body::empty()),
+    };
+    send(state, request.unwrap()).await
+}
+
+async fn send(state: &AppState, request: Request<Body>) -> Answer {
+    let response = app(state.clone()).oneshot(request).await.unwrap();
+    let status = response.status();
+    let challenge = response
+        .headers()
+        .get(header::WWW_AUTHENTICATE)
+        .map(|v| v.to_str().unwrap().to_owned());
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&bytes)))
+    };
+    Answer {
+        status,
+        challenge,
+        body,
+    }
+}
+
+/// A new key called `name` with `permissions` (JSON); its secret.
+async fn key(state: &AppState, name: &str, permissions: &str) -> String {
+    let secret = format!("rh_test_{name}");
+    state
+        .store
+        .create_api_key(name, &hash(&secret), permissions, 0)
+        .await
+        .unwrap();
+    secret
+}
+
+/// An operation's path with its parameters filled in.
+fn concrete(path: &str) -> String {
+    path.replace("{name}", "nothing").replace("{id}", "1")
+}
+
+#[tokio::test]
+async fn every_operation_but_the_document_needs_a_known_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(&dir).await;
+    key(&state, "all", r#"["*"]"#).await;
+    for operation in operations() {
+        let path = concrete(&operation.path);
+        for key in [None, Some("rh_wrong")] {
+            let answer = call(&state, operation.method.clone(), &path, key, None).await;
+            if operation.public {
+                assert_eq!(answer.status, StatusCode::OK, "{} {path}", operation.id);
+                continue;
+            }
+            assert_eq!(
+                answer.status,
+                StatusCode::UNAUTHORIZED,
+                "{} {path} with {key:?}",
+                operation.id
+            );
+            assert_eq!(answer.challenge.as_deref(), Some("Bearer"));
+            assert!(answer.body["error"].is_string(), "{}", answer.body);
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_key_calls_only_the_operations_it_was_granted() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(&dir).await;
+    let reader = key(&state, "reader", r#"["listCampaigns"]"#).await;
+
+    let new = json!({"name": "c", "lists": []});
+    let answer = call(
+        &state,
+        Method::POST,
+        "/api/v1/campaigns",
+        Some(&reader),
+        Some(new),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN, "{}", answer.body);
+    assert_eq!(
+        answer.body,
+        json!({"error": "this key may not call createCampaign"})
+    );
+
+    let answer = call(
+        &state,
+        Method::GET,
+        "/api/v1/campaigns",
+        Some(&reader),
+        None,
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(answer.body, json!([]));
+
+    // The same key in a header of its own.
+    let request = Request::get("/api/v1/campaigns")
+        .header("X-API-Key", &reader)
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(send(&state, request).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_list_is_imported_and_dialled_by_a_campaign_through_its_lifecycle() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(&dir).await;
+    let all = key(&state, "all", r#"["*"]"#).await;
+    let key = Some(all.as_str());
+
+    let answer = call(
+        &state,
+        Method::POST,
+        "/api/v1/lists",
+        key,
+        Some(json!({"name": "customers", "accountcode": "sales"})),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
+    assert_eq!(answer.body["name"], "customers");
+    assert_eq!(answer.body["settings"]["default_region"], "IT");
+
+    let csv = "numbers,name\n+39 02 1234 5678,Anna\nnot a number,Bruno\n347 123 4567,Carla\n";
+    let request = Request::post("/api/v1/lists/customers/import")
+        .header(header::AUTHORIZATION, format!("Bearer {all}"))
+        .header(header::CONTENT_TYPE, "text/csv")
+        .body(Body::from(csv))
+        .unwrap();
+    let answer = send(&state, request).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(answer.body["list"], "customers");
+    assert_eq!(answer.body["imported"], 2);
+    let rejected = answer.body["rejected"].as_array().unwrap();
+    assert_eq!(rejected.len(), 1, "{}", answer.body);
+    assert_eq!(rejected[0]["line"], 3);
+    assert!(
+        !rejected[0]["reason"].as_str().unwrap().is_empty(),
+        "{}",
+        answer.body
+    );
+
+    let answer = call(
+        &state,
+        Method::GET,
+        "/api/v1/lists/customers/contacts?limit=1",
+        key,
+        None,
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let page = answer.body.as_array().unwrap();
+    assert_eq!(page.len(), 1);
+    assert_eq!(page[0]["numbers"], json!(["+390212345678"]));
+    assert_eq!(page[0]["variables"], json!({"name": "Anna"}));
+    assert_eq!(page[0]["state"], "ready");
+    let after = page[0]["id"].as_i64().unwrap();
+    let answer = call(
+        &state,
+        Method::GET,
+        &format!("/api/v1/lists/customers/contacts?after={after}"),
+        key,
+        None,
+    )
+    .await;
+    assert_eq!(answer.body[0]["variables"], json!({"name": "Carla"}));
+    assert_eq!(answer.body.as_array().unwrap().len(), 1);
+
+    let answer = call(&state, Method::GET, "/api/v1/lists/customers", key, None).await;
+    assert_eq!(
+        answer.body["contacts"],
+        json!({"ready": 2, "dialing": 0, "done": 0})
+    );
+    assert_eq!(answer.body["accountcode"], "sales");
+
+    let new = json!({
+        "name": "reminders",
+        "lists": ["customers"],
+        "settings": {"kind": "notification", "max_calls": 2},
+    });
+    let answer = call(&state, Method::POST, "/api/v1/campaigns", key, Some(new)).await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
+    let id = answer.body["id"].as_i64().unwrap();
+    let campaign = format!("/api/v1/campaigns/{id}");
+
+    let answer = call(&state, Method::GET, &campaign, key, None).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(answer.body["name"], "reminders");
+    assert_eq!(answer.body["state"], "created");
+    assert_eq!(answer.body["settings"]["kind"], "notification");
+    assert_eq!(answer.body["settings"]["max_calls"], 2);
+    assert!(answer.body["lists"].as_array().unwrap().len() == 1);
+
+    let start = format!("{campaign}/start");
+    let answer = call(&state, Method::POST, &start, key, None).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(answer.body, json!({"state": "running"}));
+
+    let answer = call(&state, Method::POST, &start, key, None).await;
+    assert_eq!(answer.status, StatusCode::CONFLICT, "{}", answer.body);
+    assert!(answer.body["error"].as_str().unwrap().contains("running"));
+
+    let changes = json!({"settings": {"max_calls": 3}});
+    let answer = call(&state, Method::PATCH, &campaign, key, Some(changes)).await;
+    assert_eq!(answer.status, StatusCode::CONFLICT, "{}", answer.body);
+
+    let answer = call(
+        &state,
+        Method::POST,
+        &format!("{campaign}/pause"),
+        key,
+        None,
+    )
+    .await;
+    assert_eq!(answer.body, json!({"state": "paused"}));
+    let answer = call(
+        &state,
+        Method::POST,
+        &format!("{campaign}/cancel"),
+        key,
+        None,
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(answer.body, json!({"state": "cancelled"}));
+
+    // Cancelled, it can be edited again.
+    let changes = json!({"settings": {"max_calls": 3}});
+    let answer = call(&state, Method::PATCH, &campaign, key, Some(changes)).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(answer.body["settings"]["max_calls"], 3);
+    assert_eq!(answer.body["settings"]["kind"], "notification");
+
+    let answer = call(
+        &state,
+        Method::GET,
+        &format!("{campaign}/status"),
+        key,
+        None,
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(answer.body["state"], "cancelled");
+    assert_eq!(answer.body["run"], 1);
+    assert_eq!(answer.body["contacts_ready"], 2);
+    assert_eq!(answer.body["calls_dialing"], 0);
+
+    let answer = call(
+        &state,
+        Method::GET,
+        &format!("{campaign}/events"),
+        key,
+        None,
+    )
+    .await;
+    let events: Vec<&str> = answer
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(events[..3], ["created", "started", "paused"], "{events:?}");
+    let answer = call(&state, Method::GET, &format!("{campaign}/runs"), key, None).await;
+    assert_eq!(answer.body[0]["run"], 1);
+    assert_eq!(answer.body[0]["settings"]["kind"], "notification");
+    let answer = call(
+        &state,
+        Method::GET,
+        &format!("{campaign}/attempts"),
+        key,
+        None,
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(answer.body, json!([]));
+
+    let answer = call(&state, Method::GET, "/api/v1/campaigns", key, None).await;
+    assert_eq!(answer.body[0]["id"], id);
+
+    let answer = call(&state, Method::GET, "/api/v1/channels", key, None).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(answer.body["external"], 0);
+    assert_eq!(answer.body["limits"]["dialer_channels"], 0);
+}
+
+#[tokio::test]
+async fn refusals_have_their_status_and_a_json_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(&dir).await;
+    let all = key(&state, "all", r#""*""#).await;
+    let key = Some(all.as_str());
+
+    let answer = call(&state, Method::GET, "/api/v1/campaigns/99", key, None).await;
+    assert_eq!(answer.status, StatusCode::NOT_FOUND, "{}", answer.body);
+    assert_eq!(answer.body, json!({"error": "campaign 99 not found"}));
+    let answer = call(
+        &state,
+        Method::POST,
+        "/api/v1/campaigns/99/start",
+        key,
+        None,
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::NOT_FOUND, "{}", answer.body);
+    let answer = call(
+        &state,
+        Method::GET,
+        "/api/v1/campaigns/99/attempts",
+        key,
+        None,
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::NOT_FOUND, "{}", answer.body);
+    let answer = call(&state, Method::GET, "/api/v1/lists/nothing", key, None).await;
+    assert_eq!(answer.status, StatusCode::NOT_FOUND, "{}", answer.body);
+
+    let new = json!({"name": "c", "lists": [], "settings": {"bogus": 1}});
+    let answer = call(&state, Method::POST, "/api/v1/campaigns", key, Some(new)).await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.body);
+    assert!(answer.body["error"].as_str().unwrap().contains("bogus"));
+
+    let new = json!({"name": "c", "lists": ["nothing"]});
+    let answer = call(&state, Method::POST, "/api/v1/campaigns", key, Some(new)).await;
+    assert_eq!(answer.status, StatusCode::NOT_FOUND, "{}", answer.body);
+
+    // Malformed requests are refused in the same shape as the dialer's refusals.
+    let answer = call(&state, Method::GET, "/api/v1/campaigns/abc", key, None).await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.body);
+    assert!(answer.body["error"].is_string());
+    let answer = call(
+        &state,
+        Method::POST,
+        "/api/v1/campaigns",
+        key,
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.body);
+    assert!(answer.body["error"].is_string());
+    let answer = call(
+        &state,
+        Method::GET,
+        "/api/v1/lists/x/contacts?limit=many",
+        key,
+        None,
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.body);
+    let answer = call(&state, Method::GET, "/api/v1/nothing", key, None).await;
+    assert_eq!(answer.status, StatusCode::NOT_FOUND, "{}", answer.body);
+    assert!(answer.body["error"].is_string());
+
+    let list = json!({"name": "l", "settings": {"bogus": 1}});
+    let answer = call(&state, Method::POST, "/api/v1/lists", key, Some(list)).await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.body);
+    let list = json!({"name": "l"});
+    let answer = call(
+        &state,
+        Method::POST,
+        "/api/v1/lists",
+        key,
+        Some(list.clone()),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
+    let answer = call(&state, Method::POST, "/api/v1/lists", key, Some(list)).await;
+    assert_eq!(answer.status, StatusCode::CONFLICT, "{}", answer.body);
+
+    let request = Request::post("/api/v1/lists/l/import")
+        .header(header::AUTHORIZATION, format!("Bearer {all}"))
+        .body(Body::empty())
+        .unwrap();
+    let answer = send(&state, request).await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.body);
+
+    let dnc = json!({"number": "02 1234 5678", "list": "l", "reason": "asked"});
+    let answer = call(&state, Method::POST, "/api/v1/do-not-call", key, Some(dnc)).await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
+    assert_eq!(answer.body, json!({"number": "+390212345678"}));
+    let dnc = json!({"number": "hello"});
+    let answer = call(&state, Method::POST, "/api/v1/do-not-call", key, Some(dnc)).await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.body);
+}
+
+#[tokio::test]
+async fn templates_are_checked_when_stored_and_give_campaigns_their_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(&dir).await;
+    let all = key(&state, "all", r#"["*"]"#).await;
+    let key = Some(all.as_str());
+
+    let bad = json!({"kind": "robocall"});
+    let answer = call(&state, Method::PUT, "/api/v1/templates/t", key, Some(bad)).await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.body);
+    let good = json!({"kind": "notification", "priority": 5});
+    let answer = call(
+        &state,
+        Method::PUT,
+        "/api/v1/templates/t",
+        key,
+        Some(good.clone()),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(answer.body["settings"], good);
+    let answer = call(&state, Method::GET, "/api/v1/templates", key, None).await;
+    assert_eq!(answer.body[0]["name"], "t");
+
+    let new = json!({"name": "c", "template": "t", "lists": [], "settings": {"priority": 7}});
+    let answer = call(&state, Method::POST, "/api/v1/campaigns", key, Some(new)).await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
+    let path = format!("/api/v1/campaigns/{}", answer.body["id"]);
+    let answer = call(&state, Method::GET, &path, key, None).await;
+    assert_eq!(answer.body["settings"]["kind"], "notification");
+    assert_eq!(answer.body["priority"], 7);
+}
+
+#[tokio::test]
+async fn the_document_is_public_and_names_every_operation_of_the_router() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(&dir).await;
+    let answer = call(&state, Method::GET, "/api/v1/openapi.json", None, None).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let document = answer.body;
+    assert!(document["openapi"].as_str().unwrap().starts_with("3.1"));
+    assert_eq!(
+        document["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    let description = document["info"]["description"].as_str().unwrap();
+    assert!(
+        description.contains("operationId in this document IS the permission an API key needs")
+    );
+
+    let mut ids = HashSet::new();
+    for operation in operations() {
+        let id = &operation.id;
+        // utoipa names an operation after its function when not told otherwise: a
+        // snake_case id means an annotation without `operation_id`.
+        assert!(
+            id.chars().next().unwrap().is_ascii_lowercase()
+                && id.chars().all(|c| c.is_ascii_alphanumeric()),
+            "{} {}: set operation_id to a lowerCamelCase permission name, not {id:?}",
+            operation.method,
+            operation.path
+        );
+        assert!(ids.insert(id.clone()), "{id} twice");
+        let method = operation.method.as_str().to_lowercase();
+        let documented = &document["paths"][&operation.path][&method];
+        assert_eq!(
+            documented["operationId"],
+            id.as_str(),
+            "{method} {}",
+            operation.path
+        );
+        let refusals = &documented["responses"];
+        assert_eq!(refusals.get("401").is_some(), !operation.public, "{id}");
+        assert_eq!(refusals.get("403").is_some(), !operation.public, "{id}");
+    }
+    let documented: usize = document["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|item| item.as_object().unwrap().len())
+        .sum();
+    assert_eq!(
+        documented,
+        ids.len(),
+        "the document has operations the router lacks"
+    );
+}
+
+/// The keys of a JSON object.
+fn keys(value: &Value) -> BTreeSet<String> {
+    value.as_object().unwrap().keys().cloned().collect()
+}
+
+#[test]
+fn the_mirrored_schemas_have_the_fields_of_the_dialers_types() {
+    let document = serde_json::to_value(super::openapi::document()).unwrap();
+    let schemas = &document["components"]["schemas"];
+    let rejected = Rejected {
+        line: 3,
+        reason: "no number".into(),
+    };
+    let summary = ImportSummary {
+        list: "l".into(),
+        imported: 1,
+        rejected: vec![rejected.clone()],
+    };
+    let status = CampaignStatus {
+        id: 1,
+        name: "c".into(),
+        state: "running".into(),
+        run: 1,
+        contacts_ready: 0,
+        contacts_dialing: 0,
+        contacts_done: 0,
+        attempts_by_status: vec![("ok".into(), 1)],
+        attempts_by_outcome: vec![("answered".into(), 1)],
+        confirmed: 0,
+        calls_dialing: 0,
+        calls_ringing: 0,
+        calls_answered: 0,
+    };
+    for (name, value) in [
+        ("Rejected", serde_json::to_value(rejected).unwrap()),
+        ("ImportSummary", serde_json::to_value(summary).unwrap()),
+        ("CampaignStatus", serde_json::to_value(status).unwrap()),
+    ] {
+        assert_eq!(keys(&schemas[name]["properties"]), keys(&value), "{name}");
+    }
+    for name in ["ListSettings", "CampaignSettings"] {
+        let schema = &schemas[name];
+        assert_eq!(
+            keys(&schema["properties"]),
+            keys(&schema["default"]),
+            "{name}"
+        );
+        assert_eq!(schema["additionalProperties"], false, "{name}");
+    }
+}

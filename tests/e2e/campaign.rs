@@ -1,0 +1,304 @@
+//! Campaigns end to end: `ringhost serve` dials an imported list through a SIPp
+//! carrier (`uas_by_number`: numbers ending in 1 are busy, in 2 ring unanswered, the
+//! rest answer), driven through the REST API as an integrator would.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::sip::Sipp;
+use crate::support::{Host, http_call, run, sqlite_rows, write_config};
+
+fn now_s() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// An `Etc/GMT` zone whose local time is now about `hour` o'clock.
+fn zone_at(hour: i64) -> String {
+    let utc_hour = (now_s() / 3600) % 24;
+    let mut offset = hour - utc_hour;
+    if offset > 14 {
+        offset -= 24;
+    }
+    if offset < -12 {
+        offset += 24;
+    }
+    // POSIX-style names: Etc/GMT-5 is five hours *ahead* of UTC.
+    match offset {
+        0 => "Etc/UTC".to_owned(),
+        o if o > 0 => format!("Etc/GMT-{o}"),
+        o => format!("Etc/GMT+{}", -o),
+    }
+}
+
+/// A host with an admin key, dialling through `carrier`.
+fn host(dir: &Path, carrier: u16) -> (Host, String) {
+    let (config, http) = write_config(
+        dir,
+        &format!(
+            "[[trunks]]\nname = \"carrier\"\naddress = \"127.0.0.1:{carrier}\"\n\
+             keepalive = \"0s\"\n[dialer]\ntick = \"100ms\"\n"
+        ),
+    );
+    let config = config.to_str().unwrap().to_owned();
+    let (code, key, stderr) = run(
+        dir,
+        &["api-key", "create", "admin", "--allow", "*", "-c", &config],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let mut host = Host::start(dir, &["serve", "-c", &config], http, &[]);
+    host.wait_healthy();
+    (host, key.trim().to_owned())
+}
+
+fn api(
+    http: SocketAddr,
+    key: &str,
+    method: &str,
+    path: &str,
+    body: serde_json::Value,
+) -> serde_json::Value {
+    let body = if body.is_null() {
+        String::new()
+    } else {
+        body.to_string()
+    };
+    let (status, text) = http_call(http, method, &format!("/api/v1{path}"), key, &body).unwrap();
+    assert!(
+        (200..300).contains(&status),
+        "{method} {path}: {status} {text}"
+    );
+    serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)
+}
+
+fn wait_for_state(host: &Host, key: &str, id: i64, state: &str, within: Duration) {
+    let deadline = Instant::now() + within;
+    loop {
+        let status = api(
+            host.http,
+            key,
+            "GET",
+            &format!("/campaigns/{id}/status"),
+            serde_json::Value::Null,
+        );
+        if status["state"] == state {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "campaign not {state} after {within:?}: {status}\n{}",
+            host.logs()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn a_campaign_over_an_imported_list_dials_as_its_rules_say_and_finishes() {
+    let carrier = Sipp::uas("uas_by_number", "udp", &["-m", "100"]);
+    let dir = tempfile::tempdir().unwrap();
+    let (host, key) = host(dir.path(), carrier.port);
+    let http = host.http;
+    api(
+        http,
+        &key,
+        "POST",
+        "/lists",
+        serde_json::json!({"name": "leads", "settings": {
+            "retry": {"max_attempts": 3, "wait_busy_s": 2, "wait_no_answer_s": 2, "wait_other_s": 2},
+            "default_region": "IT", "time_zone": "Europe/Rome"}}),
+    );
+    let (open, closed) = (zone_at(12), zone_at(3));
+    let scheduled = now_s() + 5;
+    let csv = format!(
+        "numbers,name,timezone,*Schedule*\n\
+         0611111111|0611111113,Busy then answers,{open},\n\
+         0622222222,Never answers,{open},\n\
+         0633333333,Answers,{open},\n\
+         0644444444,Do not call,{open},\n\
+         0655555555,Asleep,{closed},\n\
+         0666666666,Promised a call,{open},{scheduled}:201\n\
+         not-a-number,Broken,{open},\n"
+    );
+    let (status, text) = http_call(http, "POST", "/api/v1/lists/leads/import", &key, &csv).unwrap();
+    assert_eq!(status, 200, "{text}");
+    let summary: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(summary["imported"], 6, "{summary}");
+    assert_eq!(summary["rejected"][0]["line"], 8, "{summary}");
+    api(
+        http,
+        &key,
+        "POST",
+        "/do-not-call",
+        serde_json::json!({"number": "06 4444 4444", "list": "leads"}),
+    );
+    let started = now_s();
+    let created = api(
+        http,
+        &key,
+        "POST",
+        "/campaigns",
+        serde_json::json!({"name": "spring", "lists": ["leads"], "settings": {
+            "kind": "agent", "pacing": {"strategy": "fixed"}, "max_calls": 4, "ring_timeout_s": 1,
+            "calling_hours": [{"days": [0, 1, 2, 3, 4, 5, 6], "from": "09:00", "to": "20:00"}],
+            "valid_until_ms": (started + 16) * 1000}}),
+    );
+    let id = created["id"].as_i64().unwrap();
+    api(
+        http,
+        &key,
+        "POST",
+        &format!("/campaigns/{id}/start"),
+        serde_json::Value::Null,
+    );
+    // The sleeper stays due outside her hours until the campaign's validity ends.
+    wait_for_state(&host, &key, id, "finished", Duration::from_secs(40));
+
+    let attempts = api(
+        http,
+        &key,
+        "GET",
+        &format!("/campaigns/{id}/attempts?limit=100"),
+        serde_json::Value::Null,
+    );
+    let attempts = attempts.as_array().expect("a list of attempts");
+    let of = |number: &str| -> Vec<&serde_json::Value> {
+        let mut mine: Vec<&serde_json::Value> = attempts
+            .iter()
+            .filter(|a| a["number"].as_str().unwrap().starts_with(number))
+            .collect();
+        mine.sort_by_key(|a| a["attempt"].as_i64());
+        mine
+    };
+    // Numbers rotate per attempt: busy on the first, answered on the second.
+    let rotated = of("+3906111111");
+    let numbers: Vec<&str> = rotated
+        .iter()
+        .map(|a| a["number"].as_str().unwrap())
+        .collect();
+    assert_eq!(numbers, ["+390611111111", "+390611111113"], "{attempts:?}");
+    assert_eq!(rotated[0]["outcome"], "busy");
+    assert_eq!(rotated[1]["outcome"], "answered");
+    // Never answers: three attempts, the maximum, each after the 2 s wait.
+    let unanswered = of("+390622222222");
+    assert_eq!(unanswered.len(), 3, "{attempts:?}");
+    for pair in unanswered.windows(2) {
+        let gap =
+            pair[1]["started_at_ms"].as_i64().unwrap() - pair[0]["end_at_ms"].as_i64().unwrap();
+        assert!(gap >= 2000, "retried after {gap} ms: {pair:?}");
+        assert_eq!(pair[0]["outcome"], "no_answer");
+    }
+    assert_eq!(of("+390633333333").len(), 1);
+    // Never dialled: the do-not-call number, the contact outside her calling hours.
+    assert!(of("+390644444444").is_empty(), "{attempts:?}");
+    assert!(of("+390655555555").is_empty(), "{attempts:?}");
+    // The *Schedule* column: not before its time.
+    let promised = of("+390666666666");
+    assert_eq!(promised.len(), 1, "{attempts:?}");
+    assert!(promised[0]["started_at_ms"].as_i64().unwrap() >= scheduled * 1000);
+    // Every attempt was recorded from start to end.
+    for a in attempts {
+        assert_eq!(a["state"], "ended", "{a}");
+        assert!(a["trunk"] == "carrier" || a["outcome"] != "answered", "{a}");
+    }
+    let metrics = crate::support::http_get(http, "/metrics").unwrap().1;
+    assert!(
+        metrics.contains("ringhost_attempts_total{outcome=\"no_answer\"} 3"),
+        "{metrics}"
+    );
+}
+
+#[test]
+fn kill_9_mid_campaign_then_restart_counts_every_attempt_and_passes_no_maximum() {
+    let carrier = Sipp::uas("uas_by_number", "udp", &["-m", "100"]);
+    let dir = tempfile::tempdir().unwrap();
+    let (mut host, key) = host(dir.path(), carrier.port);
+    let http = host.http;
+    api(
+        http,
+        &key,
+        "POST",
+        "/lists",
+        serde_json::json!({"name": "crash", "settings": {
+            "retry": {"max_attempts": 2, "wait_no_answer_s": 1, "wait_other_s": 1}}}),
+    );
+    let csv: String = std::iter::once("numbers,name\n".to_owned())
+        .chain((0..6).map(|i| format!("06123{i}0002,Contact {i}\n")))
+        .collect();
+    let (status, text) = http_call(http, "POST", "/api/v1/lists/crash/import", &key, &csv).unwrap();
+    assert_eq!(status, 200, "{text}");
+    let created = api(
+        http,
+        &key,
+        "POST",
+        "/campaigns",
+        serde_json::json!({"name": "crashing", "lists": ["crash"], "settings": {
+            "kind": "agent", "pacing": {"strategy": "fixed"}, "max_calls": 6, "ring_timeout_s": 3}}),
+    );
+    let id = created["id"].as_i64().unwrap();
+    api(
+        http,
+        &key,
+        "POST",
+        &format!("/campaigns/{id}/start"),
+        serde_json::Value::Null,
+    );
+    // Killed while the six first calls ring.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let status = api(
+            http,
+            &key,
+            "GET",
+            &format!("/campaigns/{id}/status"),
+            serde_json::Value::Null,
+        );
+        if status["calls_ringing"].as_i64().unwrap_or(0)
+            + status["calls_dialing"].as_i64().unwrap_or(0)
+            >= 6
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "calls never started: {status}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    host.stop("KILL");
+    let mut host = Host::start(
+        dir.path(),
+        &[
+            "serve",
+            "-c",
+            dir.path().join("ringhost.toml").to_str().unwrap(),
+        ],
+        http,
+        &[],
+    );
+    host.wait_healthy();
+    wait_for_state(&host, &key, id, "finished", Duration::from_secs(40));
+    assert!(
+        host.logs().contains("closed as interrupted"),
+        "{}",
+        host.logs()
+    );
+    let db = dir.path().join("ringhost-data/ringhost.db");
+    let per_contact = sqlite_rows(
+        &db,
+        "SELECT c.attempts || ' ' || COUNT(a.id), c.state FROM contact c \
+         LEFT JOIN attempt a ON a.contact_id = c.id GROUP BY c.id",
+    );
+    assert_eq!(per_contact.len(), 6);
+    for (counts, state) in &per_contact {
+        // Counted as made: the attempt rows, the interrupted one included; no more
+        // than the maximum of 2.
+        assert_eq!(counts, "2 2", "{per_contact:?}");
+        assert_eq!(state.as_deref(), Some("done"));
+    }
+    let interrupted = sqlite_rows(
+        &db,
+        "SELECT CAST(COUNT(*) AS TEXT), MAX(state) FROM attempt WHERE state = 'interrupted'",
+    );
+    assert_eq!(interrupted[0].0, "6", "{interrupted:?}");
+}
