@@ -60,6 +60,11 @@ pub enum Progress {
     Answered,
 }
 
+/// The queue result of an answered call that no agent took in time (a silent or
+/// abandoned call, in the regulators' words): its number is not called again, by any
+/// campaign, for the campaign's `abandoned_no_call_days`.
+pub const ABANDONED: &str = "ABANDONED";
+
 /// How a call went.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CallReport {

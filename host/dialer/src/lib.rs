@@ -10,11 +10,13 @@
 //! - [`hours`]: calling hours in the contact's zone; [`clock`]: time, injectable.
 //! - [`scheduler`]: the passes that pick contacts and place calls, the calls' records,
 //!   crash recovery.
+//! - [`exchange`]: the exchange table an external application writes.
 //! - [`admin`]: what users do (create, import, start, pause, ...) for the API.
 
 pub mod admin;
 pub mod carrier;
 pub mod clock;
+pub mod exchange;
 pub mod hours;
 pub mod import;
 pub mod ledger;

@@ -4,6 +4,7 @@
 //! It runs whenever something may have changed (a call ends, a campaign is started or
 //! resumed: [`Dialer::wake`]) and at least every `tick`, since time itself makes
 //! contacts due (retry waits, calling hours, a `*Schedule*` time). One pass:
+//! 0. New rows of the exchange table become contacts.
 //! 1. Scheduled campaigns whose start has come begin running.
 //! 2. The running campaigns, by priority then start time, up to the maximum of active
 //!    campaigns, each: asks its pacer how many calls to start (clamped to the ledger's
@@ -31,7 +32,7 @@ use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::carrier::{CallReport, CallRequest, Carrier, OnAnswer, Progress};
+use crate::carrier::{ABANDONED, CallReport, CallRequest, Carrier, OnAnswer, Progress};
 use crate::clock::Clock;
 use crate::hours::{CallingHours, Verdict};
 use crate::ledger::{CampaignLimits, Class, Ledger, Permit};
@@ -228,6 +229,7 @@ impl Dialer {
     pub async fn pass(&self) -> anyhow::Result<()> {
         let store = &self.inner.store;
         let now = self.inner.clock.now_ms();
+        self.pick_up_exchange(now).await?;
         let mut active = 0u32;
         let max_active = self.inner.config.max_active_campaigns;
         for campaign in store.campaigns().await? {
@@ -471,6 +473,7 @@ impl Dialer {
             campaign_id: campaign.id,
             campaign_name: campaign.name.clone(),
             contact_id: contact.id,
+            number: request.number.clone(),
             attempt,
             max_attempts: max,
             list: list.clone(),
@@ -544,6 +547,7 @@ struct Call {
     campaign_id: i64,
     campaign_name: String,
     contact_id: i64,
+    number: String,
     attempt: i64,
     max_attempts: u32,
     list: ListSettings,
@@ -666,6 +670,23 @@ impl Call {
                 error = format!("{error:#}"),
                 "cannot record the attempt's end"
             );
+        }
+        if report.queue_result.as_deref() == Some(ABANDONED)
+            && self.settings.abandoned_no_call_days > 0
+        {
+            // The rule is about the person, whatever list or campaign holds them.
+            let until = now + i64::from(self.settings.abandoned_no_call_days) * 86_400_000;
+            let held = inner
+                .store
+                .add_do_not_call(&self.number, 0, Some(until), "abandoned call", now)
+                .await;
+            if let Err(error) = held {
+                tracing::error!(
+                    attempt = attempt_id,
+                    error = format!("{error:#}"),
+                    "cannot hold back an abandoned number"
+                );
+            }
         }
         metrics::counter!("ringhost_attempts_total", "outcome" => outcome_name(report.outcome))
             .increment(1);

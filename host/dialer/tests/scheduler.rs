@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ringhost_dialer::carrier::{CallReport, CallRequest, Carrier, Placing, Progress};
+use ringhost_dialer::carrier::{ABANDONED, CallReport, CallRequest, Carrier, Placing, Progress};
 use ringhost_dialer::clock::ManualClock;
 use ringhost_dialer::ledger::{Ledger, Limits};
 use ringhost_dialer::lifecycle::Command;
@@ -30,6 +30,8 @@ struct Script {
     outcomes: HashMap<String, Outcome>,
     /// Numbers that confirm when answered.
     confirming: Vec<String>,
+    /// Numbers whose answered call no agent takes.
+    abandoned: Vec<String>,
     /// Every call placed: (number, clock at placing).
     placed: Vec<(String, i64)>,
     /// Calls in progress now, and the most seen at once.
@@ -61,6 +63,7 @@ impl Carrier for ScriptedCarrier {
                     .unwrap_or(Outcome::Answered);
                 (outcome, s.confirming.contains(&call.number))
             };
+            let abandoned = this.script.lock().unwrap().abandoned.contains(&call.number);
             let _ = progress.send(Progress::Ringing);
             if outcome == Outcome::Answered {
                 let _ = progress.send(Progress::Answered);
@@ -71,6 +74,7 @@ impl Carrier for ScriptedCarrier {
             this.script.lock().unwrap().live -= 1;
             CallReport {
                 confirmed: confirmed && outcome == Outcome::Answered,
+                queue_result: abandoned.then(|| ABANDONED.to_owned()),
                 ring: Duration::from_millis(1500),
                 talk: if outcome == Outcome::Answered {
                     Duration::from_secs(20)
@@ -490,4 +494,181 @@ async fn notification_runs_complete_or_end_incomplete_and_get_more_attempts() {
     assert_eq!(rig.state(all).await, "completed");
     let status = rig.dialer.status(all).await.unwrap();
     assert_eq!(status.confirmed, 3);
+}
+
+#[tokio::test]
+async fn an_abandoned_number_is_not_called_again_by_any_campaign_for_its_days() {
+    let rig = rig(Limits::default(), None).await;
+    rig.script.lock().unwrap().abandoned = vec!["+390611111111".into()];
+    rig.dialer
+        .import("first", "numbers\n0611111111\n".as_bytes())
+        .await
+        .unwrap();
+    rig.dialer
+        .import("second", "numbers\n0611111111\n".as_bytes())
+        .await
+        .unwrap();
+    let settings =
+        json!({"kind": "agent", "pacing": {"strategy": "fixed"}, "abandoned_no_call_days": 7});
+    let first = rig
+        .dialer
+        .create_campaign("first", None, &["first".to_owned()], settings.clone(), None)
+        .await
+        .unwrap();
+    rig.dialer.command(first, Command::Start).await.unwrap();
+    rig.run_now().await;
+    assert_eq!(rig.placed().len(), 1);
+    // Another campaign, another list, the same person: held back for 7 days.
+    let second = rig
+        .dialer
+        .create_campaign("second", None, &["second".to_owned()], settings, None)
+        .await
+        .unwrap();
+    rig.dialer.command(second, Command::Start).await.unwrap();
+    rig.clock.advance(6 * 24 * 60 * MINUTE);
+    rig.run_now().await;
+    assert_eq!(rig.placed().len(), 1);
+    assert_eq!(rig.state(second).await, "finished");
+    let list = rig.store.list_by_name("second").await.unwrap().unwrap();
+    let contact = &rig.store.contacts(list.id, 0, 1).await.unwrap()[0];
+    assert_eq!(contact.status.as_deref(), Some("DNC"));
+    let now = MONDAY_10_ROME + 6 * 24 * 60 * MINUTE;
+    assert!(
+        rig.store
+            .is_do_not_call("+390611111111", list.id, now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !rig.store
+            .is_do_not_call("+390611111111", list.id, now + 2 * 24 * 60 * MINUTE)
+            .await
+            .unwrap()
+    );
+}
+
+#[tokio::test]
+async fn beyond_the_maximum_of_active_campaigns_the_lower_priority_waits() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("d.db").display()
+    ))
+    .await
+    .unwrap();
+    let clock = ManualClock::new(MONDAY_10_ROME);
+    let script = Arc::new(Mutex::new(Script::default()));
+    let dialer = Dialer::new(
+        store.clone(),
+        Ledger::new(Limits::default()),
+        Arc::new(ScriptedCarrier {
+            script: script.clone(),
+            clock: clock.clone(),
+            hold: None,
+        }),
+        None,
+        Arc::new(clock.clone()),
+        SchedulerConfig {
+            max_active_campaigns: 1,
+            ..SchedulerConfig::default()
+        },
+    );
+    dialer
+        .import("low", "numbers\n0611111111\n".as_bytes())
+        .await
+        .unwrap();
+    dialer
+        .import("high", "numbers\n0622222222\n".as_bytes())
+        .await
+        .unwrap();
+    let fixed = |priority: i64| json!({"kind": "agent", "pacing": {"strategy": "fixed"}, "priority": priority});
+    let low = dialer
+        .create_campaign("low", None, &["low".to_owned()], fixed(1), None)
+        .await
+        .unwrap();
+    let high = dialer
+        .create_campaign("high", None, &["high".to_owned()], fixed(9), None)
+        .await
+        .unwrap();
+    dialer.command(low, Command::Start).await.unwrap();
+    dialer.command(high, Command::Start).await.unwrap();
+    dialer.pass().await.unwrap();
+    dialer.settle().await;
+    let placed: Vec<String> = script
+        .lock()
+        .unwrap()
+        .placed
+        .iter()
+        .map(|(n, _)| n.clone())
+        .collect();
+    assert_eq!(placed, ["+390622222222"], "only the higher priority dials");
+    // Once it finishes, the other gets its turn.
+    for _ in 0..3 {
+        dialer.pass().await.unwrap();
+        dialer.settle().await;
+    }
+    assert_eq!(script.lock().unwrap().placed.len(), 2);
+}
+
+#[tokio::test]
+async fn exchange_table_rows_become_contacts_and_reset_reads_them_again() {
+    use ringhost_store::interface::InterfaceRow;
+    let rig = rig(Limits::default(), None).await;
+    rig.dialer
+        .import("base", "numbers\n".as_bytes())
+        .await
+        .unwrap();
+    let id = rig
+        .dialer
+        .create_campaign(
+            "crm",
+            None,
+            &["base".to_owned()],
+            json!({"kind": "agent", "pacing": {"strategy": "fixed"}}),
+            None,
+        )
+        .await
+        .unwrap();
+    rig.dialer.command(id, Command::Start).await.unwrap();
+    let row = |id: &str, number: &str, campaign: &str| InterfaceRow {
+        id: id.into(),
+        phone_number: number.into(),
+        campaign: campaign.into(),
+        list: "from-crm".into(),
+        data: r#"{"customer": "ACME", "order": "42"}"#.into(),
+        picked_at_ms: None,
+        contact_id: None,
+        error: None,
+    };
+    rig.store
+        .insert_interface_rows(&[
+            row("a1", "06 1111 1111", "crm"),
+            row("a2", "12", "crm"),
+            row("a3", "06 2222 2222", "nope"),
+        ])
+        .await
+        .unwrap();
+    rig.run_now().await;
+    assert_eq!(rig.placed(), ["+390611111111"]);
+    let rows = rig.store.interface_rows("", 10).await.unwrap();
+    assert!(rows[0].contact_id.is_some(), "{rows:?}");
+    assert!(rows[1].error.as_deref().unwrap().contains("12"), "{rows:?}");
+    assert!(
+        rows[2].error.as_deref().unwrap().contains("nope"),
+        "{rows:?}"
+    );
+    let contact = rig
+        .store
+        .contact(rows[0].contact_id.unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let variables: serde_json::Value = serde_json::from_str(&contact.variables).unwrap();
+    assert_eq!(variables["customer"], "ACME");
+    assert_eq!(rig.state(id).await, "finished");
+    // Reset statistics: the row is read again and called again in a new run.
+    assert_eq!(rig.dialer.reset_exchange().await.unwrap(), 3);
+    rig.dialer.command(id, Command::Start).await.unwrap();
+    rig.run_now().await;
+    assert_eq!(rig.placed(), ["+390611111111", "+390611111111"]);
 }

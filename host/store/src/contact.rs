@@ -272,6 +272,36 @@ impl Store {
         Ok(inserted)
     }
 
+    /// Adds one contact; its id.
+    ///
+    /// # Errors
+    /// When the database cannot be written.
+    pub async fn insert_contact(
+        &self,
+        list_id: i64,
+        c: &NewContactRow,
+        now_ms: i64,
+    ) -> anyhow::Result<i64> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO contact (list_id, line, numbers, variables, time_zone, \
+             schedule_extension, external_id, next_at_ms, updated_at_ms, state, attempts) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'ready', 0) RETURNING id",
+        )
+        .bind(list_id)
+        .bind(c.line)
+        .bind(c.numbers.join("|"))
+        .bind(&c.variables)
+        .bind(&c.time_zone)
+        .bind(&c.schedule_extension)
+        .bind(&c.external_id)
+        .bind(c.next_at_ms)
+        .bind(now_ms)
+        .fetch_one(&self.pool)
+        .await
+        .context("cannot insert the contact")?;
+        Ok(id)
+    }
+
     /// A contact by id.
     ///
     /// # Errors

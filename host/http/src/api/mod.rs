@@ -24,6 +24,7 @@ mod auth;
 mod campaigns;
 mod channels;
 mod error;
+mod exchange;
 mod lists;
 mod openapi;
 mod schemas;
@@ -140,6 +141,9 @@ pub(crate) fn operations() -> Vec<Operation> {
         operation!(campaigns::list_attempts),
         operation!(campaigns::campaign_events),
         operation!(campaigns::campaign_runs),
+        operation!(exchange::add_exchange_rows),
+        operation!(exchange::list_exchange_rows),
+        operation!(exchange::reset_statistics),
         operation!(templates::list_templates),
         operation!(templates::put_template),
         operation!(channels::channels),

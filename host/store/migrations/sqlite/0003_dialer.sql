@@ -138,7 +138,8 @@ CREATE INDEX attempt_state ON attempt (state);
 
 -- The exchange table (TVox's ast_pd_interface): an external application inserts rows
 -- (its own id, the number, the campaign and list by name, data for the screen pop);
--- the host picks them up into contacts (picked_at_ms, contact_id).
+-- the host picks them up into contacts (picked_at_ms, and contact_id or the error
+-- that kept the row out).
 CREATE TABLE interface (
     id TEXT PRIMARY KEY,
     phone_number TEXT NOT NULL,
@@ -146,8 +147,10 @@ CREATE TABLE interface (
     list TEXT NOT NULL,
     data TEXT NOT NULL,
     picked_at_ms BIGINT,
-    contact_id BIGINT
+    contact_id BIGINT,
+    error TEXT
 );
+CREATE INDEX interface_pending ON interface (picked_at_ms);
 
 -- API keys: only a SHA-256 of the key is kept; permissions is a JSON array of the
 -- methods (API operation names) the key may call, or ["*"].
