@@ -52,13 +52,7 @@ fn rows_of(parsed: import::Parsed) -> Vec<NewContactRow> {
         .map(|c| NewContactRow {
             line: c.line as i64,
             numbers: c.numbers,
-            variables: serde_json::Value::Object(
-                c.variables
-                    .into_iter()
-                    .map(|(k, v)| (k, serde_json::Value::String(v)))
-                    .collect(),
-            )
-            .to_string(),
+            variables: ringhost_dialer::admin::variables_json(&c.variables),
             time_zone: c.time_zone,
             next_at_ms: 0,
             schedule_extension: None,

@@ -417,21 +417,14 @@ pub async fn import(
     let rows: Vec<NewContactRow> = parsed
         .contacts
         .into_iter()
-        .map(|c| {
-            let variables: serde_json::Map<String, serde_json::Value> = c
-                .variables
-                .into_iter()
-                .map(|(k, v)| (k, serde_json::Value::String(v)))
-                .collect();
-            NewContactRow {
-                line: c.line as i64,
-                numbers: c.numbers,
-                variables: serde_json::Value::Object(variables).to_string(),
-                time_zone: c.time_zone,
-                next_at_ms: c.schedule.as_ref().map_or(now_ms, |s| s.at_ms),
-                schedule_extension: c.schedule.map(|s| s.extension),
-                external_id: None,
-            }
+        .map(|c| NewContactRow {
+            line: c.line as i64,
+            numbers: c.numbers,
+            variables: variables_json(&c.variables),
+            time_zone: c.time_zone,
+            next_at_ms: c.schedule.as_ref().map_or(now_ms, |s| s.at_ms),
+            schedule_extension: c.schedule.map(|s| s.extension),
+            external_id: None,
         })
         .collect();
     let imported = store.insert_contacts(row.id, &rows, now_ms).await?;
@@ -440,6 +433,17 @@ pub async fn import(
         imported,
         rejected: parsed.rejected,
     })
+}
+
+/// A contact's variables as a JSON object, in their columns' order.
+pub fn variables_json(variables: &[(String, String)]) -> String {
+    struct Ordered<'a>(&'a [(String, String)]);
+    impl Serialize for Ordered<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+        }
+    }
+    serde_json::to_string(&Ordered(variables)).unwrap_or_else(|_| "{}".to_owned())
 }
 
 /// `overrides`' fields over `base`'s (a shallow merge: a field given replaces the

@@ -561,21 +561,30 @@ mod tests {
 
     #[test]
     fn the_zone_otherwise_comes_from_the_first_number_then_the_list() {
-        let parsed = parse(
-            "phone\n+33 1 42 68 53 00|3331234567\n+1 212 555 0123\n3331234567\n".as_bytes(),
-            &ImportOptions {
+        let text = "phone\n+33 1 42 68 53 00|3331234567\n+1 212 555 0123\n3331234567\n";
+        let zones = |default_zone: &str| {
+            let options = ImportOptions {
                 default_region: "IT".into(),
-                default_zone: "Europe/Lisbon".into(),
-            },
-        )
-        .unwrap();
-        let zones: Vec<_> = parsed
-            .contacts
-            .iter()
-            .map(|c| c.time_zone.as_str())
-            .collect();
-        assert_eq!(parsed.rejected, []);
-        assert_eq!(zones, ["Europe/Paris", "Europe/Lisbon", "Europe/Rome"]);
+                default_zone: default_zone.into(),
+            };
+            let parsed = parse(text.as_bytes(), &options).unwrap();
+            assert_eq!(parsed.rejected, []);
+            parsed
+                .contacts
+                .into_iter()
+                .map(|c| c.time_zone)
+                .collect::<Vec<_>>()
+        };
+        // France has one zone; the United States have several, so the list's is used.
+        assert_eq!(
+            zones("Europe/Rome"),
+            ["Europe/Paris", "Europe/Rome", "Europe/Rome"]
+        );
+        // The Italian number's zone is Italy's, not the list's.
+        assert_eq!(
+            zones("Europe/Lisbon"),
+            ["Europe/Paris", "Europe/Lisbon", "Europe/Rome"]
+        );
     }
 
     #[test]

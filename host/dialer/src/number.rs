@@ -619,7 +619,7 @@ mod tests {
                     format!("{example}5"),
                     example[..example.len() - 1].to_owned(),
                 ];
-                variants.extend((0..10).map(|first| format!("{first}{}", &example[1..])));
+                variants.extend([0, 3, 7].map(|first| format!("{first}{}", &example[1..])));
                 let code = meta.country_code();
                 let written = variants.iter().flat_map(|national| {
                     let (head, tail) = national.split_at(national.len().min(3));
