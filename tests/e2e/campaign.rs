@@ -302,3 +302,54 @@ fn kill_9_mid_campaign_then_restart_counts_every_attempt_and_passes_no_maximum()
     );
     assert_eq!(interrupted[0].0, "6", "{interrupted:?}");
 }
+
+#[test]
+fn a_notification_run_is_completed_when_the_callee_presses_1() {
+    // SIPp answers, plays 7 s of audio, then sends the digit 1 (RFC 4733) and waits
+    // for Ringhost's BYE, which must not come before the digit.
+    let carrier = Sipp::uas("uas_answer_play_dtmf", "udp", &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let (host, key) = host(dir.path(), carrier.port);
+    let http = host.http;
+    let (status, text) = http_call(
+        http,
+        "POST",
+        "/api/v1/lists/recall/import",
+        &key,
+        "numbers,message\n0633333333,recall-1234\n",
+    )
+    .unwrap();
+    assert_eq!(status, 200, "{text}");
+    let created = api(
+        http,
+        &key,
+        "POST",
+        "/campaigns",
+        serde_json::json!({"name": "recall", "lists": ["recall"], "settings": {
+            "kind": "notification", "confirm": true, "confirm_wait_s": 15, "min_successes": 1}}),
+    );
+    let id = created["id"].as_i64().unwrap();
+    api(
+        http,
+        &key,
+        "POST",
+        &format!("/campaigns/{id}/start"),
+        serde_json::Value::Null,
+    );
+    wait_for_state(&host, &key, id, "completed", Duration::from_secs(40));
+    let attempts = api(
+        http,
+        &key,
+        "GET",
+        &format!("/campaigns/{id}/attempts"),
+        serde_json::Value::Null,
+    );
+    assert_eq!(attempts[0]["confirmed"], true, "{attempts}");
+    assert_eq!(attempts[0]["outcome"], "answered", "{attempts}");
+    assert!(
+        attempts[0]["talk_ms"].as_i64().unwrap() >= 7000,
+        "{attempts}"
+    );
+    let (code, errors) = carrier.finish();
+    assert_eq!(code, 0, "SIPp: {errors}");
+}

@@ -413,26 +413,97 @@ pub async fn import(
         default_region: settings.default_region.clone(),
         default_zone: settings.time_zone.clone(),
     };
-    let parsed = import::parse(csv, &options).map_err(|e| Refused::Invalid(e.to_string()))?;
-    let rows: Vec<NewContactRow> = parsed
-        .contacts
-        .into_iter()
-        .map(|c| NewContactRow {
-            line: c.line as i64,
-            numbers: c.numbers,
-            variables: variables_json(&c.variables),
-            time_zone: c.time_zone,
-            next_at_ms: c.schedule.as_ref().map_or(now_ms, |s| s.at_ms),
-            schedule_extension: c.schedule.map(|s| s.extension),
-            external_id: None,
-        })
-        .collect();
-    let imported = store.insert_contacts(row.id, &rows, now_ms).await?;
+    let mut text = Vec::new();
+    let mut csv = csv;
+    csv.read_to_end(&mut text)
+        .map_err(|e| Refused::Invalid(format!("cannot read the file: {e}")))?;
+    // Parsing (on a thread of its own) and storing (in the database's) overlap: the
+    // file goes in chunks of lines, each parsed under a copy of the header while the
+    // previous one is stored, all in one transaction.
+    let (chunks, parsed) = tokio::sync::mpsc::channel(2);
+    let parser =
+        tokio::task::spawn_blocking(move || parse_in_chunks(&text, &options, now_ms, &chunks));
+    let imported = store.import_contacts(row.id, now_ms, parsed).await;
+    let rejected = parser
+        .await
+        .context("the CSV parser panicked")?
+        .map_err(|e| Refused::Invalid(e.to_string()))?;
     Ok(ImportSummary {
         list: row.name,
-        imported,
-        rejected: parsed.rejected,
+        imported: imported?,
+        rejected,
     })
+}
+
+/// Rows per chunk of a pipelined import.
+const CHUNK_LINES: usize = 5_000;
+
+/// Parses `text` in chunks of lines, sending each chunk's contacts on `chunks`; the
+/// rejected rows, with their lines in the whole file. A file with quotes is parsed in
+/// one piece (a quoted field may hold a line break, so its lines are not its rows).
+fn parse_in_chunks(
+    text: &[u8],
+    options: &ImportOptions,
+    now_ms: i64,
+    chunks: &tokio::sync::mpsc::Sender<Vec<NewContactRow>>,
+) -> Result<Vec<Rejected>, import::ImportError> {
+    let rows = |parsed: import::Parsed, offset: u64| -> Vec<NewContactRow> {
+        parsed
+            .contacts
+            .into_iter()
+            .map(|c| NewContactRow {
+                line: (c.line + offset) as i64,
+                numbers: c.numbers,
+                variables: variables_json(&c.variables),
+                time_zone: c.time_zone,
+                next_at_ms: c.schedule.as_ref().map_or(now_ms, |s| s.at_ms),
+                schedule_extension: c.schedule.map(|s| s.extension),
+                external_id: None,
+            })
+            .collect()
+    };
+    let header_end = text.iter().position(|&b| b == b'\n');
+    let (Some(header_end), false) = (header_end, text.contains(&b'"')) else {
+        let mut parsed = import::parse(text, options)?;
+        let rejected = std::mem::take(&mut parsed.rejected);
+        let _ = chunks.blocking_send(rows(parsed, 0));
+        return Ok(rejected);
+    };
+    let header = &text[..=header_end];
+    let mut rejected = Vec::new();
+    // The line in the whole file of the chunk's first line, less 2 (the line a first
+    // row has within its chunk).
+    let mut offset = 0u64;
+    let mut body = &text[header_end + 1..];
+    loop {
+        let mut end = 0;
+        let mut lines = 0;
+        while end < body.len() && lines < CHUNK_LINES {
+            end = body[end..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(body.len(), |p| end + p + 1);
+            lines += 1;
+        }
+        let mut chunk = Vec::with_capacity(header.len() + end);
+        chunk.extend_from_slice(header);
+        chunk.extend_from_slice(&body[..end]);
+        let mut parsed = import::parse(&chunk[..], options)?;
+        rejected.extend(parsed.rejected.drain(..).map(|r| Rejected {
+            line: r.line + offset,
+            reason: r.reason,
+        }));
+        if chunks.blocking_send(rows(parsed, offset)).is_err() {
+            // The store gave up; its error is the one reported.
+            break;
+        }
+        offset += lines as u64;
+        body = &body[end..];
+        if body.is_empty() {
+            break;
+        }
+    }
+    Ok(rejected)
 }
 
 /// A contact's variables as a JSON object, in their columns' order.

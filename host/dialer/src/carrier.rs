@@ -39,6 +39,8 @@ pub enum OnAnswer {
         audio: Option<String>,
         /// Ask the callee to press 1.
         confirm: bool,
+        /// How long the callee has to press it, after the message.
+        confirm_wait: Duration,
         /// The IVR plugin that drives the call instead, when set.
         ivr: Option<String>,
     },

@@ -453,6 +453,7 @@ impl Dialer {
             (CampaignKind::Notification, ..) => OnAnswer::Notify {
                 audio: settings.audio.clone(),
                 confirm: settings.confirm,
+                confirm_wait: Duration::from_secs(u64::from(settings.confirm_wait_s)),
                 ivr: settings.ivr.clone(),
             },
             (CampaignKind::Agent, _, Some(queue)) => OnAnswer::Queue(queue.clone()),

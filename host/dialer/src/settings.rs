@@ -108,6 +108,8 @@ pub struct CampaignSettings {
     pub min_successes: u32,
     /// Notification runs: whether the callee must confirm by DTMF.
     pub confirm: bool,
+    /// Notification runs: seconds the callee has to press 1 after the message.
+    pub confirm_wait_s: u32,
     /// ADS: the extension an answered callee is sent to.
     pub extension: Option<String>,
     /// The disposition mapper plugin; the built-in ADS mapping when unset.
@@ -139,6 +141,7 @@ impl Default for CampaignSettings {
             reserved_percent: 0,
             min_successes: 0,
             confirm: true,
+            confirm_wait_s: 8,
             extension: None,
             mapper: None,
             connector: None,

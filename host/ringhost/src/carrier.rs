@@ -15,9 +15,6 @@ use tokio::sync::mpsc;
 
 use crate::leg::{Leg, LegEvent};
 
-/// How long a callee has to press a key once the message has played.
-const CONFIRM_WAIT: Duration = Duration::from_secs(8);
-
 /// Places the dialer's calls through the host's trunks.
 #[derive(Clone)]
 pub(crate) struct TrunkCarrier {
@@ -157,9 +154,13 @@ impl TrunkCarrier {
         give_up: &mut Option<tokio::time::Instant>,
     ) {
         match call.on_answer {
-            OnAnswer::Notify { confirm: true, .. } => {
+            OnAnswer::Notify {
+                confirm: true,
+                confirm_wait,
+                ..
+            } => {
                 *collecting = true;
-                *give_up = Some(tokio::time::Instant::now() + CONFIRM_WAIT);
+                *give_up = Some(tokio::time::Instant::now() + confirm_wait);
             }
             _ => leg.hangup(),
         }

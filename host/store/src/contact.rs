@@ -229,6 +229,44 @@ impl Store {
         contacts: &[NewContactRow],
         now_ms: i64,
     ) -> anyhow::Result<u64> {
+        let mut tx = self.pool.begin().await.context("cannot start the import")?;
+        let inserted = self
+            .insert_batches(&mut tx, list_id, now_ms, contacts.chunks(INSERT_BATCH))
+            .await?;
+        tx.commit().await.context("cannot commit the import")?;
+        Ok(inserted)
+    }
+
+    /// Adds contacts to a list as they arrive on `chunks` (a parser working while the
+    /// previous chunk is stored), all or none: one transaction, committed when the
+    /// sender is dropped.
+    ///
+    /// # Errors
+    /// When the database cannot be written; nothing is then added.
+    pub async fn import_contacts(
+        &self,
+        list_id: i64,
+        now_ms: i64,
+        mut chunks: tokio::sync::mpsc::Receiver<Vec<NewContactRow>>,
+    ) -> anyhow::Result<u64> {
+        let mut tx = self.pool.begin().await.context("cannot start the import")?;
+        let mut inserted = 0;
+        while let Some(chunk) = chunks.recv().await {
+            inserted += self
+                .insert_batches(&mut tx, list_id, now_ms, chunk.chunks(INSERT_BATCH))
+                .await?;
+        }
+        tx.commit().await.context("cannot commit the import")?;
+        Ok(inserted)
+    }
+
+    async fn insert_batches<'a>(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        list_id: i64,
+        now_ms: i64,
+        mut batches: impl Iterator<Item = &'a [NewContactRow]>,
+    ) -> anyhow::Result<u64> {
         let sql = match self.backend {
             Backend::Sqlite => {
                 "INSERT INTO contact (list_id, line, numbers, variables, time_zone, \
@@ -244,8 +282,6 @@ impl Store {
                  (j ->> 6)::bigint, $2, 'ready', 0 FROM json_array_elements($3::json) AS j"
             }
         };
-        let mut tx = self.pool.begin().await.context("cannot start the import")?;
-        let mut inserted = 0;
         // Tuples serialise straight to JSON arrays, with no `Value` built per row.
         let encode = |batch: &[NewContactRow]| {
             let rows: Vec<_> = batch
@@ -264,14 +300,14 @@ impl Store {
                 .collect();
             serde_json::to_string(&rows).context("cannot encode contacts")
         };
-        let mut batches = contacts.chunks(INSERT_BATCH);
+        let mut inserted = 0;
         let mut next = batches.next().map(encode).transpose()?;
         while let Some(rows) = next.take() {
             let insert = sqlx::query(sql)
                 .bind(list_id)
                 .bind(now_ms)
                 .bind(rows)
-                .execute(&mut *tx);
+                .execute(&mut **tx);
             // The next batch is encoded here while SQLite's worker thread (or the
             // PostgreSQL server) stores this one.
             let following = batches.next();
@@ -279,7 +315,6 @@ impl Store {
             inserted += done.context("cannot insert contacts")?.rows_affected();
             next = encoded?;
         }
-        tx.commit().await.context("cannot commit the import")?;
         Ok(inserted)
     }
 
