@@ -9,6 +9,8 @@ use std::time::Duration;
 use ringhost_plugins::disposition::{HangupBy, Outcome};
 use tokio::sync::mpsc;
 
+use crate::ledger::Class;
+
 /// One call the dialer wants placed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CallRequest {
@@ -124,4 +126,11 @@ pub type Placing = Pin<Box<dyn Future<Output = CallReport> + Send>>;
 pub trait Carrier: Send + Sync + 'static {
     /// Places `call`, reporting progress on `progress`, and resolves when it is over.
     fn place(&self, call: CallRequest, progress: mpsc::UnboundedSender<Progress>) -> Placing;
+
+    /// Whether `number` is reached inside the host (a registered extension, dialled
+    /// without a trunk) or through a trunk: the ledger counts the two apart.
+    fn class_of(&self, number: &str) -> Class {
+        let _ = number;
+        Class::External
+    }
 }

@@ -300,7 +300,7 @@ impl Dialer {
         };
         let want = self
             .pace(campaign, settings)
-            .min(inner.ledger.headroom(Class::External, Some(campaign.id)));
+            .min(self.headroom(campaign.id));
         if want == 0 {
             return Ok(());
         }
@@ -324,6 +324,15 @@ impl Dialer {
                 .await?;
         }
         Ok(())
+    }
+
+    /// The most calls the ledger could grant the campaign now, internal or external
+    /// (each call's permit is still taken for its own class).
+    fn headroom(&self, campaign: i64) -> u32 {
+        let ledger = &self.inner.ledger;
+        ledger
+            .headroom(Class::External, Some(campaign))
+            .max(ledger.headroom(Class::Internal, Some(campaign)))
     }
 
     /// How many calls the campaign's pacer wants started now.
@@ -352,10 +361,7 @@ impl Dialer {
             answer_rate: 0.0,
             abandon_rate: 0.0,
             mean_handle_ms: 0,
-            channel_headroom: self
-                .inner
-                .ledger
-                .headroom(Class::External, Some(campaign.id)),
+            channel_headroom: self.headroom(campaign.id),
             parameters: Parameters {
                 ratio_percent: p.ratio_percent,
                 ratio_on: if p.ratio_on_present {
@@ -417,11 +423,8 @@ impl Dialer {
                     .await;
             }
         }
-        let permit = match self
-            .inner
-            .ledger
-            .acquire(Class::External, Some(campaign.id))
-        {
+        let class = self.inner.carrier.class_of(&number);
+        let permit = match self.inner.ledger.acquire(class, Some(campaign.id)) {
             Ok(permit) => permit,
             Err(refusal) => {
                 tracing::debug!(campaign = %campaign.name, %refusal, "no channel; the contact waits");

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use ringhost_dialer::carrier::{ABANDONED, CallReport, CallRequest, Carrier, Placing, Progress};
 use ringhost_dialer::clock::ManualClock;
-use ringhost_dialer::ledger::{Ledger, Limits};
+use ringhost_dialer::ledger::{Class, Ledger, Limits};
 use ringhost_dialer::lifecycle::Command;
 use ringhost_dialer::scheduler::{Dialer, SchedulerConfig};
 use ringhost_plugins::disposition::Outcome;
@@ -48,6 +48,14 @@ struct ScriptedCarrier {
 }
 
 impl Carrier for ScriptedCarrier {
+    fn class_of(&self, number: &str) -> Class {
+        if ScriptedCarrier::internal(number) {
+            Class::Internal
+        } else {
+            Class::External
+        }
+    }
+
     fn place(&self, call: CallRequest, progress: mpsc::UnboundedSender<Progress>) -> Placing {
         let this = self.clone();
         Box::pin(async move {
@@ -88,6 +96,11 @@ impl Carrier for ScriptedCarrier {
 }
 
 impl ScriptedCarrier {
+    /// Extensions (short numbers) are internal, as the host's registered phones are.
+    fn internal(number: &str) -> bool {
+        number.len() <= 4
+    }
+
     fn clock_now(&self) -> i64 {
         use ringhost_dialer::clock::Clock as _;
         self.clock.now_ms()
@@ -671,4 +684,70 @@ async fn exchange_table_rows_become_contacts_and_reset_reads_them_again() {
     rig.dialer.command(id, Command::Start).await.unwrap();
     rig.run_now().await;
     assert_eq!(rig.placed(), ["+390611111111", "+390611111111"]);
+}
+
+#[tokio::test]
+async fn with_limits_10_8_6_internal_and_external_calls_never_pass_them() {
+    let hold = Arc::new(Semaphore::new(0));
+    let rig = rig(
+        Limits {
+            dialer_channels: 0,
+            total: 10,
+            internal: 8,
+            external: 6,
+        },
+        Some(hold.clone()),
+    )
+    .await;
+    // Twelve extensions and twelve outside numbers in one list, interleaved. The
+    // importer takes only numbers of a numbering plan, so the extensions are stored
+    // directly, as the agents' own lists will be.
+    let list = rig.store.create_list("mixed", "", "{}", 0).await.unwrap();
+    let rows: Vec<_> = (0..24)
+        .map(|i| ringhost_store::contact::NewContactRow {
+            line: i + 2,
+            numbers: vec![if i % 2 == 0 {
+                format!("{}", 200 + i)
+            } else {
+                format!("+39061111{:04}", i)
+            }],
+            variables: "{}".into(),
+            time_zone: "Europe/Rome".into(),
+            next_at_ms: MONDAY_10_ROME - 1000 + i,
+            schedule_extension: None,
+            external_id: None,
+        })
+        .collect();
+    rig.store.insert_contacts(list, &rows, 0).await.unwrap();
+    let id = rig
+        .dialer
+        .create_campaign(
+            "mixed",
+            None,
+            &["mixed".to_owned()],
+            json!({"kind": "notification"}),
+            None,
+        )
+        .await
+        .unwrap();
+    rig.dialer.command(id, Command::Start).await.unwrap();
+    let mut seen = (0, 0);
+    for round in 0..40 {
+        rig.dialer.pass().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let counts = rig.dialer.ledger().counts();
+        assert!(counts.internal <= 8, "{counts:?}");
+        assert!(counts.external <= 6, "{counts:?}");
+        assert!(counts.internal + counts.external <= 10, "{counts:?}");
+        seen = (seen.0.max(counts.internal), seen.1.max(counts.external));
+        if round % 2 == 1 {
+            // Calls end one by one; the next pass fills what they freed.
+            hold.add_permits(1);
+        }
+    }
+    // Both kinds ran side by side, up to the total.
+    assert!(seen.0 >= 4 && seen.1 >= 2, "{seen:?}");
+    hold.add_permits(100);
+    rig.run_now().await;
+    assert_eq!(rig.placed().len(), 24);
 }
