@@ -371,7 +371,15 @@ async fn a_crash_mid_call_is_recovered_without_passing_the_maximum() {
         .unwrap();
     rig.dialer.command(id, Command::Start).await.unwrap();
     rig.dialer.pass().await.unwrap();
-    tokio::task::yield_now().await;
+    // Both calls answered and recorded so: the host dies with both calls up (the old
+    // dialer's tasks stay blocked; a dead host writes nothing more).
+    for _ in 0..200 {
+        let open = rig.store.open_attempts().await.unwrap();
+        if open.len() == 2 && open.iter().all(|a| a.state == "answered") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     assert_eq!(rig.placed().len(), 2);
     // The host dies with both calls up: a new dialer over the same database, with a
     // carrier that answers at once.

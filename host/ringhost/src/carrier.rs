@@ -9,10 +9,13 @@ use std::time::Duration;
 
 use ringhost_dialer::carrier::{CallReport, CallRequest, Carrier, OnAnswer, Placing, Progress};
 use ringhost_media::{Law, MediaEvent, PromptCache, RtpPorts};
+use ringhost_plugins::PluginRegistry;
 use ringhost_plugins::disposition::{HangupBy, Outcome};
+use ringhost_plugins::ivr::{IVR_FAILED, IvrSession};
 use ringhost_sip::{CallOutcome, Dial, Trunks};
 use tokio::sync::mpsc;
 
+use crate::ivr::{self, IvrRun};
 use crate::leg::{Leg, LegEvent};
 
 /// Places the dialer's calls through the host's trunks.
@@ -26,6 +29,8 @@ pub(crate) struct TrunkCarrier {
     pub(crate) prompts_dir: PathBuf,
     /// The route of campaigns that name none.
     pub(crate) default_route: String,
+    /// Where campaigns' IVR scripts come from.
+    pub(crate) plugins: Option<PluginRegistry>,
 }
 
 impl Carrier for TrunkCarrier {
@@ -77,6 +82,27 @@ impl TrunkCarrier {
                 }
                 Some(LegEvent::Answered) => {
                     let _ = progress.send(Progress::Answered);
+                    if let Some(script) = self.script(&call) {
+                        let run = match script {
+                            Ok(session) => {
+                                ivr::drive(&mut leg, session, &self.prompts_dir, &self.prompts)
+                                    .await
+                            }
+                            Err(run) => {
+                                leg.hangup();
+                                (None, run)
+                            }
+                        };
+                        let (outcome, run) = run;
+                        let outcome = match outcome {
+                            Some(outcome) => outcome,
+                            None => wait_end(&mut leg).await,
+                        };
+                        let mut report = report(outcome, run.confirmed);
+                        report.ivr_result = run.result;
+                        report.tags = run.tags;
+                        return report;
+                    }
                     match &call.on_answer {
                         OnAnswer::Notify { audio, .. } => match self
                             .prompt(audio.as_deref(), &mut leg)
@@ -87,7 +113,7 @@ impl TrunkCarrier {
                                 self.after_message(&call, &mut leg, &mut collecting, &mut give_up)
                             }
                         },
-                        // Queues, extensions and IVR plugins come with the agents.
+                        // Queues and extensions come with the agents.
                         OnAnswer::Queue(_) | OnAnswer::Extension(_) | OnAnswer::HangUp => {
                             leg.hangup()
                         }
@@ -107,20 +133,32 @@ impl TrunkCarrier {
                     tracing::warn!(attempt = call.attempt_id, %reason, "answered call without usable media");
                 }
                 Some(LegEvent::Ended(outcome)) => break outcome,
-                None => {
-                    break CallOutcome {
-                        outcome: ringhost_sip::Outcome::Failed,
-                        sip_code: None,
-                        q850_cause: None,
-                        ring_ms: 0,
-                        talk_ms: 0,
-                        trunk: None,
-                        hangup_by: None,
-                    };
-                }
+                None => break no_outcome(),
             }
         };
         report(outcome, confirmed)
+    }
+
+    /// The campaign's IVR session for an answered call, if it has a script: started,
+    /// or the run of a script that failed to start. A script that is not loaded is
+    /// logged and the built-in message and confirmation serve instead.
+    fn script(&self, call: &CallRequest) -> Option<Result<IvrSession, IvrRun>> {
+        let OnAnswer::Notify {
+            ivr: Some(name), ..
+        } = &call.on_answer
+        else {
+            return None;
+        };
+        let Some(plugin) = self.plugins.as_ref().and_then(|p| p.ivr(name)) else {
+            tracing::warn!(ivr = %name, "IVR plugin not loaded; the built-in message and confirmation serve");
+            return None;
+        };
+        Some(
+            tokio::task::block_in_place(|| plugin.start(&call.variables)).map_err(|_| IvrRun {
+                result: Some(IVR_FAILED.to_owned()),
+                ..IvrRun::default()
+            }),
+        )
     }
 
     /// Starts the message; false when there is none to play.
@@ -164,6 +202,29 @@ impl TrunkCarrier {
             }
             _ => leg.hangup(),
         }
+    }
+}
+
+/// The rest of a call that is hanging up: its outcome.
+async fn wait_end(leg: &mut Leg) -> CallOutcome {
+    while let Some(event) = leg.next().await {
+        if let LegEvent::Ended(outcome) = event {
+            return outcome;
+        }
+    }
+    no_outcome()
+}
+
+/// A call whose events stopped without an outcome (its task is gone).
+fn no_outcome() -> CallOutcome {
+    CallOutcome {
+        outcome: ringhost_sip::Outcome::Failed,
+        sip_code: None,
+        q850_cause: None,
+        ring_ms: 0,
+        talk_ms: 0,
+        trunk: None,
+        hangup_by: None,
     }
 }
 

@@ -18,6 +18,7 @@ mod admin;
 mod carrier;
 mod cli;
 mod dial;
+mod ivr;
 mod leg;
 mod plugin;
 mod scaffold;

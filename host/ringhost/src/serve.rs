@@ -145,6 +145,7 @@ fn dialer(
         prompts: Default::default(),
         prompts_dir: config.dialer.prompts_dir.clone(),
         default_route,
+        plugins: Some(plugins.clone()),
     };
     let d = &config.dialer;
     let ledger = Ledger::new(Limits {

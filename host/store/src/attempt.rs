@@ -210,12 +210,17 @@ impl Store {
     /// # Errors
     /// When the database cannot be written.
     pub async fn attempt_answered(&self, id: i64, at_ms: i64) -> anyhow::Result<()> {
-        sqlx::query("UPDATE attempt SET state = 'answered', answer_at_ms = $2 WHERE id = $1")
-            .bind(id)
-            .bind(at_ms)
-            .execute(&self.pool)
-            .await
-            .context("cannot record the answer")?;
+        // Only a call in progress can be answered: a late report never reopens an
+        // attempt that ended or was closed by recovery.
+        sqlx::query(
+            "UPDATE attempt SET state = 'answered', answer_at_ms = $2 \
+             WHERE id = $1 AND state IN ('dialing', 'ringing')",
+        )
+        .bind(id)
+        .bind(at_ms)
+        .execute(&self.pool)
+        .await
+        .context("cannot record the answer")?;
         Ok(())
     }
 
