@@ -353,3 +353,72 @@ fn a_notification_run_is_completed_when_the_callee_presses_1() {
     let (code, errors) = carrier.finish();
     assert_eq!(code, 0, "SIPp: {errors}");
 }
+
+#[test]
+fn a_notification_run_drives_its_ivr_plugin_and_records_the_confirmation() {
+    // The first-party notify-confirm script, built from source: the message, "press 1
+    // to confirm" (no recordings in the prompts folder: skipped with a log line), then
+    // it waits 10 s for the digit SIPp sends after 7 s of audio.
+    let wasm = crate::guests::build("plugins");
+    let carrier = Sipp::uas("uas_answer_play_dtmf", "udp", &[]);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("ringhost-plugins")).unwrap();
+    crate::guests::package(
+        &dir.path().join("ringhost-plugins"),
+        "notify-confirm",
+        "ivr",
+        &wasm.join("notify_confirm.wasm"),
+        &[("timeout-ms", "10000"), ("repeats", "1")],
+    );
+    let (host, key) = host(dir.path(), carrier.port);
+    let http = host.http;
+    let (status, text) = http_call(
+        http,
+        "POST",
+        "/api/v1/lists/ivr/import",
+        &key,
+        "numbers,message\n0633333333,recall-1234\n",
+    )
+    .unwrap();
+    assert_eq!(status, 200, "{text}");
+    let created = api(
+        http,
+        &key,
+        "POST",
+        "/campaigns",
+        serde_json::json!({"name": "ivr", "lists": ["ivr"], "settings": {
+            "kind": "notification", "ivr": "notify-confirm", "min_successes": 1}}),
+    );
+    let id = created["id"].as_i64().unwrap();
+    api(
+        http,
+        &key,
+        "POST",
+        &format!("/campaigns/{id}/start"),
+        serde_json::Value::Null,
+    );
+    wait_for_state(&host, &key, id, "completed", Duration::from_secs(40));
+    let attempts = api(
+        http,
+        &key,
+        "GET",
+        &format!("/campaigns/{id}/attempts"),
+        serde_json::Value::Null,
+    );
+    let attempt = &attempts[0];
+    assert_eq!(attempt["confirmed"], true, "{attempts}");
+    assert_eq!(attempt["status"], "ANSWER", "{attempts}");
+    assert!(
+        attempt["tags"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("confirmed")),
+        "{attempts}"
+    );
+    assert!(
+        host.logs().contains("IVR prompt not played"),
+        "the missing recordings are logged"
+    );
+    let (code, errors) = carrier.finish();
+    assert_eq!(code, 0, "SIPp: {errors}");
+}

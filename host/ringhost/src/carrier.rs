@@ -136,7 +136,21 @@ impl TrunkCarrier {
                 None => break no_outcome(),
             }
         };
-        report(outcome, confirmed)
+        let mut report = report(outcome, confirmed);
+        if let OnAnswer::Notify { confirm: true, .. } = call.on_answer
+            && report.outcome == Outcome::Answered
+        {
+            // As an IVR would say it: an answered call left unconfirmed is retried.
+            report.ivr_result = Some(
+                if confirmed {
+                    "CONFIRMED"
+                } else {
+                    "NOT_CONFIRMED"
+                }
+                .into(),
+            );
+        }
+        report
     }
 
     /// The campaign's IVR session for an answered call, if it has a script: started,
