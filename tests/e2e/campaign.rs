@@ -422,3 +422,88 @@ fn a_notification_run_drives_its_ivr_plugin_and_records_the_confirmation() {
     let (code, errors) = carrier.finish();
     assert_eq!(code, 0, "SIPp: {errors}");
 }
+
+#[test]
+fn each_attempts_result_reaches_the_campaigns_crm_connector() {
+    // The first-party webhook connector, built from source, allowed only the loopback
+    // CRM's address; each ended attempt is POSTed to it.
+    let (crm_port, requests) = crate::crm::crm_server("127.0.0.1", 200, "{}");
+    let wasm = crate::guests::build("plugins");
+    let carrier = Sipp::uas("uas_by_number", "udp", &["-m", "10"]);
+    let dir = tempfile::tempdir().unwrap();
+    let plugins = dir.path().join("ringhost-plugins");
+    std::fs::create_dir_all(&plugins).unwrap();
+    let base = format!("http://127.0.0.1:{crm_port}");
+    let folder = crate::guests::package(
+        &plugins,
+        "webhook",
+        "crm-connector",
+        &wasm.join("webhook.wasm"),
+        &[
+            ("results-url", &format!("{base}/results")),
+            ("lookup-url", &format!("{base}/contacts")),
+        ],
+    );
+    let manifest = std::fs::read_to_string(folder.join("plugin.toml")).unwrap();
+    std::fs::write(
+        folder.join("plugin.toml"),
+        format!("{manifest}[capabilities]\nallowed-hosts = [\"127.0.0.1:{crm_port}\"]\n"),
+    )
+    .unwrap();
+    let (host, key) = host(dir.path(), carrier.port);
+    let http = host.http;
+    api(
+        http,
+        &key,
+        "POST",
+        "/lists",
+        serde_json::json!({"name": "crm", "settings": {"retry": {"max_attempts": 1}}}),
+    );
+    let (status, text) = http_call(
+        http,
+        "POST",
+        "/api/v1/lists/crm/import",
+        &key,
+        "numbers,name\n0633333333,Answers\n0611111111,Busy\n",
+    )
+    .unwrap();
+    assert_eq!(status, 200, "{text}");
+    let created = api(
+        http,
+        &key,
+        "POST",
+        "/campaigns",
+        serde_json::json!({"name": "pushed", "lists": ["crm"], "settings": {
+            "kind": "agent", "pacing": {"strategy": "fixed"}, "connector": "webhook"}}),
+    );
+    let id = created["id"].as_i64().unwrap();
+    api(
+        http,
+        &key,
+        "POST",
+        &format!("/campaigns/{id}/start"),
+        serde_json::Value::Null,
+    );
+    wait_for_state(&host, &key, id, "finished", Duration::from_secs(30));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while requests.lock().unwrap().len() < 2 {
+        assert!(
+            Instant::now() < deadline,
+            "the CRM got {:?}\n{}",
+            requests.lock().unwrap(),
+            host.logs()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let seen = requests.lock().unwrap().join("\n");
+    assert!(seen.contains("POST /results"), "{seen}");
+    assert!(seen.contains("\"campaign\":\"pushed\""), "{seen}");
+    assert!(
+        seen.contains("\"phone_number\":\"+390633333333\""),
+        "{seen}"
+    );
+    assert!(
+        seen.contains("\"status\":\"ANSWER\"") && seen.contains("\"status\":\"BUSY\""),
+        "{seen}"
+    );
+}

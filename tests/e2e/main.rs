@@ -6,6 +6,8 @@
 
 mod campaign;
 mod config;
+#[path = "../support/crm.rs"]
+mod crm;
 #[path = "../support/guests.rs"]
 mod guests;
 mod media;

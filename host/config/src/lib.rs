@@ -243,6 +243,9 @@ impl Default for PluginsConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DialerConfig {
+    /// This host's name among hosts sharing one PostgreSQL database; empty: the
+    /// machine's host name. After a crash a host closes only its own calls.
+    pub host_id: String,
     /// Channels the dialer may use in all (TVox's dialer channels); campaigns reserve
     /// percentages of these.
     pub channels: u32,
@@ -268,6 +271,7 @@ pub struct DialerConfig {
 impl Default for DialerConfig {
     fn default() -> Self {
         DialerConfig {
+            host_id: String::new(),
             channels: 30,
             max_total_calls: 0,
             max_internal_calls: 0,

@@ -149,7 +149,7 @@ async fn main() -> anyhow::Result<()> {
     let mut reads = Vec::with_capacity(PICKS);
     for _ in 0..PICKS {
         let started = Instant::now();
-        let claimed = s.claim_due(&[list], now, PER_PICK).await?;
+        let claimed = s.claim_due("bench", &[list], now, PER_PICK).await?;
         claims.push(started.elapsed());
         assert_eq!(claimed.len() as i64, PER_PICK);
         let started = Instant::now();

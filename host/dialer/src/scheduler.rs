@@ -40,8 +40,11 @@ use crate::lifecycle::CampaignState;
 use crate::settings::{CampaignKind, CampaignSettings, ListSettings};
 
 /// How the scheduler runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SchedulerConfig {
+    /// This host's name among those sharing the database: its claims and attempts
+    /// carry it, so that its recovery after a crash closes only its own.
+    pub host: String,
     /// The longest time between two passes.
     pub tick: Duration,
     /// Campaigns dialling at once at most (by priority, then start time); 0 for no
@@ -52,6 +55,7 @@ pub struct SchedulerConfig {
 impl Default for SchedulerConfig {
     fn default() -> Self {
         SchedulerConfig {
+            host: "ringhost".into(),
             tick: Duration::from_millis(250),
             max_active_campaigns: 0,
         }
@@ -153,7 +157,8 @@ impl Dialer {
         let store = &self.inner.store;
         let now = self.inner.clock.now_ms();
         let mut recovery = Recovery::default();
-        for attempt in store.open_attempts().await? {
+        let host = &self.inner.config.host;
+        for attempt in store.open_attempts(host).await? {
             let (max, wait_s) = match self
                 .limits_of(attempt.start.campaign_id, attempt.start.list_id)
                 .await
@@ -170,7 +175,7 @@ impl Dialer {
             recovery.interrupted += 1;
             recovery.rescheduled += u64::from(retry);
         }
-        recovery.released = store.release_claims(now).await?;
+        recovery.released = store.release_claims(host, now).await?;
         if recovery != Recovery::default() {
             tracing::warn!(
                 interrupted = recovery.interrupted,
@@ -306,7 +311,7 @@ impl Dialer {
         }
         let contacts = inner
             .store
-            .claim_due(&campaign.list_ids, now, i64::from(want))
+            .claim_due(&inner.config.host, &campaign.list_ids, now, i64::from(want))
             .await?;
         let mut lists: HashMap<i64, ListSettings> = HashMap::new();
         for contact in contacts {
@@ -433,6 +438,7 @@ impl Dialer {
         };
         let attempt = contact.attempts + 1;
         let start = AttemptStart {
+            host: self.inner.config.host.clone(),
             campaign_id: campaign.id,
             run: campaign.run,
             list_id: contact.list_id,
@@ -735,7 +741,7 @@ impl Call {
         let record = ringhost_plugins::crm::AttemptRecord {
             campaign: self.campaign_name.clone(),
             contact_id: self.contact_id.to_string(),
-            phone_number: String::new(),
+            phone_number: self.number.clone(),
             attempt: self.attempt as u32,
             status: status.to_owned(),
             tags: report.tags.clone(),

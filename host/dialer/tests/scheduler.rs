@@ -374,7 +374,7 @@ async fn a_crash_mid_call_is_recovered_without_passing_the_maximum() {
     // Both calls answered and recorded so: the host dies with both calls up (the old
     // dialer's tasks stay blocked; a dead host writes nothing more).
     for _ in 0..200 {
-        let open = rig.store.open_attempts().await.unwrap();
+        let open = rig.store.open_attempts("ringhost").await.unwrap();
         if open.len() == 2 && open.iter().all(|a| a.state == "answered") {
             break;
         }

@@ -14,6 +14,8 @@ use ringhost_plugins::{
     CallError, KvStore, Limits, LoadError, Package, PluginEngine, PluginRegistry,
 };
 
+#[path = "../../../tests/support/crm.rs"]
+mod crm;
 #[path = "../../../tests/support/guests.rs"]
 mod guests;
 
@@ -755,60 +757,6 @@ fn an_ivr_script_that_fails_ends_its_session() {
     }
 }
 
-/// A one-connection-at-a-time HTTP server on `ip`: answers every request with
-/// `status` and `body`, and keeps each request it got (head and body) as text.
-fn crm_server(
-    ip: &str,
-    status: u16,
-    body: &'static str,
-) -> (u16, Arc<std::sync::Mutex<Vec<String>>>) {
-    use std::io::{Read, Write};
-    let listener = std::net::TcpListener::bind((ip, 0)).unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let requests: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
-    let seen = requests.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            stream
-                .set_read_timeout(Some(Duration::from_secs(2)))
-                .unwrap();
-            let mut request = Vec::new();
-            let mut buffer = [0u8; 4096];
-            // The head, then as much body as Content-Length says.
-            while let Ok(n) = stream.read(&mut buffer) {
-                if n == 0 {
-                    break;
-                }
-                request.extend_from_slice(&buffer[..n]);
-                let text = String::from_utf8_lossy(&request).to_string();
-                if let Some(end) = text.find("\r\n\r\n") {
-                    let length = text
-                        .lines()
-                        .find_map(|l| {
-                            l.to_ascii_lowercase()
-                                .strip_prefix("content-length:")
-                                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
-                        })
-                        .unwrap_or(0);
-                    if request.len() >= end + 4 + length {
-                        break;
-                    }
-                }
-            }
-            seen.lock()
-                .unwrap()
-                .push(String::from_utf8_lossy(&request).into_owned());
-            let answer = format!(
-                "HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                body.len()
-            );
-            let _ = stream.write_all(answer.as_bytes());
-        }
-    });
-    (port, requests)
-}
-
 fn webhook(dir: &Path, name: &str, allowed: &str, results: &str, lookup: &str) -> ConnectorPlugin {
     let folder = package(
         dir,
@@ -848,7 +796,7 @@ fn record() -> AttemptRecord {
 #[test]
 fn the_webhook_connector_reaches_its_allowed_crm() {
     let dir = tempfile::tempdir().unwrap();
-    let (port, requests) = crm_server(
+    let (port, requests) = crm::crm_server(
         "127.0.0.1",
         200,
         "{\"id\": \"c-42\", \"name\": \"Ada\", \"plan\": \"gold\"}",
@@ -895,8 +843,8 @@ fn the_webhook_connector_reaches_its_allowed_crm() {
 #[test]
 fn a_connector_calling_a_host_its_manifest_does_not_allow_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let (allowed_port, allowed_requests) = crm_server("127.0.0.1", 200, "{}");
-    let (other_port, other_requests) = crm_server("127.0.0.2", 200, "{}");
+    let (allowed_port, allowed_requests) = crm::crm_server("127.0.0.1", 200, "{}");
+    let (other_port, other_requests) = crm::crm_server("127.0.0.2", 200, "{}");
     // Allowed: 127.0.0.1 on its port. Configured: the other loopback address.
     let connector = webhook(
         dir.path(),

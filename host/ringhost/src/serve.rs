@@ -161,6 +161,12 @@ fn dialer(
         Some(plugins),
         std::sync::Arc::new(SystemClock),
         SchedulerConfig {
+            host: match d.host_id.as_str() {
+                "" => std::fs::read_to_string("/proc/sys/kernel/hostname")
+                    .map(|name| name.trim().to_owned())
+                    .unwrap_or_else(|_| "ringhost".to_owned()),
+                id => id.to_owned(),
+            },
             tick: d.tick,
             max_active_campaigns: d.max_active_campaigns,
         },

@@ -14,6 +14,8 @@ use crate::Store;
 /// What is known when an attempt starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttemptStart {
+    /// The host whose dialer makes it.
+    pub host: String,
     /// Its campaign.
     pub campaign_id: i64,
     /// The campaign's run.
@@ -102,7 +104,7 @@ pub struct AttemptRow {
 
 const COLUMNS: &str = "id, campaign_id, run, list_id, contact_id, number, attempt, \
      started_at_ms, state, trunk, ring_at_ms, answer_at_ms, end_at_ms, ring_ms, talk_ms, \
-     sip_code, cause, outcome, status, retry, tags, agent, confirmed";
+     sip_code, cause, outcome, status, retry, tags, agent, confirmed, host";
 
 fn attempt(row: &AnyRow) -> AttemptRow {
     AttemptRow {
@@ -115,6 +117,7 @@ fn attempt(row: &AnyRow) -> AttemptRow {
             number: row.get(5),
             attempt: row.get(6),
             started_at_ms: row.get(7),
+            host: row.get(23),
         },
         state: row.get(8),
         trunk: row.get(9),
@@ -161,8 +164,8 @@ impl Store {
             .context("cannot start the attempt")?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO attempt (campaign_id, run, list_id, contact_id, number, attempt, \
-             state, started_at_ms, tags, confirmed) \
-             VALUES ($1, $2, $3, $4, $5, $6, 'dialing', $7, '[]', 0) RETURNING id",
+             state, started_at_ms, tags, confirmed, host) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'dialing', $7, '[]', 0, $8) RETURNING id",
         )
         .bind(a.campaign_id)
         .bind(a.run)
@@ -171,6 +174,7 @@ impl Store {
         .bind(&a.number)
         .bind(a.attempt)
         .bind(a.started_at_ms)
+        .bind(&a.host)
         .fetch_one(&mut *tx)
         .await
         .context("cannot record the attempt")?;
@@ -274,15 +278,17 @@ impl Store {
         Ok(())
     }
 
-    /// Attempts left in progress (by a crash, when read at start).
+    /// Attempts of `host` left in progress (by a crash, when read at its start).
+    /// Other hosts' calls sharing the database are theirs to close.
     ///
     /// # Errors
     /// When the database cannot be read.
-    pub async fn open_attempts(&self) -> anyhow::Result<Vec<AttemptRow>> {
+    pub async fn open_attempts(&self, host: &str) -> anyhow::Result<Vec<AttemptRow>> {
         let rows = sqlx::query(AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM attempt WHERE state IN ('dialing', 'ringing', 'answered') \
-             ORDER BY id"
+             AND host = $1 ORDER BY id"
         )))
+        .bind(host)
         .fetch_all(&self.pool)
         .await
         .context("cannot read open attempts")?;
@@ -332,16 +338,18 @@ impl Store {
         Ok(())
     }
 
-    /// Contacts claimed by a dialer that stopped before writing their attempt go back
-    /// to `ready`; how many. Run at start, after the open attempts are closed.
+    /// Contacts that `host`'s dialer claimed and stopped before writing their attempt
+    /// go back to `ready`; how many. Run at start, after the open attempts are closed.
     ///
     /// # Errors
     /// When the database cannot be written.
-    pub async fn release_claims(&self, now_ms: i64) -> anyhow::Result<u64> {
+    pub async fn release_claims(&self, host: &str, now_ms: i64) -> anyhow::Result<u64> {
         let done = sqlx::query(
-            "UPDATE contact SET state = 'ready', updated_at_ms = $1 WHERE state = 'dialing'",
+            "UPDATE contact SET state = 'ready', updated_at_ms = $1 \
+             WHERE state = 'dialing' AND claimed_by = $2",
         )
         .bind(now_ms)
+        .bind(host)
         .execute(&self.pool)
         .await
         .context("cannot release claimed contacts")?;

@@ -437,7 +437,7 @@ impl Store {
     }
 
     /// Claims up to `limit` contacts of `list_ids` that are due at `now_ms`, oldest
-    /// first: they move to `dialing` and are returned. A pick is one statement for
+    /// first, for the dialer of `host`: they move to `dialing` and are returned. A pick is one statement for
     /// one list; with several, each list is read through the `contact_due` index on its
     /// own (an `IN` over lists would sort every due row) and the oldest are claimed
     /// together. Each statement costs a round trip through sqlx's worker, so the
@@ -447,6 +447,7 @@ impl Store {
     /// When the database cannot be read or written; nothing is then claimed.
     pub async fn claim_due(
         &self,
+        host: &str,
         list_ids: &[i64],
         now_ms: i64,
         limit: i64,
@@ -462,12 +463,13 @@ impl Store {
                    AND next_at_ms <= $2 ORDER BY next_at_ms LIMIT $3";
         let mut claimed: Vec<ContactRow> = if let [list_id] = list_ids {
             let rows = sqlx::query(AssertSqlSafe(format!(
-                "UPDATE contact SET state = 'dialing', updated_at_ms = $2 \
+                "UPDATE contact SET state = 'dialing', updated_at_ms = $2, claimed_by = $4 \
                  WHERE id IN ({due}{lock}) RETURNING {CONTACT_COLUMNS}"
             )))
             .bind(list_id)
             .bind(now_ms)
             .bind(limit)
+            .bind(host)
             .fetch_all(&self.pool)
             .await
             .context("cannot claim contacts")?;
@@ -499,11 +501,12 @@ impl Store {
                 let ids: Vec<String> = candidates.iter().map(|(_, id)| id.to_string()).collect();
                 // Ids are integers read just now: nothing a user wrote reaches the SQL.
                 sqlx::query(AssertSqlSafe(format!(
-                    "UPDATE contact SET state = 'dialing', updated_at_ms = $1 \
+                    "UPDATE contact SET state = 'dialing', updated_at_ms = $1, claimed_by = $2 \
                      WHERE state = 'ready' AND id IN ({}) RETURNING {CONTACT_COLUMNS}",
                     ids.join(", ")
                 )))
                 .bind(now_ms)
+                .bind(host)
                 .fetch_all(&mut *tx)
                 .await
                 .context("cannot claim contacts")?

@@ -266,15 +266,28 @@ async fn dialer_tables(store: &Store) {
         .await
         .unwrap();
     // Due contacts, oldest first across lists; none before its time.
-    assert!(store.claim_due(&[list], 1000, 5).await.unwrap().is_empty());
-    let claimed = store.claim_due(&[list, other], 1003, 5).await.unwrap();
+    assert!(
+        store
+            .claim_due("h1", &[list], 1000, 5)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let claimed = store
+        .claim_due("h1", &[list, other], 1003, 5)
+        .await
+        .unwrap();
     let lines: Vec<i64> = claimed.iter().map(|c| c.line).collect();
     assert_eq!(lines, [1, 1, 2, 3]);
     assert_eq!(claimed[1].numbers, ["+390611111111", "+393331111111"]);
     // Claimed contacts are not claimed twice.
-    assert_eq!(store.claim_due(&[list], 1003, 5).await.unwrap().len(), 0);
+    assert_eq!(
+        store.claim_due("h1", &[list], 1003, 5).await.unwrap().len(),
+        0
+    );
     let first = &claimed[1];
     let start = attempt::AttemptStart {
+        host: "h1".into(),
         campaign_id: 9,
         run: 1,
         list_id: list,
@@ -324,16 +337,19 @@ async fn dialer_tables(store: &Store) {
         })
         .await
         .unwrap();
-    let in_flight = store.open_attempts().await.unwrap();
+    // Another host's view of the same database: none of this is its to close.
+    assert!(store.open_attempts("h2").await.unwrap().is_empty());
+    assert_eq!(store.release_claims("h2", 5000).await.unwrap(), 0);
+    let in_flight = store.open_attempts("h1").await.unwrap();
     assert_eq!(in_flight.len(), 1);
     assert_eq!(in_flight[0].id, open);
     store
         .interrupt_attempt(&in_flight[0], true, 7000, 5000)
         .await
         .unwrap();
-    assert!(store.open_attempts().await.unwrap().is_empty());
+    assert!(store.open_attempts("h1").await.unwrap().is_empty());
     // claimed[0] (the other list) and claimed[3] were claimed and never dialled.
-    assert_eq!(store.release_claims(5000).await.unwrap(), 2);
+    assert_eq!(store.release_claims("h1", 5000).await.unwrap(), 2);
     let counts = store.contact_counts(&[list, other]).await.unwrap();
     assert_eq!((counts.ready, counts.dialing, counts.done), (1201, 0, 0));
     let second = store.contact(second.id).await.unwrap().unwrap();

@@ -16,8 +16,9 @@ CREATE TABLE contact_list (
 
 -- A contact: its numbers in E.164 (separated by '|', used in turn, one per attempt),
 -- its variables (a JSON object of the CSV's other columns, by header name), its zone,
--- and where it stands: state 'ready' (due at next_at_ms), 'dialing' (taken by a
--- dialer; an attempt is about to be or being made) or 'done' (status says why).
+-- and where it stands: state 'ready' (due at next_at_ms), 'dialing' (taken by the
+-- dialer of host claimed_by; an attempt is about to be or being made) or 'done'
+-- (status says why).
 -- attempts counts attempts started, written before each INVITE: a restart never makes
 -- a contact be called more than its maximum.
 CREATE TABLE contact (
@@ -33,6 +34,7 @@ CREATE TABLE contact (
     next_at_ms BIGINT NOT NULL,
     status TEXT,
     external_id TEXT,
+    claimed_by TEXT,
     updated_at_ms BIGINT NOT NULL
 );
 -- The scheduler's pick: a list's due contacts, oldest first.
@@ -105,9 +107,11 @@ CREATE TABLE campaign_event (
 CREATE INDEX campaign_event_campaign ON campaign_event (campaign_id, at_ms);
 
 -- One call attempt, written before its INVITE and updated at every step (state
--- 'dialing', 'ringing', 'answered', 'ended', or 'interrupted' when a crash cut it).
+-- 'dialing', 'ringing', 'answered', 'ended', or 'interrupted' when a crash cut it),
+-- by the dialer of `host`: after a crash, a host closes its own attempts only.
 CREATE TABLE attempt (
     id INTEGER PRIMARY KEY,
+    host TEXT NOT NULL,
     campaign_id BIGINT NOT NULL,
     run BIGINT NOT NULL,
     list_id BIGINT NOT NULL,
