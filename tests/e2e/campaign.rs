@@ -74,6 +74,28 @@ fn api(
     serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)
 }
 
+/// Imports `csv` into `list` through the API; the summary.
+fn import(http: SocketAddr, key: &str, list: &str, csv: &str) -> serde_json::Value {
+    let path = format!("/api/v1/lists/{list}/import");
+    let (status, text) = http_call(http, "POST", &path, key, csv).unwrap();
+    assert_eq!(status, 200, "{text}");
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Creates the campaign `body` describes and starts it; its id.
+fn start_campaign(http: SocketAddr, key: &str, body: serde_json::Value) -> i64 {
+    let created = api(http, key, "POST", "/campaigns", body);
+    let id = created["id"].as_i64().unwrap();
+    api(
+        http,
+        key,
+        "POST",
+        &format!("/campaigns/{id}/start"),
+        serde_json::Value::Null,
+    );
+    id
+}
+
 fn wait_for_state(host: &Host, key: &str, id: i64, state: &str, within: Duration) {
     let deadline = Instant::now() + within;
     loop {
@@ -123,9 +145,7 @@ fn a_campaign_over_an_imported_list_dials_as_its_rules_say_and_finishes() {
          0666666666,Promised a call,{open},{scheduled}:201\n\
          not-a-number,Broken,{open},\n"
     );
-    let (status, text) = http_call(http, "POST", "/api/v1/lists/leads/import", &key, &csv).unwrap();
-    assert_eq!(status, 200, "{text}");
-    let summary: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let summary = import(http, &key, "leads", &csv);
     assert_eq!(summary["imported"], 6, "{summary}");
     assert_eq!(summary["rejected"][0]["line"], 8, "{summary}");
     api(
@@ -136,23 +156,13 @@ fn a_campaign_over_an_imported_list_dials_as_its_rules_say_and_finishes() {
         serde_json::json!({"number": "06 4444 4444", "list": "leads"}),
     );
     let started = now_s();
-    let created = api(
+    let id = start_campaign(
         http,
         &key,
-        "POST",
-        "/campaigns",
         serde_json::json!({"name": "spring", "lists": ["leads"], "settings": {
             "kind": "agent", "pacing": {"strategy": "fixed"}, "max_calls": 4, "ring_timeout_s": 1,
             "calling_hours": [{"days": [0, 1, 2, 3, 4, 5, 6], "from": "09:00", "to": "20:00"}],
             "valid_until_ms": (started + 16) * 1000}}),
-    );
-    let id = created["id"].as_i64().unwrap();
-    api(
-        http,
-        &key,
-        "POST",
-        &format!("/campaigns/{id}/start"),
-        serde_json::Value::Null,
     );
     // The sleeper stays due outside her hours until the campaign's validity ends.
     wait_for_state(&host, &key, id, "finished", Duration::from_secs(40));
@@ -228,23 +238,12 @@ fn kill_9_mid_campaign_then_restart_counts_every_attempt_and_passes_no_maximum()
     let csv: String = std::iter::once("numbers,name\n".to_owned())
         .chain((0..6).map(|i| format!("06123{i}0002,Contact {i}\n")))
         .collect();
-    let (status, text) = http_call(http, "POST", "/api/v1/lists/crash/import", &key, &csv).unwrap();
-    assert_eq!(status, 200, "{text}");
-    let created = api(
+    import(http, &key, "crash", &csv);
+    let id = start_campaign(
         http,
         &key,
-        "POST",
-        "/campaigns",
         serde_json::json!({"name": "crashing", "lists": ["crash"], "settings": {
             "kind": "agent", "pacing": {"strategy": "fixed"}, "max_calls": 6, "ring_timeout_s": 3}}),
-    );
-    let id = created["id"].as_i64().unwrap();
-    api(
-        http,
-        &key,
-        "POST",
-        &format!("/campaigns/{id}/start"),
-        serde_json::Value::Null,
     );
     // Killed while the six first calls ring.
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -311,30 +310,17 @@ fn a_notification_run_is_completed_when_the_callee_presses_1() {
     let dir = tempfile::tempdir().unwrap();
     let (host, key) = host(dir.path(), carrier.port);
     let http = host.http;
-    let (status, text) = http_call(
+    import(
         http,
-        "POST",
-        "/api/v1/lists/recall/import",
         &key,
+        "recall",
         "numbers,message\n0633333333,recall-1234\n",
-    )
-    .unwrap();
-    assert_eq!(status, 200, "{text}");
-    let created = api(
+    );
+    let id = start_campaign(
         http,
         &key,
-        "POST",
-        "/campaigns",
         serde_json::json!({"name": "recall", "lists": ["recall"], "settings": {
             "kind": "notification", "confirm": true, "confirm_wait_s": 15, "min_successes": 1}}),
-    );
-    let id = created["id"].as_i64().unwrap();
-    api(
-        http,
-        &key,
-        "POST",
-        &format!("/campaigns/{id}/start"),
-        serde_json::Value::Null,
     );
     wait_for_state(&host, &key, id, "completed", Duration::from_secs(40));
     let attempts = api(
@@ -372,30 +358,17 @@ fn a_notification_run_drives_its_ivr_plugin_and_records_the_confirmation() {
     );
     let (host, key) = host(dir.path(), carrier.port);
     let http = host.http;
-    let (status, text) = http_call(
+    import(
         http,
-        "POST",
-        "/api/v1/lists/ivr/import",
         &key,
+        "ivr",
         "numbers,message\n0633333333,recall-1234\n",
-    )
-    .unwrap();
-    assert_eq!(status, 200, "{text}");
-    let created = api(
+    );
+    let id = start_campaign(
         http,
         &key,
-        "POST",
-        "/campaigns",
         serde_json::json!({"name": "ivr", "lists": ["ivr"], "settings": {
             "kind": "notification", "ivr": "notify-confirm", "min_successes": 1}}),
-    );
-    let id = created["id"].as_i64().unwrap();
-    api(
-        http,
-        &key,
-        "POST",
-        &format!("/campaigns/{id}/start"),
-        serde_json::Value::Null,
     );
     wait_for_state(&host, &key, id, "completed", Duration::from_secs(40));
     let attempts = api(
@@ -459,30 +432,17 @@ fn each_attempts_result_reaches_the_campaigns_crm_connector() {
         "/lists",
         serde_json::json!({"name": "crm", "settings": {"retry": {"max_attempts": 1}}}),
     );
-    let (status, text) = http_call(
+    import(
         http,
-        "POST",
-        "/api/v1/lists/crm/import",
         &key,
+        "crm",
         "numbers,name\n0633333333,Answers\n0611111111,Busy\n",
-    )
-    .unwrap();
-    assert_eq!(status, 200, "{text}");
-    let created = api(
+    );
+    let id = start_campaign(
         http,
         &key,
-        "POST",
-        "/campaigns",
         serde_json::json!({"name": "pushed", "lists": ["crm"], "settings": {
             "kind": "agent", "pacing": {"strategy": "fixed"}, "connector": "webhook"}}),
-    );
-    let id = created["id"].as_i64().unwrap();
-    api(
-        http,
-        &key,
-        "POST",
-        &format!("/campaigns/{id}/start"),
-        serde_json::Value::Null,
     );
     wait_for_state(&host, &key, id, "finished", Duration::from_secs(30));
     let deadline = Instant::now() + Duration::from_secs(10);
