@@ -6,6 +6,8 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use ringhost_media::Law;
+
 use crate::sip::Sipp;
 use crate::support::{Host, http_call, run, sqlite_rows, write_config};
 
@@ -465,5 +467,126 @@ fn each_attempts_result_reaches_the_campaigns_crm_connector() {
     assert!(
         seen.contains("\"status\":\"ANSWER\"") && seen.contains("\"status\":\"BUSY\""),
         "{seen}"
+    );
+}
+
+#[test]
+fn an_answered_call_with_no_agent_hears_audio_throughout_and_ends_abandoned() {
+    use crate::media::{parse_rtp, rms, write_tone};
+    let dir = tempfile::tempdir().unwrap();
+    let prompts = dir.path().join("ringhost-prompts");
+    std::fs::create_dir_all(&prompts).unwrap();
+    write_tone(&prompts.join("sorry.wav"));
+    // SIPp answers and points Ringhost's RTP at this socket.
+    let capture = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    capture
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let rtp_port = capture.local_addr().unwrap().port().to_string();
+    let carrier = Sipp::uas(
+        "uas_answer_rtp_to_key",
+        "udp",
+        &["-key", "rtp_port", &rtp_port],
+    );
+    let catcher = std::thread::spawn(move || {
+        let mut packets = Vec::new();
+        let mut buffer = [0u8; 2048];
+        let started = Instant::now();
+        let mut idle_since = Instant::now();
+        while idle_since.elapsed() < Duration::from_secs(3)
+            && started.elapsed() < Duration::from_secs(40)
+        {
+            if let Ok((len, _)) = capture.recv_from(&mut buffer) {
+                packets.push(parse_rtp(&buffer[..len], Instant::now()));
+                idle_since = Instant::now();
+            }
+        }
+        packets
+    });
+    let (host, key) = host(dir.path(), carrier.port);
+    let http = host.http;
+    import(http, &key, "queued", "numbers,name\n0633333333,Waits\n");
+    let id = start_campaign(
+        http,
+        &key,
+        serde_json::json!({"name": "sales", "lists": ["queued"], "settings": {
+            "kind": "agent", "pacing": {"strategy": "fixed"}, "queue": "sales",
+            "abandon_after_ms": 1500, "abandon_message": "sorry.wav"}}),
+    );
+    wait_for_state(&host, &key, id, "finished", Duration::from_secs(30));
+    let attempts = api(
+        http,
+        &key,
+        "GET",
+        &format!("/campaigns/{id}/attempts"),
+        serde_json::Value::Null,
+    );
+    let attempt = &attempts[0];
+    assert_eq!(attempt["outcome"], "answered", "{attempts}");
+    assert!(
+        attempt["tags"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("abandoned")),
+        "{attempts}"
+    );
+    let talk = attempt["talk_ms"].as_i64().unwrap();
+    assert!(
+        (2400..5000).contains(&talk),
+        "1.5 s waiting and 1 s of message, not {talk} ms"
+    );
+    let (code, errors) = carrier.finish();
+    assert_eq!(code, 0, "SIPp: {errors}");
+
+    // Audio the whole time: a frame every 20 ms from the answer to the hang-up, comfort
+    // noise while waiting, then the message; never digital silence.
+    let packets = catcher.join().unwrap();
+    assert!(
+        packets.len() as i64 >= talk / 20 * 9 / 10,
+        "{} packets in {talk} ms",
+        packets.len()
+    );
+    for pair in packets.windows(2) {
+        let gap = pair[1].at - pair[0].at;
+        assert!(
+            gap < Duration::from_millis(120),
+            "a {gap:?} hole in the audio"
+        );
+    }
+    let law = if packets[0].payload_type == 0 {
+        Law::Pcmu
+    } else {
+        Law::Pcma
+    };
+    let silence = law.encode(0);
+    assert!(
+        packets
+            .iter()
+            .all(|p| p.payload.iter().any(|&c| c != silence)),
+        "digital silence"
+    );
+    let waiting = packets
+        .iter()
+        .take_while(|p| rms(law, &p.payload) < 3000.0)
+        .count();
+    let message = packets
+        .iter()
+        .filter(|p| rms(law, &p.payload) >= 3000.0)
+        .count();
+    assert!(
+        waiting >= 60,
+        "{waiting} frames of noise before the message"
+    );
+    assert_eq!(message, 50, "the whole 1 s message");
+
+    // The person is held back from every campaign for the configured days.
+    let db = dir.path().join("ringhost-data/ringhost.db");
+    let held = sqlite_rows(&db, "SELECT number, reason FROM do_not_call");
+    assert_eq!(
+        held,
+        [(
+            "+390633333333".to_owned(),
+            Some("abandoned call".to_owned())
+        )]
     );
 }

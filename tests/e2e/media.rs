@@ -38,17 +38,17 @@ fn dtmf_from_sipp_pcap_is_collected() {
 }
 
 /// One RTP packet as captured.
-struct Captured {
-    at: Instant,
-    payload_type: u8,
+pub(crate) struct Captured {
+    pub(crate) at: Instant,
+    pub(crate) payload_type: u8,
     marker: bool,
     seq: u16,
     timestamp: u32,
     ssrc: u32,
-    payload: Vec<u8>,
+    pub(crate) payload: Vec<u8>,
 }
 
-fn parse_rtp(bytes: &[u8], at: Instant) -> Captured {
+pub(crate) fn parse_rtp(bytes: &[u8], at: Instant) -> Captured {
     assert!(
         bytes.len() >= 12 && bytes[0] >> 6 == 2,
         "not RTP v2: {bytes:?}"
@@ -65,7 +65,7 @@ fn parse_rtp(bytes: &[u8], at: Instant) -> Captured {
     }
 }
 
-fn rms(law: Law, payload: &[u8]) -> f64 {
+pub(crate) fn rms(law: Law, payload: &[u8]) -> f64 {
     let sum: f64 = payload
         .iter()
         .map(|&c| f64::from(law.decode(c)).powi(2))
@@ -75,7 +75,7 @@ fn rms(law: Law, payload: &[u8]) -> f64 {
 
 /// Exactly one second of a 1 kHz tone at 16 kHz, stereo: the prompt must be mixed
 /// down and resampled to 8000 samples, 50 frames of 20 ms.
-fn write_tone(path: &Path) {
+pub(crate) fn write_tone(path: &Path) {
     let spec = hound::WavSpec {
         channels: 2,
         sample_rate: 16_000,

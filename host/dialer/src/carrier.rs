@@ -46,8 +46,17 @@ pub enum OnAnswer {
         /// The IVR plugin that drives the call instead, when set.
         ivr: Option<String>,
     },
-    /// Join an agents' queue.
-    Queue(String),
+    /// Join an agents' queue. With no agent on it within `abandon_after`, the callee
+    /// hears `message` (comfort noise until then, never silence) and the call ends
+    /// as abandoned.
+    Queue {
+        /// The queue's name.
+        queue: String,
+        /// How long an answered call may wait for an agent (the regulators' 2 s).
+        abandon_after: Duration,
+        /// The prompt an abandoned callee hears.
+        message: Option<String>,
+    },
     /// Be sent to an extension (ADS).
     Extension(String),
     /// Nothing to do yet: hang up.

@@ -465,7 +465,11 @@ impl Dialer {
                 confirm_wait: Duration::from_secs(u64::from(settings.confirm_wait_s)),
                 ivr: settings.ivr.clone(),
             },
-            (CampaignKind::Agent, _, Some(queue)) => OnAnswer::Queue(queue.clone()),
+            (CampaignKind::Agent, _, Some(queue)) => OnAnswer::Queue {
+                queue: queue.clone(),
+                abandon_after: Duration::from_millis(u64::from(settings.abandon_after_ms)),
+                message: settings.abandon_message.clone(),
+            },
             (CampaignKind::Agent, _, None) => OnAnswer::HangUp,
         };
         let request = CallRequest {

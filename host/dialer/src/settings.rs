@@ -118,6 +118,11 @@ pub struct CampaignSettings {
     pub connector: Option<String>,
     /// Days a contact whose call was abandoned is not called again.
     pub abandoned_no_call_days: u32,
+    /// Agent campaigns: milliseconds an answered call may wait for an agent before it
+    /// is abandoned (the Garante's and Ofcom's 2 s).
+    pub abandon_after_ms: u32,
+    /// Agent campaigns: the prompt an abandoned callee hears before the call ends.
+    pub abandon_message: Option<String>,
 }
 
 impl Default for CampaignSettings {
@@ -146,6 +151,8 @@ impl Default for CampaignSettings {
             mapper: None,
             connector: None,
             abandoned_no_call_days: 7,
+            abandon_after_ms: 2000,
+            abandon_message: None,
         }
     }
 }

@@ -7,7 +7,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ringhost_dialer::carrier::{CallReport, CallRequest, Carrier, OnAnswer, Placing, Progress};
+use ringhost_dialer::carrier::{
+    ABANDONED, CallReport, CallRequest, Carrier, OnAnswer, Placing, Progress,
+};
 use ringhost_media::{Law, MediaEvent, PromptCache, RtpPorts};
 use ringhost_plugins::PluginRegistry;
 use ringhost_plugins::disposition::{HangupBy, Outcome};
@@ -66,13 +68,29 @@ impl TrunkCarrier {
         let mut confirmed = false;
         let mut collecting = false;
         let mut give_up: Option<tokio::time::Instant> = None;
+        let mut abandon_at: Option<tokio::time::Instant> = None;
+        let mut abandoned = false;
         let outcome = loop {
             let deadline = give_up.unwrap_or_else(tokio::time::Instant::now);
+            let abandon = abandon_at.unwrap_or_else(tokio::time::Instant::now);
             let event = tokio::select! {
                 event = leg.next() => event,
                 () = tokio::time::sleep_until(deadline), if give_up.is_some() => {
                     give_up = None;
                     leg.hangup();
+                    continue;
+                }
+                () = tokio::time::sleep_until(abandon), if abandon_at.is_some() => {
+                    abandon_at = None;
+                    abandoned = true;
+                    let message = match &call.on_answer {
+                        OnAnswer::Queue { message, .. } => message.clone(),
+                        _ => None,
+                    };
+                    tracing::info!(attempt = call.attempt_id, "no agent in time: the call is abandoned");
+                    if !self.prompt(message.as_deref(), &mut leg).await {
+                        leg.hangup();
+                    }
                     continue;
                 }
             };
@@ -114,11 +132,15 @@ impl TrunkCarrier {
                             }
                         },
                         // Queues and extensions come with the agents.
-                        OnAnswer::Queue(_) | OnAnswer::Extension(_) | OnAnswer::HangUp => {
-                            leg.hangup()
+                        OnAnswer::Queue { abandon_after, .. } => {
+                            // No agents yet: the callee hears comfort noise (the leg's
+                            // default) until the call is abandoned.
+                            abandon_at = Some(tokio::time::Instant::now() + *abandon_after);
                         }
+                        OnAnswer::Extension(_) | OnAnswer::HangUp => leg.hangup(),
                     }
                 }
+                Some(LegEvent::Media(MediaEvent::PlaybackDone(_))) if abandoned => leg.hangup(),
                 Some(LegEvent::Media(MediaEvent::PlaybackDone(_))) => {
                     self.after_message(&call, &mut leg, &mut collecting, &mut give_up);
                 }
@@ -137,6 +159,15 @@ impl TrunkCarrier {
             }
         };
         let mut report = report(outcome, confirmed);
+        if abandoned {
+            report.queue_result = Some(ABANDONED.to_owned());
+            report.tags.push("abandoned".to_owned());
+        } else if matches!(call.on_answer, OnAnswer::Queue { .. })
+            && report.outcome == Outcome::Answered
+        {
+            // Hung up while waiting for an agent.
+            report.queue_result = Some("QUEUE_HANGUP".to_owned());
+        }
         if let OnAnswer::Notify { confirm: true, .. } = call.on_answer
             && report.outcome == Outcome::Answered
         {
