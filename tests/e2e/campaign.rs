@@ -579,6 +579,16 @@ fn an_answered_call_with_no_agent_hears_audio_throughout_and_ends_abandoned() {
     );
     assert_eq!(message, 50, "the whole 1 s message");
 
+    let status = api(
+        http,
+        &key,
+        "GET",
+        &format!("/campaigns/{id}/status"),
+        serde_json::Value::Null,
+    );
+    assert_eq!(status["abandon_rate"], 1.0, "{status}");
+    assert_eq!(status["answer_rate"], 1.0, "{status}");
+
     // The person is held back from every campaign for the configured days.
     let db = dir.path().join("ringhost-data/ringhost.db");
     let held = sqlite_rows(&db, "SELECT number, reason FROM do_not_call");

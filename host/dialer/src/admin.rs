@@ -53,6 +53,10 @@ pub struct CampaignStatus {
     pub calls_ringing: u32,
     /// Calls answered.
     pub calls_answered: u32,
+    /// Answered attempts of those ended, over the campaign's rolling window.
+    pub answer_rate: f64,
+    /// Abandoned calls of those answered, over the same window.
+    pub abandon_rate: f64,
 }
 
 /// Why a request is refused: the API turns these into 4xx answers.
@@ -279,6 +283,8 @@ impl Dialer {
             done,
         } = store.contact_counts(&row.list_ids).await?;
         let attempts = store.attempt_counts(id, row.run).await?;
+        let settings: CampaignSettings = serde_json::from_str(&row.settings)?;
+        let rates = self.rates(id, &settings).await?;
         let CallCounts {
             dialing: calls_dialing,
             ringing,
@@ -298,6 +304,8 @@ impl Dialer {
             calls_dialing,
             calls_ringing: ringing,
             calls_answered: answered,
+            answer_rate: rates.answer_rate,
+            abandon_rate: rates.abandon_rate,
         })
     }
 

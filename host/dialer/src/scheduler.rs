@@ -91,6 +91,15 @@ pub struct CallCounts {
     pub answered: u32,
 }
 
+/// A campaign's rates over its rolling window (`rate_window_s`).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Rates {
+    /// Answered attempts of those ended.
+    pub answer_rate: f64,
+    /// Abandoned calls of those answered (regulators cap it, typically at 3%).
+    pub abandon_rate: f64,
+}
+
 /// What start-up recovery did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Recovery {
@@ -305,6 +314,7 @@ impl Dialer {
         };
         let want = self
             .pace(campaign, settings)
+            .await?
             .min(self.headroom(campaign.id));
         if want == 0 {
             return Ok(());
@@ -341,7 +351,11 @@ impl Dialer {
     }
 
     /// How many calls the campaign's pacer wants started now.
-    fn pace(&self, campaign: &CampaignRow, settings: &CampaignSettings) -> u32 {
+    async fn pace(
+        &self,
+        campaign: &CampaignRow,
+        settings: &CampaignSettings,
+    ) -> anyhow::Result<u32> {
         let calls = self.calls(campaign.id);
         let on_their_way = calls.dialing + calls.ringing;
         if settings.kind == CampaignKind::Notification || settings.pacing.strategy == "fixed" {
@@ -352,8 +366,9 @@ impl Dialer {
             } else {
                 settings.max_calls
             };
-            return cap.saturating_sub(on_their_way + calls.answered);
+            return Ok(cap.saturating_sub(on_their_way + calls.answered));
         }
+        let rates = self.rates(campaign.id, settings).await?;
         let p = &settings.pacing;
         let snapshot = Snapshot {
             campaign: campaign.name.clone(),
@@ -363,8 +378,8 @@ impl Dialer {
             calls_dialing: calls.dialing,
             calls_ringing: calls.ringing,
             calls_queued: 0,
-            answer_rate: 0.0,
-            abandon_rate: 0.0,
+            answer_rate: rates.answer_rate,
+            abandon_rate: rates.abandon_rate,
             mean_handle_ms: 0,
             channel_headroom: self.headroom(campaign.id),
             parameters: Parameters {
@@ -391,7 +406,26 @@ impl Dialer {
                 found
             }
         };
-        pacer::pace(plugin.as_deref(), &snapshot)
+        Ok(pacer::pace(plugin.as_deref(), &snapshot))
+    }
+
+    /// The campaign's answer and abandon rates over its rolling window.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn rates(
+        &self,
+        campaign_id: i64,
+        settings: &CampaignSettings,
+    ) -> anyhow::Result<Rates> {
+        let since = self.inner.clock.now_ms() - i64::from(settings.rate_window_s) * 1000;
+        let (ended, answered, abandoned) =
+            self.inner.store.attempt_rates(campaign_id, since).await?;
+        let ratio = |n: i64, of: i64| if of == 0 { 0.0 } else { n as f64 / of as f64 };
+        Ok(Rates {
+            answer_rate: ratio(answered, ended),
+            abandon_rate: ratio(abandoned, answered),
+        })
     }
 
     /// Checks a claimed contact and, if it may be called now, writes its attempt and

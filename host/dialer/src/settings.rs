@@ -123,6 +123,8 @@ pub struct CampaignSettings {
     pub abandon_after_ms: u32,
     /// Agent campaigns: the prompt an abandoned callee hears before the call ends.
     pub abandon_message: Option<String>,
+    /// The rolling window, in seconds, of the answer and abandon rates the pacer sees.
+    pub rate_window_s: u32,
 }
 
 impl Default for CampaignSettings {
@@ -153,6 +155,7 @@ impl Default for CampaignSettings {
             abandoned_no_call_days: 7,
             abandon_after_ms: 2000,
             abandon_message: None,
+            rate_window_s: 900,
         }
     }
 }

@@ -394,6 +394,30 @@ impl Store {
         Ok(rows.iter().map(attempt).collect())
     }
 
+    /// A campaign's attempts ended since `since_ms`: how many, how many answered, how
+    /// many of those abandoned (tagged `abandoned`): the pacer's rolling window.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn attempt_rates(
+        &self,
+        campaign_id: i64,
+        since_ms: i64,
+    ) -> anyhow::Result<(i64, i64, i64)> {
+        let row = sqlx::query(
+            "SELECT COUNT(*), \
+             COALESCE(SUM(CASE WHEN outcome = 'answered' THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN tags LIKE '%\"abandoned\"%' THEN 1 ELSE 0 END), 0) \
+             FROM attempt WHERE campaign_id = $1 AND state = 'ended' AND end_at_ms >= $2",
+        )
+        .bind(campaign_id)
+        .bind(since_ms)
+        .fetch_one(&self.pool)
+        .await
+        .context("cannot read the campaign's rates")?;
+        Ok((row.get(0), row.get(1), row.get(2)))
+    }
+
     /// A run's attempts counted by status and outcome.
     ///
     /// # Errors

@@ -179,4 +179,8 @@ pub(crate) struct CampaignStatusDoc {
     calls_ringing: u32,
     /// Calls answered.
     calls_answered: u32,
+    /// Answered attempts of those ended, over the campaign's rolling window.
+    answer_rate: f64,
+    /// Abandoned calls of those answered, over the same window.
+    abandon_rate: f64,
 }
