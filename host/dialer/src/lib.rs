@@ -11,9 +11,11 @@
 //! - [`scheduler`]: the passes that pick contacts and place calls, the calls' records,
 //!   crash recovery.
 //! - [`exchange`]: the exchange table an external application writes.
+//! - [`agents`]: agents' states and queues, what the pacer counts.
 //! - [`admin`]: what users do (create, import, start, pause, ...) for the API.
 
 pub mod admin;
+pub mod agents;
 pub mod carrier;
 pub mod clock;
 pub mod exchange;

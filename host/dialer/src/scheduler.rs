@@ -369,15 +369,21 @@ impl Dialer {
             return Ok(cap.saturating_sub(on_their_way + calls.answered));
         }
         let rates = self.rates(campaign.id, settings).await?;
+        let agents = match &settings.queue {
+            Some(queue) => self.queue_info(queue).await?,
+            None => Default::default(),
+        };
         let p = &settings.pacing;
         let snapshot = Snapshot {
             campaign: campaign.name.clone(),
-            agents_ready: 0,
-            agents_present: 0,
-            agents_busy: 0,
+            agents_ready: agents.ready,
+            agents_present: agents.present,
+            agents_busy: agents.busy,
             calls_dialing: calls.dialing,
             calls_ringing: calls.ringing,
-            calls_queued: 0,
+            // Answered calls wait in the queue until an agent takes them (or they are
+            // abandoned).
+            calls_queued: calls.answered,
             answer_rate: rates.answer_rate,
             abandon_rate: rates.abandon_rate,
             mean_handle_ms: 0,

@@ -759,3 +759,78 @@ async fn with_limits_10_8_6_internal_and_external_calls_never_pass_them() {
     rig.run_now().await;
     assert_eq!(rig.placed().len(), 24);
 }
+
+#[tokio::test]
+async fn progressive_pacing_places_one_call_per_ready_agent_of_the_queue() {
+    use ringhost_dialer::agents::AgentState;
+    let hold = Arc::new(Semaphore::new(0));
+    let rig = rig(Limits::default(), Some(hold.clone())).await;
+    for (name, extension) in [("anna", "201"), ("bruno", "202"), ("carla", "203")] {
+        rig.dialer.create_agent(name, extension, 5).await.unwrap();
+        rig.dialer.add_queue_member("sales", name).await.unwrap();
+        rig.dialer
+            .set_agent_state(name, AgentState::Present, None)
+            .await
+            .unwrap();
+    }
+    rig.dialer
+        .set_agent_state("anna", AgentState::Ready, None)
+        .await
+        .unwrap();
+    rig.dialer
+        .set_agent_state("bruno", AgentState::Ready, None)
+        .await
+        .unwrap();
+    rig.dialer
+        .set_agent_state("carla", AgentState::Paused, Some("coffee"))
+        .await
+        .unwrap();
+    let csv: String = std::iter::once("numbers\n".to_owned())
+        .chain((0..6).map(|i| format!("06{:08}\n", 11_000_000 + i)))
+        .collect();
+    rig.dialer.import("leads", csv.as_bytes()).await.unwrap();
+    let id = rig
+        .dialer
+        .create_campaign(
+            "power",
+            None,
+            &["leads".to_owned()],
+            json!({"kind": "agent", "queue": "sales"}),
+            None,
+        )
+        .await
+        .unwrap();
+    rig.dialer.command(id, Command::Start).await.unwrap();
+    for _ in 0..3 {
+        rig.dialer.pass().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // Two ready agents: two calls; answered, they wait in the queue and count.
+    assert_eq!(rig.placed().len(), 2);
+    let info = rig.dialer.queue_info("sales").await.unwrap();
+    assert_eq!((info.ready, info.present, info.busy), (2, 3, 0));
+    // A pause needs a reason; an agent cannot put themself on a call.
+    assert!(
+        rig.dialer
+            .set_agent_state("carla", AgentState::Paused, None)
+            .await
+            .is_err()
+    );
+    assert!(
+        rig.dialer
+            .set_agent_state("carla", AgentState::OnCall, None)
+            .await
+            .is_err()
+    );
+    rig.dialer
+        .set_agent_state("carla", AgentState::Ready, None)
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        rig.dialer.pass().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(rig.placed().len(), 3);
+    hold.add_permits(100);
+    rig.dialer.settle().await;
+}

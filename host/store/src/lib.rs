@@ -20,6 +20,7 @@
 //! - [`campaign`]: campaigns, templates, runs with their settings' snapshots, events.
 //! - [`attempt`]: call attempts, written before the call and closed after a crash.
 //! - [`interface`]: the exchange table an external application writes.
+//! - [`agent`]: agents, their states, queue membership.
 //! - [`api_key`]: API keys (hashes) and the methods each may call.
 
 use std::str::FromStr;
@@ -30,6 +31,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor as _};
 
+pub mod agent;
 pub mod api_key;
 pub mod attempt;
 pub mod campaign;

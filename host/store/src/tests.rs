@@ -423,6 +423,32 @@ async fn dialer_tables(store: &Store) {
         .map(|e| e.event)
         .collect();
     assert_eq!(events, ["created", "started", "edited", "finished"]);
+    // Agents and their queues.
+    let anna = agent::AgentRow {
+        name: "anna".into(),
+        extension: "201".into(),
+        state: "logged_out".into(),
+        reason: None,
+        since_ms: 1,
+        wrap_up_s: 10,
+    };
+    store.create_agent(&anna).await.unwrap();
+    assert!(store.create_agent(&anna).await.is_err());
+    store.add_queue_member("sales", "anna").await.unwrap();
+    store.add_queue_member("sales", "anna").await.unwrap();
+    assert!(store.add_queue_member("sales", "nobody").await.is_err());
+    store
+        .set_agent_state("anna", "paused", Some("lunch"), 5)
+        .await
+        .unwrap();
+    let members = store.queue_members("sales").await.unwrap();
+    assert_eq!(members.len(), 1);
+    assert_eq!(
+        (members[0].state.as_str(), members[0].reason.as_deref()),
+        ("paused", Some("lunch"))
+    );
+    assert!(store.remove_queue_member("sales", "anna").await.unwrap());
+    assert!(store.queue_members("sales").await.unwrap().is_empty());
     // API keys are found by hash only.
     let secret = api_key::new_secret();
     store

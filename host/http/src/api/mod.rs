@@ -20,6 +20,7 @@ use utoipa::openapi::OpenApi;
 
 use crate::AppState;
 
+mod agents;
 mod auth;
 mod campaigns;
 mod channels;
@@ -146,6 +147,12 @@ pub(crate) fn operations() -> Vec<Operation> {
         operation!(exchange::reset_statistics),
         operation!(templates::list_templates),
         operation!(templates::put_template),
+        operation!(agents::list_agents),
+        operation!(agents::create_agent),
+        operation!(agents::set_agent_state),
+        operation!(agents::add_queue_member),
+        operation!(agents::remove_queue_member),
+        operation!(agents::queue_info),
         operation!(channels::channels),
         operation!(openapi::openapi),
     ]

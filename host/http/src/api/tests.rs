@@ -81,7 +81,10 @@ async fn key(state: &AppState, name: &str, permissions: &str) -> String {
 
 /// An operation's path with its parameters filled in.
 fn concrete(path: &str) -> String {
-    path.replace("{name}", "nothing").replace("{id}", "1")
+    path.replace("{name}", "nothing")
+        .replace("{id}", "1")
+        .replace("{queue}", "sales")
+        .replace("{agent}", "anna")
 }
 
 #[tokio::test]
@@ -569,4 +572,95 @@ fn the_mirrored_schemas_have_the_fields_of_the_dialers_types() {
         );
         assert_eq!(schema["additionalProperties"], false, "{name}");
     }
+}
+
+#[tokio::test]
+async fn agents_change_state_join_queues_and_queue_info_counts_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(&dir).await;
+    let admin = key(&state, "admin", r#"["*"]"#).await;
+    let ads = key(&state, "ads", r#"["queueInfo"]"#).await;
+    for (name, extension) in [("anna", "201"), ("bruno", "202")] {
+        let new = json!({"name": name, "extension": extension});
+        let answer = call(
+            &state,
+            Method::POST,
+            "/api/v1/agents",
+            Some(&admin),
+            Some(new),
+        )
+        .await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
+        assert_eq!(answer.body["state"], "logged_out");
+        let path = format!("/api/v1/queues/sales/members/{name}");
+        let answer = call(&state, Method::PUT, &path, Some(&admin), None).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    }
+    let taken = json!({"name": "carla", "extension": "201"});
+    let answer = call(
+        &state,
+        Method::POST,
+        "/api/v1/agents",
+        Some(&admin),
+        Some(taken),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::CONFLICT, "{}", answer.body);
+    let set = |name: &str, body: Value| {
+        let state = state.clone();
+        let admin = admin.clone();
+        let path = format!("/api/v1/agents/{name}/state");
+        async move { call(&state, Method::POST, &path, Some(&admin), Some(body)).await }
+    };
+    assert_eq!(
+        set("anna", json!({"state": "present"})).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        set("anna", json!({"state": "ready"})).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        set("bruno", json!({"state": "present"})).await.status,
+        StatusCode::OK
+    );
+    let unreasoned = set("bruno", json!({"state": "paused"})).await;
+    assert_eq!(
+        unreasoned.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        unreasoned.body
+    );
+    let paused = set("bruno", json!({"state": "paused", "reason": "training"})).await;
+    assert_eq!(paused.body["reason"], "training", "{}", paused.body);
+    let on_call = set("anna", json!({"state": "on_call"})).await;
+    assert_eq!(on_call.status, StatusCode::CONFLICT, "{}", on_call.body);
+    let unknown = set("zoe", json!({"state": "ready"})).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{}", unknown.body);
+
+    // ADS's QueueInfo, with a key allowed only that.
+    let info = call(
+        &state,
+        Method::GET,
+        "/api/v1/queues/sales",
+        Some(&ads),
+        None,
+    )
+    .await;
+    assert_eq!(info.status, StatusCode::OK, "{}", info.body);
+    assert_eq!(
+        (&info.body["ready"], &info.body["present"]),
+        (&json!(1), &json!(2))
+    );
+    assert_eq!(info.body["agents"][1]["state"], "paused");
+    let denied = call(&state, Method::GET, "/api/v1/agents", Some(&ads), None).await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
+    let path = "/api/v1/queues/sales/members/bruno";
+    let left = call(&state, Method::DELETE, path, Some(&admin), None).await;
+    assert_eq!(
+        left.body["agents"].as_array().unwrap().len(),
+        1,
+        "{}",
+        left.body
+    );
 }

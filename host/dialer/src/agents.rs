@@ -1,0 +1,294 @@
+//! Agents and queues: who is there to take answered calls. An agent logs in
+//! (present), makes themself ready, pauses with a reason, logs out; the calls move
+//! them on a call and into wrap-up, which ends by itself after the agent's wrap-up
+//! time. The pacer sees the counts of the campaign's queue.
+
+use ringhost_store::agent::AgentRow;
+use serde::{Deserialize, Serialize};
+
+use crate::admin::Refused;
+use crate::scheduler::Dialer;
+
+/// Where an agent stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentState {
+    /// Not working.
+    LoggedOut,
+    /// Logged in, not taking calls.
+    Present,
+    /// Waiting for a call.
+    Ready,
+    /// On a call.
+    OnCall,
+    /// After a call, for the agent's wrap-up time.
+    WrapUp,
+    /// Away, with a reason.
+    Paused,
+}
+
+impl AgentState {
+    /// The name stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgentState::LoggedOut => "logged_out",
+            AgentState::Present => "present",
+            AgentState::Ready => "ready",
+            AgentState::OnCall => "on_call",
+            AgentState::WrapUp => "wrap_up",
+            AgentState::Paused => "paused",
+        }
+    }
+
+    /// The state stored as `name`.
+    pub fn parse(name: &str) -> Option<AgentState> {
+        [
+            AgentState::LoggedOut,
+            AgentState::Present,
+            AgentState::Ready,
+            AgentState::OnCall,
+            AgentState::WrapUp,
+            AgentState::Paused,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == name)
+    }
+
+    /// Whether an agent may ask for `to` from here: the calls, not the agent, move
+    /// an agent on a call and into wrap-up, and an agent on a call finishes it first.
+    pub fn may_ask(self, to: AgentState) -> bool {
+        use AgentState as S;
+        match (self, to) {
+            (_, S::OnCall | S::WrapUp) | (S::OnCall, _) => false,
+            (S::LoggedOut, S::Paused) => false,
+            (from, to) => from != to,
+        }
+    }
+}
+
+/// An agent as the API shows them: the state they are in now (a wrap-up past its
+/// time is over).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Agent {
+    /// The login.
+    pub name: String,
+    /// The phone's address of record.
+    pub extension: String,
+    /// The state now.
+    pub state: AgentState,
+    /// Why they paused.
+    pub reason: Option<String>,
+    /// Since when (ms since the epoch).
+    pub since_ms: i64,
+    /// Seconds of wrap-up after each call.
+    pub wrap_up_s: i64,
+}
+
+impl Agent {
+    /// The agent `row` describes, as of `now_ms`.
+    pub fn of(row: AgentRow, now_ms: i64) -> Agent {
+        let mut state = AgentState::parse(&row.state).unwrap_or(AgentState::LoggedOut);
+        let mut since_ms = row.since_ms;
+        if state == AgentState::WrapUp && now_ms >= row.since_ms + row.wrap_up_s * 1000 {
+            since_ms = row.since_ms + row.wrap_up_s * 1000;
+            state = AgentState::Ready;
+        }
+        Agent {
+            name: row.name,
+            extension: row.extension,
+            state,
+            reason: row.reason,
+            since_ms,
+            wrap_up_s: row.wrap_up_s,
+        }
+    }
+}
+
+/// A queue's agents and their counts: the pacer's snapshot and `QueueInfo`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct QueueInfo {
+    /// The queue.
+    pub queue: String,
+    /// Its agents, by name.
+    pub agents: Vec<Agent>,
+    /// Agents waiting for a call.
+    pub ready: u32,
+    /// Agents logged in (any state but logged out).
+    pub present: u32,
+    /// Agents on a call or in wrap-up.
+    pub busy: u32,
+}
+
+impl Dialer {
+    /// Adds an agent, logged out.
+    ///
+    /// # Errors
+    /// [`Refused::Conflict`] when the name or extension is taken.
+    pub async fn create_agent(
+        &self,
+        name: &str,
+        extension: &str,
+        wrap_up_s: u32,
+    ) -> anyhow::Result<Agent> {
+        let store = &self.inner.store;
+        if name.trim().is_empty() || extension.trim().is_empty() {
+            return Err(Refused::Invalid("an agent needs a name and an extension".into()).into());
+        }
+        if store.agent(name).await?.is_some() {
+            return Err(Refused::Conflict(format!("an agent called {name:?} exists")).into());
+        }
+        let row = AgentRow {
+            name: name.to_owned(),
+            extension: extension.to_owned(),
+            state: AgentState::LoggedOut.as_str().to_owned(),
+            reason: None,
+            since_ms: self.now_ms(),
+            wrap_up_s: i64::from(wrap_up_s),
+        };
+        store
+            .create_agent(&row)
+            .await
+            .map_err(|e| Refused::Conflict(format!("{e:#}")))?;
+        Ok(Agent::of(row, self.now_ms()))
+    }
+
+    /// Every agent as of now.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn agents(&self) -> anyhow::Result<Vec<Agent>> {
+        let now = self.now_ms();
+        let rows = self.inner.store.agents().await?;
+        Ok(rows.into_iter().map(|r| Agent::of(r, now)).collect())
+    }
+
+    /// An agent's request to change state (a pause needs a reason); wakes the
+    /// scheduler, since a ready agent is a call to start.
+    ///
+    /// # Errors
+    /// [`Refused`] for an unknown agent, a state an agent cannot ask for, a pause
+    /// without a reason.
+    pub async fn set_agent_state(
+        &self,
+        name: &str,
+        to: AgentState,
+        reason: Option<&str>,
+    ) -> anyhow::Result<Agent> {
+        let store = &self.inner.store;
+        let now = self.now_ms();
+        let row = store
+            .agent(name)
+            .await?
+            .ok_or_else(|| Refused::NotFound(format!("agent {name:?}")))?;
+        let agent = Agent::of(row, now);
+        if !agent.state.may_ask(to) {
+            return Err(Refused::Conflict(format!(
+                "agent {name:?} is {}: cannot become {}",
+                agent.state.as_str(),
+                to.as_str()
+            ))
+            .into());
+        }
+        let reason = match (to, reason.map(str::trim)) {
+            (AgentState::Paused, Some(reason)) if !reason.is_empty() => Some(reason),
+            (AgentState::Paused, _) => {
+                return Err(Refused::Invalid("a pause needs a reason".into()).into());
+            }
+            _ => None,
+        };
+        store
+            .set_agent_state(name, to.as_str(), reason, now)
+            .await?;
+        self.wake();
+        Ok(Agent {
+            state: to,
+            reason: reason.map(str::to_owned),
+            since_ms: now,
+            ..agent
+        })
+    }
+
+    /// Makes an agent a member of a queue.
+    ///
+    /// # Errors
+    /// [`Refused::NotFound`] for an unknown agent.
+    pub async fn add_queue_member(&self, queue: &str, agent: &str) -> anyhow::Result<()> {
+        let store = &self.inner.store;
+        if store.agent(agent).await?.is_none() {
+            return Err(Refused::NotFound(format!("agent {agent:?}")).into());
+        }
+        store.add_queue_member(queue, agent).await?;
+        self.wake();
+        Ok(())
+    }
+
+    /// Takes an agent out of a queue.
+    ///
+    /// # Errors
+    /// [`Refused::NotFound`] when the agent was not in it.
+    pub async fn remove_queue_member(&self, queue: &str, agent: &str) -> anyhow::Result<()> {
+        if !self.inner.store.remove_queue_member(queue, agent).await? {
+            return Err(Refused::NotFound(format!("agent {agent:?} in queue {queue:?}")).into());
+        }
+        Ok(())
+    }
+
+    /// A queue's agents and their counts, as of now.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn queue_info(&self, queue: &str) -> anyhow::Result<QueueInfo> {
+        let now = self.now_ms();
+        let agents: Vec<Agent> = self
+            .inner
+            .store
+            .queue_members(queue)
+            .await?
+            .into_iter()
+            .map(|r| Agent::of(r, now))
+            .collect();
+        let count =
+            |f: &dyn Fn(AgentState) -> bool| agents.iter().filter(|a| f(a.state)).count() as u32;
+        Ok(QueueInfo {
+            queue: queue.to_owned(),
+            ready: count(&|s| s == AgentState::Ready),
+            present: count(&|s| s != AgentState::LoggedOut),
+            busy: count(&|s| matches!(s, AgentState::OnCall | AgentState::WrapUp)),
+            agents,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AgentState as S;
+    use super::*;
+
+    #[test]
+    fn agents_ask_for_their_own_states_and_calls_move_the_rest() {
+        assert!(S::LoggedOut.may_ask(S::Present));
+        assert!(S::Present.may_ask(S::Ready));
+        assert!(S::Ready.may_ask(S::Paused));
+        assert!(S::WrapUp.may_ask(S::Ready));
+        assert!(S::Paused.may_ask(S::LoggedOut));
+        assert!(!S::LoggedOut.may_ask(S::Paused));
+        assert!(!S::Ready.may_ask(S::OnCall));
+        assert!(!S::OnCall.may_ask(S::LoggedOut));
+        assert!(!S::Ready.may_ask(S::Ready));
+    }
+
+    #[test]
+    fn a_wrap_up_ends_by_itself() {
+        let row = AgentRow {
+            name: "anna".into(),
+            extension: "201".into(),
+            state: "wrap_up".into(),
+            reason: None,
+            since_ms: 1_000,
+            wrap_up_s: 10,
+        };
+        assert_eq!(Agent::of(row.clone(), 10_999).state, S::WrapUp);
+        let after = Agent::of(row, 11_000);
+        assert_eq!((after.state, after.since_ms), (S::Ready, 11_000));
+    }
+}

@@ -1,0 +1,228 @@
+//! Agents and queues: agents' states (set by the agents themselves, or their
+//! supervisor), queue membership, and `queueInfo` (ADS's `QueueInfo`), a queue's
+//! agents and counts.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use ringhost_dialer::agents::{Agent, AgentState, QueueInfo};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::error::ErrorBody;
+use super::{ApiError, Json, Path};
+use crate::AppState;
+
+/// An agent as of now (a wrap-up past its time shows as ready).
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct AgentView {
+    /// The login.
+    name: String,
+    /// The address of record of the agent's phone.
+    extension: String,
+    /// `logged_out`, `present`, `ready`, `on_call`, `wrap_up` or `paused`.
+    state: String,
+    /// Why the agent paused.
+    reason: Option<String>,
+    /// Since when, in ms since the epoch.
+    since_ms: i64,
+    /// Seconds of wrap-up after each call.
+    wrap_up_s: i64,
+}
+
+impl From<Agent> for AgentView {
+    fn from(a: Agent) -> Self {
+        AgentView {
+            name: a.name,
+            extension: a.extension,
+            state: a.state.as_str().to_owned(),
+            reason: a.reason,
+            since_ms: a.since_ms,
+            wrap_up_s: a.wrap_up_s,
+        }
+    }
+}
+
+/// A new agent, logged out.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewAgent {
+    /// The login.
+    name: String,
+    /// The address of record of the agent's phone (a `[[phones]]` account).
+    extension: String,
+    /// Seconds of wrap-up after each call (default 10).
+    #[serde(default = "default_wrap_up")]
+    wrap_up_s: u32,
+}
+
+fn default_wrap_up() -> u32 {
+    10
+}
+
+/// The state an agent asks for.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StateChange {
+    /// `logged_out`, `present`, `ready` or `paused` (calls set `on_call` and
+    /// `wrap_up`).
+    state: String,
+    /// Why, for a pause (required then).
+    reason: Option<String>,
+}
+
+/// A queue's agents and counts.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct QueueView {
+    /// The queue.
+    queue: String,
+    /// Its agents.
+    agents: Vec<AgentView>,
+    /// Agents waiting for a call.
+    ready: u32,
+    /// Agents logged in.
+    present: u32,
+    /// Agents on a call or in wrap-up.
+    busy: u32,
+}
+
+impl From<QueueInfo> for QueueView {
+    fn from(q: QueueInfo) -> Self {
+        QueueView {
+            queue: q.queue,
+            agents: q.agents.into_iter().map(AgentView::from).collect(),
+            ready: q.ready,
+            present: q.present,
+            busy: q.busy,
+        }
+    }
+}
+
+/// Every agent, by name.
+#[utoipa::path(
+    get,
+    path = "/api/v1/agents",
+    operation_id = "listAgents",
+    tag = "agents",
+    responses((status = 200, description = "Every agent", body = [AgentView]))
+)]
+pub(crate) async fn list_agents(
+    State(state): State<AppState>,
+) -> Result<Json<Vec<AgentView>>, ApiError> {
+    let agents = state.dialer.agents().await?;
+    Ok(Json(agents.into_iter().map(AgentView::from).collect()))
+}
+
+/// Adds an agent, logged out.
+#[utoipa::path(
+    post,
+    path = "/api/v1/agents",
+    operation_id = "createAgent",
+    tag = "agents",
+    request_body = NewAgent,
+    responses(
+        (status = 201, description = "The agent", body = AgentView),
+        (status = 409, description = "The name or extension is taken", body = ErrorBody),
+    )
+)]
+pub(crate) async fn create_agent(
+    State(state): State<AppState>,
+    Json(new): Json<NewAgent>,
+) -> Result<(StatusCode, Json<AgentView>), ApiError> {
+    let agent = state
+        .dialer
+        .create_agent(&new.name, &new.extension, new.wrap_up_s)
+        .await?;
+    Ok((StatusCode::CREATED, Json(agent.into())))
+}
+
+/// Changes an agent's state: log in (`present`), `ready`, `paused` with a reason,
+/// `logged_out`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/agents/{name}/state",
+    operation_id = "setAgentState",
+    tag = "agents",
+    params(("name" = String, Path, description = "The agent's login")),
+    request_body = StateChange,
+    responses(
+        (status = 200, description = "The agent", body = AgentView),
+        (status = 400, description = "No such state, or a pause without a reason", body = ErrorBody),
+        (status = 404, description = "No such agent", body = ErrorBody),
+        (status = 409, description = "Not from the agent's current state", body = ErrorBody),
+    )
+)]
+pub(crate) async fn set_agent_state(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    Json(change): Json<StateChange>,
+) -> Result<Json<AgentView>, ApiError> {
+    let to = AgentState::parse(&change.state)
+        .ok_or_else(|| ApiError::invalid(format!("{:?} is not an agent state", change.state)))?;
+    let agent = state
+        .dialer
+        .set_agent_state(&name, to, change.reason.as_deref())
+        .await?;
+    Ok(Json(agent.into()))
+}
+
+/// Makes an agent a member of a queue.
+#[utoipa::path(
+    put,
+    path = "/api/v1/queues/{queue}/members/{agent}",
+    operation_id = "addQueueMember",
+    tag = "agents",
+    params(
+        ("queue" = String, Path, description = "The queue"),
+        ("agent" = String, Path, description = "The agent's login"),
+    ),
+    responses(
+        (status = 200, description = "The queue", body = QueueView),
+        (status = 404, description = "No such agent", body = ErrorBody),
+    )
+)]
+pub(crate) async fn add_queue_member(
+    State(state): State<AppState>,
+    Path((queue, agent)): Path<(String, String)>,
+) -> Result<Json<QueueView>, ApiError> {
+    state.dialer.add_queue_member(&queue, &agent).await?;
+    Ok(Json(state.dialer.queue_info(&queue).await?.into()))
+}
+
+/// Takes an agent out of a queue.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/queues/{queue}/members/{agent}",
+    operation_id = "removeQueueMember",
+    tag = "agents",
+    params(
+        ("queue" = String, Path, description = "The queue"),
+        ("agent" = String, Path, description = "The agent's login"),
+    ),
+    responses(
+        (status = 200, description = "The queue", body = QueueView),
+        (status = 404, description = "The agent is not in the queue", body = ErrorBody),
+    )
+)]
+pub(crate) async fn remove_queue_member(
+    State(state): State<AppState>,
+    Path((queue, agent)): Path<(String, String)>,
+) -> Result<Json<QueueView>, ApiError> {
+    state.dialer.remove_queue_member(&queue, &agent).await?;
+    Ok(Json(state.dialer.queue_info(&queue).await?.into()))
+}
+
+/// A queue's agents and counts (ADS's `QueueInfo`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/queues/{queue}",
+    operation_id = "queueInfo",
+    tag = "agents",
+    params(("queue" = String, Path, description = "The queue")),
+    responses((status = 200, description = "The queue", body = QueueView))
+)]
+pub(crate) async fn queue_info(
+    State(state): State<AppState>,
+    Path(queue): Path<String>,
+) -> Result<Json<QueueView>, ApiError> {
+    Ok(Json(state.dialer.queue_info(&queue).await?.into()))
+}

@@ -1,0 +1,164 @@
+//! Agents and queue membership. The dialer decides what a state change means; this
+//! keeps the states so that a restart finds every agent where they were.
+
+use anyhow::Context as _;
+use sqlx::Row as _;
+use sqlx::any::AnyRow;
+
+use crate::Store;
+
+/// An agent as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentRow {
+    /// Unique name (the login).
+    pub name: String,
+    /// The address of record of the agent's phone.
+    pub extension: String,
+    /// The state, as the dialer names it.
+    pub state: String,
+    /// Why the agent paused.
+    pub reason: Option<String>,
+    /// Since when the agent is in this state.
+    pub since_ms: i64,
+    /// Seconds of wrap-up after each call.
+    pub wrap_up_s: i64,
+}
+
+const COLUMNS: &str = "name, extension, state, reason, since_ms, wrap_up_s";
+
+fn agent(row: &AnyRow) -> AgentRow {
+    AgentRow {
+        name: row.get(0),
+        extension: row.get(1),
+        state: row.get(2),
+        reason: row.get(3),
+        since_ms: row.get(4),
+        wrap_up_s: row.get(5),
+    }
+}
+
+impl Store {
+    /// Adds an agent.
+    ///
+    /// # Errors
+    /// When the name or the extension is taken, or the database cannot be written.
+    pub async fn create_agent(&self, a: &AgentRow) -> anyhow::Result<()> {
+        sqlx::query(
+            "INSERT INTO agent (name, extension, state, reason, since_ms, wrap_up_s) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&a.name)
+        .bind(&a.extension)
+        .bind(&a.state)
+        .bind(&a.reason)
+        .bind(a.since_ms)
+        .bind(a.wrap_up_s)
+        .execute(&self.pool)
+        .await
+        .with_context(|| format!("cannot create the agent {:?}", a.name))?;
+        Ok(())
+    }
+
+    /// An agent by name.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn agent(&self, name: &str) -> anyhow::Result<Option<AgentRow>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM agent WHERE name = $1"
+        )))
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await
+        .context("cannot read the agent")?;
+        Ok(row.as_ref().map(agent))
+    }
+
+    /// Every agent, by name.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn agents(&self) -> anyhow::Result<Vec<AgentRow>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM agent ORDER BY name"
+        )))
+        .fetch_all(&self.pool)
+        .await
+        .context("cannot read the agents")?;
+        Ok(rows.iter().map(agent).collect())
+    }
+
+    /// Moves an agent to `state` (with `reason`, for a pause) at `now_ms`.
+    ///
+    /// # Errors
+    /// When the database cannot be written.
+    pub async fn set_agent_state(
+        &self,
+        name: &str,
+        state: &str,
+        reason: Option<&str>,
+        now_ms: i64,
+    ) -> anyhow::Result<()> {
+        sqlx::query("UPDATE agent SET state = $2, reason = $3, since_ms = $4 WHERE name = $1")
+            .bind(name)
+            .bind(state)
+            .bind(reason)
+            .bind(now_ms)
+            .execute(&self.pool)
+            .await
+            .context("cannot change the agent's state")?;
+        Ok(())
+    }
+
+    /// Makes `agent` a member of `queue` (nothing if it is).
+    ///
+    /// # Errors
+    /// When there is no such agent, or the database cannot be written.
+    pub async fn add_queue_member(&self, queue: &str, agent: &str) -> anyhow::Result<()> {
+        sqlx::query(
+            "INSERT INTO queue_member (queue, agent) VALUES ($1, $2) \
+             ON CONFLICT (queue, agent) DO NOTHING",
+        )
+        .bind(queue)
+        .bind(agent)
+        .execute(&self.pool)
+        .await
+        .context("cannot add the queue member")?;
+        Ok(())
+    }
+
+    /// Takes `agent` out of `queue`; whether it was in.
+    ///
+    /// # Errors
+    /// When the database cannot be written.
+    pub async fn remove_queue_member(&self, queue: &str, agent: &str) -> anyhow::Result<bool> {
+        let done = sqlx::query("DELETE FROM queue_member WHERE queue = $1 AND agent = $2")
+            .bind(queue)
+            .bind(agent)
+            .execute(&self.pool)
+            .await
+            .context("cannot remove the queue member")?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// The agents of `queue`, by name.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn queue_members(&self, queue: &str) -> anyhow::Result<Vec<AgentRow>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {} FROM agent a JOIN queue_member m ON m.agent = a.name \
+             WHERE m.queue = $1 ORDER BY a.name",
+            COLUMNS
+                .split(", ")
+                .map(|c| format!("a.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )))
+        .bind(queue)
+        .fetch_all(&self.pool)
+        .await
+        .context("cannot read the queue's members")?;
+        Ok(rows.iter().map(agent).collect())
+    }
+}
