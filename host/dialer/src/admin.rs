@@ -270,6 +270,66 @@ impl Dialer {
         Ok(reopened)
     }
 
+    /// ADS's `DialerNewCall`: one call to `number` placed through the campaign's
+    /// machinery (its channels, calling hours, do-not-call lists, retries and
+    /// records), as a new contact of its first list, due now; the contact's id.
+    ///
+    /// # Errors
+    /// [`Refused`] for an unknown campaign, one that is not running or has no list, a
+    /// number that is not one.
+    pub async fn new_call(
+        &self,
+        id: i64,
+        number: &str,
+        variables: &[(String, String)],
+    ) -> anyhow::Result<i64> {
+        let store = &self.inner.store;
+        let row = self.campaign_row(id).await?;
+        if !matches!(
+            CampaignState::parse(&row.state),
+            Some(CampaignState::Running | CampaignState::Paused)
+        ) {
+            return Err(Refused::Conflict(format!(
+                "campaign {:?} is {}: its calls start only while it runs",
+                row.name, row.state
+            ))
+            .into());
+        }
+        let Some(&list_id) = row.list_ids.first() else {
+            return Err(Refused::Conflict(format!("campaign {:?} has no list", row.name)).into());
+        };
+        let list = store
+            .list(list_id)
+            .await?
+            .ok_or_else(|| Refused::NotFound(format!("list {list_id}")))?;
+        let settings: ListSettings = serde_json::from_str(&list.settings)?;
+        let region = crate::number::Region::parse(&settings.default_region).ok_or_else(|| {
+            Refused::Invalid(format!(
+                "{:?} is not a country code",
+                settings.default_region
+            ))
+        })?;
+        let normalised = crate::number::normalise(number, region)
+            .map_err(|e| Refused::Invalid(e.to_string()))?;
+        let zone = normalised
+            .region()
+            .and_then(|r| r.zone())
+            .map_or(settings.time_zone.clone(), str::to_owned);
+        let now = self.now();
+        let contact = NewContactRow {
+            line: 0,
+            numbers: vec![normalised.e164],
+            variables: variables_json(variables),
+            time_zone: zone,
+            next_at_ms: now,
+            schedule_extension: None,
+            external_id: None,
+        };
+        let contact_id = store.insert_contact(list_id, &contact, now).await?;
+        self.wake();
+        Ok(contact_id)
+    }
+
     /// A campaign's status and counters.
     ///
     /// # Errors

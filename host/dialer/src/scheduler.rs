@@ -571,7 +571,7 @@ impl Dialer {
             counts.ready + counts.dialing + counts.done
         };
         let met = notification && settings.min_successes > 0 && confirmed >= needed;
-        let exhausted = counts.ready == 0 && counts.dialing == 0;
+        let exhausted = counts.ready == 0 && counts.dialing == 0 && !settings.keep_running;
         if !(forced || met || exhausted) || (in_progress > 0 && !met) {
             return Ok(false);
         }

@@ -125,6 +125,9 @@ pub struct CampaignSettings {
     pub abandon_message: Option<String>,
     /// The rolling window, in seconds, of the answer and abandon rates the pacer sees.
     pub rate_window_s: u32,
+    /// Keep running with no contact left, for campaigns fed as they go (the exchange
+    /// table, `DialerNewCall`): the run ends only when cancelled or past its validity.
+    pub keep_running: bool,
 }
 
 impl Default for CampaignSettings {
@@ -156,6 +159,7 @@ impl Default for CampaignSettings {
             abandon_after_ms: 2000,
             abandon_message: None,
             rate_window_s: 900,
+            keep_running: false,
         }
     }
 }

@@ -834,3 +834,53 @@ async fn progressive_pacing_places_one_call_per_ready_agent_of_the_queue() {
     hold.add_permits(100);
     rig.dialer.settle().await;
 }
+
+#[tokio::test]
+async fn dialer_new_call_places_one_call_through_a_running_campaign() {
+    let rig = rig(Limits::default(), None).await;
+    rig.dialer
+        .import("api", "numbers\n".as_bytes())
+        .await
+        .unwrap();
+    let id = rig
+        .dialer
+        .create_campaign(
+            "api",
+            None,
+            &["api".to_owned()],
+            json!({"kind": "agent", "pacing": {"strategy": "fixed"}, "keep_running": true}),
+            None,
+        )
+        .await
+        .unwrap();
+    let variables = [("name".to_owned(), "Zoe".to_owned())];
+    // Not before the campaign runs: no call reaches a trunk unless a campaign asks.
+    assert!(
+        rig.dialer
+            .new_call(id, "06 9999 9999", &variables)
+            .await
+            .is_err()
+    );
+    rig.dialer.command(id, Command::Start).await.unwrap();
+    assert!(
+        rig.dialer
+            .new_call(id, "not a number", &variables)
+            .await
+            .is_err()
+    );
+    // With nothing to call, a campaign that keeps running waits for calls.
+    rig.run_now().await;
+    assert_eq!(rig.state(id).await, "running");
+    let contact = rig
+        .dialer
+        .new_call(id, "06 9999 9999", &variables)
+        .await
+        .unwrap();
+    rig.run_now().await;
+    assert_eq!(rig.placed(), ["+390699999999"]);
+    let attempts = rig.store.attempts_of_contact(contact).await.unwrap();
+    assert_eq!(attempts.len(), 1);
+    let stored = rig.store.contact(contact).await.unwrap().unwrap();
+    assert_eq!(stored.variables, r#"{"name":"Zoe"}"#);
+    assert_eq!(rig.state(id).await, "running");
+}

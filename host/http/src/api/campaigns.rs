@@ -500,6 +500,56 @@ pub(crate) async fn more_attempts(
     Ok(Json(Reopened { reopened }))
 }
 
+/// One call to place through a campaign (ADS's `DialerNewCall`).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewCall {
+    /// The number, international or in the campaign's first list's region.
+    number: String,
+    /// The contact's variables, for the IVR script and the agent's screen pop.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    variables: Map<String, Value>,
+}
+
+/// The contact a new call became.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct NewCallContact {
+    /// The contact's id, in the campaign's first list.
+    contact_id: i64,
+}
+
+/// Places one call through a running campaign (ADS's `DialerNewCall`): a new contact
+/// of its first list, due now, dialled within the campaign's channels, calling hours,
+/// do-not-call lists and retries, and recorded as its attempts.
+#[utoipa::path(
+    post,
+    path = "/api/v1/campaigns/{id}/calls",
+    operation_id = "dialerNewCall",
+    tag = "campaigns",
+    params(("id" = i64, Path, description = "The campaign's id")),
+    request_body = NewCall,
+    responses(
+        (status = 201, description = "The call's contact, due now", body = NewCallContact),
+        (status = 400, description = "Not a phone number", body = ErrorBody),
+        (status = 404, description = "No such campaign", body = ErrorBody),
+        (status = 409, description = "The campaign is not running, or has no list", body = ErrorBody),
+    )
+)]
+pub(crate) async fn dialer_new_call(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Json(call): Json<NewCall>,
+) -> Result<(StatusCode, Json<NewCallContact>), ApiError> {
+    let variables: Vec<(String, String)> = call
+        .variables
+        .into_iter()
+        .map(|(k, v)| (k, v.as_str().map_or_else(|| v.to_string(), str::to_owned)))
+        .collect();
+    let contact_id = state.dialer.new_call(id, &call.number, &variables).await?;
+    Ok((StatusCode::CREATED, Json(NewCallContact { contact_id })))
+}
+
 /// A campaign's state and counters: contacts, this run's attempts, calls in progress.
 #[utoipa::path(
     get,

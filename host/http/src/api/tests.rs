@@ -664,3 +664,61 @@ async fn agents_change_state_join_queues_and_queue_info_counts_them() {
         left.body
     );
 }
+
+#[tokio::test]
+async fn dialer_new_call_adds_a_due_contact_to_a_running_campaign_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(&dir).await;
+    let admin = key(&state, "admin", r#"["*"]"#).await;
+    let crm = key(&state, "crm", r#"["dialerNewCall"]"#).await;
+    let list = json!({"name": "inbound"});
+    let answer = call(
+        &state,
+        Method::POST,
+        "/api/v1/lists",
+        Some(&admin),
+        Some(list),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
+    let new = json!({"name": "api", "lists": ["inbound"], "settings": {"keep_running": true}});
+    let created = call(
+        &state,
+        Method::POST,
+        "/api/v1/campaigns",
+        Some(&admin),
+        Some(new),
+    )
+    .await;
+    let id = created.body["id"].as_i64().unwrap();
+    let path = format!("/api/v1/campaigns/{id}/calls");
+    let body = json!({"number": "06 1234 5678", "variables": {"name": "Zoe", "order": 42}});
+    let early = call(&state, Method::POST, &path, Some(&crm), Some(body.clone())).await;
+    assert_eq!(early.status, StatusCode::CONFLICT, "{}", early.body);
+    let start = format!("/api/v1/campaigns/{id}/start");
+    assert_eq!(
+        call(&state, Method::POST, &start, Some(&admin), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let placed = call(&state, Method::POST, &path, Some(&crm), Some(body)).await;
+    assert_eq!(placed.status, StatusCode::CREATED, "{}", placed.body);
+    let contacts = call(
+        &state,
+        Method::GET,
+        "/api/v1/lists/inbound/contacts",
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(
+        contacts.body[0]["id"], placed.body["contact_id"],
+        "{}",
+        contacts.body
+    );
+    assert_eq!(contacts.body[0]["numbers"][0], "+390612345678");
+    assert_eq!(contacts.body[0]["variables"]["order"], "42");
+    let denied = call(&state, Method::GET, "/api/v1/campaigns", Some(&crm), None).await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
+}
