@@ -227,6 +227,10 @@ impl Dialer {
                     .await?;
             }
         }
+        self.publish(crate::events::DialerEvent::CampaignState {
+            campaign: row.name.clone(),
+            state: next.as_str().to_owned(),
+        });
         self.wake();
         Ok(next)
     }

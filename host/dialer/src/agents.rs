@@ -199,6 +199,11 @@ impl Dialer {
         store
             .set_agent_state(name, to.as_str(), reason, now)
             .await?;
+        self.publish(crate::events::DialerEvent::AgentState {
+            agent: name.to_owned(),
+            state: to.as_str().to_owned(),
+            reason: reason.map(str::to_owned),
+        });
         self.wake();
         Ok(Agent {
             state: to,

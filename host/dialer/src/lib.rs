@@ -10,6 +10,7 @@
 //! - [`hours`]: calling hours in the contact's zone; [`clock`]: time, injectable.
 //! - [`scheduler`]: the passes that pick contacts and place calls, the calls' records,
 //!   crash recovery.
+//! - [`events`]: what happens, as it happens, for the API's event stream.
 //! - [`exchange`]: the exchange table an external application writes.
 //! - [`agents`]: agents' states and queues, what the pacer counts.
 //! - [`admin`]: what users do (create, import, start, pause, ...) for the API.
@@ -18,6 +19,7 @@ pub mod admin;
 pub mod agents;
 pub mod carrier;
 pub mod clock;
+pub mod events;
 pub mod exchange;
 pub mod hours;
 pub mod import;

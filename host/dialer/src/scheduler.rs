@@ -34,6 +34,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::carrier::{ABANDONED, CallReport, CallRequest, Carrier, OnAnswer, Progress};
 use crate::clock::Clock;
+use crate::events::DialerEvent;
 use crate::hours::{CallingHours, Verdict};
 use crate::ledger::{CampaignLimits, Class, Ledger, Permit};
 use crate::lifecycle::CampaignState;
@@ -78,6 +79,7 @@ pub(crate) struct Inner {
     wake: Notify,
     calls: Mutex<HashMap<i64, CallCounts>>,
     tasks: TaskTracker,
+    pub(crate) events: tokio::sync::broadcast::Sender<DialerEvent>,
 }
 
 /// A campaign's calls in progress, by stage: the pacer's snapshot.
@@ -132,6 +134,7 @@ impl Dialer {
                 wake: Notify::new(),
                 calls: Mutex::default(),
                 tasks: TaskTracker::new(),
+                events: crate::events::channel(),
             }),
         }
     }
@@ -528,6 +531,7 @@ impl Dialer {
             campaign_name: campaign.name.clone(),
             contact_id: contact.id,
             number: request.number.clone(),
+            variables: serde_json::from_str(&contact.variables).unwrap_or_default(),
             attempt,
             max_attempts: max,
             list: list.clone(),
@@ -539,6 +543,12 @@ impl Dialer {
             .entry(campaign.id)
             .or_default()
             .dialing += 1;
+        self.publish(DialerEvent::CallStarted {
+            campaign: campaign.name.clone(),
+            attempt_id,
+            contact_id: contact.id,
+            number: request.number.clone(),
+        });
         self.inner.tasks.spawn(call.run(request));
         Ok(())
     }
@@ -584,6 +594,10 @@ impl Dialer {
             .end_run(campaign.id, state.as_str(), result, now)
             .await?;
         self.inner.ledger.close_campaign(campaign.id);
+        self.publish(DialerEvent::CampaignState {
+            campaign: campaign.name.clone(),
+            state: state.as_str().to_owned(),
+        });
         tracing::info!(campaign = %campaign.name, run = campaign.run, result, confirmed, "campaign run ended");
         Ok(true)
     }
@@ -602,6 +616,8 @@ struct Call {
     campaign_name: String,
     contact_id: i64,
     number: String,
+    /// The contact's variables, for the screen pop.
+    variables: serde_json::Value,
     attempt: i64,
     max_attempts: u32,
     list: ListSettings,
@@ -617,6 +633,8 @@ impl Call {
         let placing = self.dialer.inner.carrier.place(request, progress);
         let inner = self.dialer.inner.clone();
         let campaign_id = self.campaign_id;
+        let (campaign, contact_id) = (self.campaign_name.clone(), self.contact_id);
+        let (number, variables) = (self.number.clone(), self.variables.clone());
         // Each step is written to the attempt and moves the call along the campaign's
         // counts; the carrier drops its sender when the call is over.
         let steps = async move {
@@ -641,6 +659,19 @@ impl Call {
                         "cannot record the call's progress"
                     );
                 }
+                let _ = inner.events.send(match next {
+                    Stage::Ringing => DialerEvent::CallRinging {
+                        campaign: campaign.clone(),
+                        attempt_id,
+                    },
+                    _ => DialerEvent::CallAnswered {
+                        campaign: campaign.clone(),
+                        attempt_id,
+                        contact_id,
+                        number: number.clone(),
+                        variables: variables.clone(),
+                    },
+                });
                 let mut calls = inner.lock_calls();
                 let counts = calls.entry(campaign_id).or_default();
                 let left = stage.count(counts);
@@ -752,6 +783,12 @@ impl Call {
             retry,
             "attempt ended"
         );
+        self.dialer.publish(DialerEvent::CallEnded {
+            campaign: self.campaign_name.clone(),
+            attempt_id,
+            outcome: outcome_name(report.outcome).to_owned(),
+            status: decided.status.clone(),
+        });
         if let Some(name) = &self.settings.connector {
             self.push_to_crm(name, attempt_id, &report, &decided.status, now);
         }

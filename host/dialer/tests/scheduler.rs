@@ -884,3 +884,53 @@ async fn dialer_new_call_places_one_call_through_a_running_campaign() {
     assert_eq!(stored.variables, r#"{"name":"Zoe"}"#);
     assert_eq!(rig.state(id).await, "running");
 }
+
+#[tokio::test]
+async fn an_answered_call_brings_the_contacts_data_to_the_event_stream() {
+    use ringhost_dialer::events::DialerEvent;
+    let rig = rig(Limits::default(), None).await;
+    let mut events = rig.dialer.subscribe();
+    rig.dialer
+        .import(
+            "pop",
+            "numbers,name,order\n0611111111,Anna,A-42\n".as_bytes(),
+        )
+        .await
+        .unwrap();
+    let id = rig
+        .dialer
+        .create_campaign(
+            "pop",
+            None,
+            &["pop".to_owned()],
+            json!({"kind": "agent", "pacing": {"strategy": "fixed"}}),
+            None,
+        )
+        .await
+        .unwrap();
+    rig.dialer.command(id, Command::Start).await.unwrap();
+    rig.run_now().await;
+    let mut kinds = Vec::new();
+    while let Ok(event) = events.try_recv() {
+        if let DialerEvent::CallAnswered {
+            variables, number, ..
+        } = &event
+        {
+            assert_eq!(number, "+390611111111");
+            assert_eq!(variables, &json!({"name": "Anna", "order": "A-42"}));
+        }
+        let json = serde_json::to_value(&event).unwrap();
+        kinds.push(json["event"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(
+        kinds,
+        [
+            "campaign_state",
+            "call_started",
+            "call_ringing",
+            "call_answered",
+            "call_ended",
+            "campaign_state"
+        ]
+    );
+}

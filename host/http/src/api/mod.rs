@@ -25,6 +25,7 @@ mod auth;
 mod campaigns;
 mod channels;
 mod error;
+mod events;
 mod exchange;
 mod lists;
 mod openapi;
@@ -155,6 +156,7 @@ pub(crate) fn operations() -> Vec<Operation> {
         operation!(agents::remove_queue_member),
         operation!(agents::queue_info),
         operation!(channels::channels),
+        operation!(events::events),
         operation!(openapi::openapi),
     ]
 }

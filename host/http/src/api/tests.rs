@@ -722,3 +722,43 @@ async fn dialer_new_call_adds_a_due_contact_to_a_running_campaign_only() {
     let denied = call(&state, Method::GET, "/api/v1/campaigns", Some(&crm), None).await;
     assert_eq!(denied.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn the_event_stream_tells_what_happens_as_it_happens() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(&dir).await;
+    let admin = key(&state, "admin", r#"["*"]"#).await;
+    let request = Request::get("/api/v1/events")
+        .header(header::AUTHORIZATION, format!("Bearer {admin}"))
+        .body(Body::empty())
+        .unwrap();
+    let response = app(state.clone()).oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()[header::CONTENT_TYPE],
+        "text/event-stream"
+    );
+    let mut body = response.into_body();
+    state.dialer.create_agent("anna", "201", 10).await.unwrap();
+    state
+        .dialer
+        .set_agent_state("anna", ringhost_dialer::agents::AgentState::Present, None)
+        .await
+        .unwrap();
+    let mut seen = String::new();
+    while !seen.contains("\n\n") {
+        let frame = tokio::time::timeout(std::time::Duration::from_secs(5), body.frame())
+            .await
+            .expect("an event within 5 s")
+            .unwrap()
+            .unwrap();
+        if let Ok(data) = frame.into_data() {
+            seen.push_str(&String::from_utf8_lossy(&data));
+        }
+    }
+    assert!(seen.starts_with("event: agent_state\n"), "{seen}");
+    assert!(
+        seen.contains(r#""agent":"anna""#) && seen.contains(r#""state":"present""#),
+        "{seen}"
+    );
+}
