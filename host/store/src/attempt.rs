@@ -278,6 +278,65 @@ impl Store {
         Ok(())
     }
 
+    /// Sets an ended attempt's disposition as its agent decided it (status and tags);
+    /// its contact, or `None` when no ended attempt has that id.
+    ///
+    /// # Errors
+    /// When the database cannot be written.
+    pub async fn set_disposition(
+        &self,
+        id: i64,
+        status: &str,
+        tags: &str,
+    ) -> anyhow::Result<Option<i64>> {
+        let contact: Option<i64> = sqlx::query_scalar(
+            "UPDATE attempt SET status = $2, tags = $3 WHERE id = $1 AND state = 'ended' \
+             RETURNING contact_id",
+        )
+        .bind(id)
+        .bind(status)
+        .bind(tags)
+        .fetch_optional(&self.pool)
+        .await
+        .context("cannot set the disposition")?;
+        if let Some(contact) = contact {
+            sqlx::query("UPDATE contact SET status = $2 WHERE id = $1")
+                .bind(contact)
+                .bind(status)
+                .execute(&self.pool)
+                .await
+                .context("cannot set the contact's status")?;
+        }
+        Ok(contact)
+    }
+
+    /// Makes a contact due again at `at_ms` (an agent's call-back), to `extension`
+    /// when given; whether it could be (not while it is being dialled).
+    ///
+    /// # Errors
+    /// When the database cannot be written.
+    pub async fn reschedule_contact(
+        &self,
+        contact_id: i64,
+        at_ms: i64,
+        extension: Option<&str>,
+        now_ms: i64,
+    ) -> anyhow::Result<bool> {
+        let done = sqlx::query(
+            "UPDATE contact SET state = 'ready', next_at_ms = $2, \
+             schedule_extension = COALESCE($3, schedule_extension), updated_at_ms = $4 \
+             WHERE id = $1 AND state <> 'dialing'",
+        )
+        .bind(contact_id)
+        .bind(at_ms)
+        .bind(extension)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await
+        .context("cannot reschedule the contact")?;
+        Ok(done.rows_affected() > 0)
+    }
+
     /// Attempts of `host` left in progress (by a crash, when read at its start).
     /// Other hosts' calls sharing the database are theirs to close.
     ///

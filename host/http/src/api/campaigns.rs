@@ -500,6 +500,54 @@ pub(crate) async fn more_attempts(
     Ok(Json(Reopened { reopened }))
 }
 
+/// The agent's word on an ended call.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DispositionChange {
+    /// The status (any text the contact center uses: `SALE`, `CALLBACK`, ...).
+    status: String,
+    /// Tags, replacing the attempt's.
+    #[serde(default)]
+    tags: Vec<String>,
+    /// Call the contact again at this time (ms since the epoch).
+    reschedule_at_ms: Option<i64>,
+    /// The extension that call goes to (the agent's own, say).
+    extension: Option<String>,
+}
+
+/// Sets an ended call's disposition and tags as its agent decided, and reschedules
+/// the contact if asked.
+#[utoipa::path(
+    post,
+    path = "/api/v1/attempts/{id}/disposition",
+    operation_id = "setDisposition",
+    tag = "campaigns",
+    params(("id" = i64, Path, description = "The attempt's id")),
+    request_body = DispositionChange,
+    responses(
+        (status = 204, description = "Recorded"),
+        (status = 400, description = "No status", body = ErrorBody),
+        (status = 409, description = "Not an ended call, or its contact is being dialled", body = ErrorBody),
+    )
+)]
+pub(crate) async fn set_disposition(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Json(change): Json<DispositionChange>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .dialer
+        .set_disposition(
+            id,
+            &change.status,
+            &change.tags,
+            change.reschedule_at_ms,
+            change.extension.as_deref(),
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// One call to place through a campaign (ADS's `DialerNewCall`).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -140,6 +140,7 @@ pub(crate) fn operations() -> Vec<Operation> {
         operation!(campaigns::terminate_campaign),
         operation!(campaigns::more_attempts),
         operation!(campaigns::dialer_new_call),
+        operation!(campaigns::set_disposition),
         operation!(campaigns::campaign_status),
         operation!(campaigns::list_attempts),
         operation!(campaigns::campaign_events),

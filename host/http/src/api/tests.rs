@@ -762,3 +762,87 @@ async fn the_event_stream_tells_what_happens_as_it_happens() {
         "{seen}"
     );
 }
+
+#[tokio::test]
+async fn an_agent_sets_an_ended_calls_disposition_and_reschedules_the_contact() {
+    use ringhost_store::attempt::{AttemptEnd, AttemptStart};
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(&dir).await;
+    let agent = key(&state, "agent", r#"["setDisposition"]"#).await;
+    state
+        .dialer
+        .import("leads", "numbers\n0611111111\n".as_bytes())
+        .await
+        .unwrap();
+    let list = state.store.list_by_name("leads").await.unwrap().unwrap();
+    let contact = state.store.contacts(list.id, 0, 1).await.unwrap().remove(0);
+    let start = AttemptStart {
+        host: "h".into(),
+        campaign_id: 1,
+        run: 1,
+        list_id: list.id,
+        contact_id: contact.id,
+        number: contact.numbers[0].clone(),
+        attempt: 1,
+        started_at_ms: 1,
+    };
+    let open = state.store.begin_attempt(&start).await.unwrap();
+    let path = format!("/api/v1/attempts/{open}/disposition");
+    let body = json!({"status": "CALLBACK", "tags": ["interested"], "reschedule_at_ms": 9_000_000, "extension": "201"});
+    let early = call(
+        &state,
+        Method::POST,
+        &path,
+        Some(&agent),
+        Some(body.clone()),
+    )
+    .await;
+    assert_eq!(early.status, StatusCode::CONFLICT, "{}", early.body);
+    let end = AttemptEnd {
+        end_at_ms: 2,
+        trunk: None,
+        ring_ms: 1,
+        talk_ms: 1,
+        sip_code: Some(200),
+        cause: None,
+        outcome: "answered".into(),
+        status: "ANSWER".into(),
+        retry: false,
+        next_at_ms: 2,
+        tags: "[]".into(),
+        agent: None,
+        confirmed: false,
+    };
+    state
+        .store
+        .end_attempt(open, contact.id, &end)
+        .await
+        .unwrap();
+    let done = call(&state, Method::POST, &path, Some(&agent), Some(body)).await;
+    assert_eq!(done.status, StatusCode::NO_CONTENT, "{}", done.body);
+    let attempt = state
+        .store
+        .attempts_of_contact(contact.id)
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(
+        (attempt.status.as_deref(), attempt.tags.as_str()),
+        (Some("CALLBACK"), r#"["interested"]"#)
+    );
+    let contact = state.store.contact(contact.id).await.unwrap().unwrap();
+    assert_eq!(
+        (contact.state.as_str(), contact.next_at_ms),
+        ("ready", 9_000_000)
+    );
+    assert_eq!(contact.schedule_extension.as_deref(), Some("201"));
+    let empty = call(
+        &state,
+        Method::POST,
+        &path,
+        Some(&agent),
+        Some(json!({"status": " "})),
+    )
+    .await;
+    assert_eq!(empty.status, StatusCode::BAD_REQUEST);
+}
