@@ -472,11 +472,13 @@ fn each_attempts_result_reaches_the_campaigns_crm_connector() {
 
 #[test]
 fn an_answered_call_with_no_agent_hears_audio_throughout_and_ends_abandoned() {
-    use crate::media::{parse_rtp, rms, write_tone};
+    use crate::media::{parse_rtp, rms, write_tone, write_tone_at};
     let dir = tempfile::tempdir().unwrap();
     let prompts = dir.path().join("ringhost-prompts");
     std::fs::create_dir_all(&prompts).unwrap();
     write_tone(&prompts.join("sorry.wav"));
+    // Music on hold: the same tone, quieter, looped while the callee waits.
+    write_tone_at(&prompts.join("music.wav"), 1_500.0);
     // SIPp answers and points Ringhost's RTP at this socket.
     let capture = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     capture
@@ -511,7 +513,8 @@ fn an_answered_call_with_no_agent_hears_audio_throughout_and_ends_abandoned() {
         &key,
         serde_json::json!({"name": "sales", "lists": ["queued"], "settings": {
             "kind": "agent", "pacing": {"strategy": "fixed"}, "queue": "sales",
-            "abandon_after_ms": 1500, "abandon_message": "sorry.wav"}}),
+            "abandon_after_ms": 1500, "abandon_message": "sorry.wav",
+            "music_on_hold": "music.wav"}}),
     );
     wait_for_state(&host, &key, id, "finished", Duration::from_secs(30));
     let attempts = api(
@@ -569,6 +572,16 @@ fn an_answered_call_with_no_agent_hears_audio_throughout_and_ends_abandoned() {
         .iter()
         .take_while(|p| rms(law, &p.payload) < 3000.0)
         .count();
+    // The music loops while waiting (after the first frame or two of noise).
+    let music = packets
+        .iter()
+        .take(waiting)
+        .filter(|p| (500.0..3000.0).contains(&rms(law, &p.payload)))
+        .count();
+    assert!(
+        music + 3 >= waiting,
+        "{music} of {waiting} waiting frames are music"
+    );
     let message = packets
         .iter()
         .filter(|p| rms(law, &p.payload) >= 3000.0)

@@ -76,6 +76,11 @@ pub(crate) fn rms(law: Law, payload: &[u8]) -> f64 {
 /// Exactly one second of a 1 kHz tone at 16 kHz, stereo: the prompt must be mixed
 /// down and resampled to 8000 samples, 50 frames of 20 ms.
 pub(crate) fn write_tone(path: &Path) {
+    write_tone_at(path, 16_000.0);
+}
+
+/// [`write_tone`] at `amplitude` (of 32,767).
+pub(crate) fn write_tone_at(path: &Path, amplitude: f64) {
     let spec = hound::WavSpec {
         channels: 2,
         sample_rate: 16_000,
@@ -84,7 +89,7 @@ pub(crate) fn write_tone(path: &Path) {
     };
     let mut wav = hound::WavWriter::create(path, spec).unwrap();
     for i in 0..16_000 {
-        let v = (16_000.0 * (2.0 * std::f64::consts::PI * 1000.0 * f64::from(i) / 16_000.0).sin())
+        let v = (amplitude * (2.0 * std::f64::consts::PI * 1000.0 * f64::from(i) / 16_000.0).sin())
             as i16;
         wav.write_sample(v).unwrap();
         wav.write_sample(v).unwrap();

@@ -56,6 +56,8 @@ pub enum OnAnswer {
         abandon_after: Duration,
         /// The prompt an abandoned callee hears.
         message: Option<String>,
+        /// What a waiting callee hears, looped; comfort noise when unset.
+        music: Option<String>,
     },
     /// Be sent to an extension (ADS).
     Extension(String),

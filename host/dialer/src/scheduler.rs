@@ -512,6 +512,7 @@ impl Dialer {
                 queue: queue.clone(),
                 abandon_after: Duration::from_millis(u64::from(settings.abandon_after_ms)),
                 message: settings.abandon_message.clone(),
+                music: settings.music_on_hold.clone(),
             },
             (CampaignKind::Agent, _, None) => OnAnswer::HangUp,
         };

@@ -123,6 +123,9 @@ pub struct CampaignSettings {
     pub abandon_after_ms: u32,
     /// Agent campaigns: the prompt an abandoned callee hears before the call ends.
     pub abandon_message: Option<String>,
+    /// Agent campaigns: music on hold (a WAV file, looped) while a callee waits for an
+    /// agent; comfort noise when unset, never silence.
+    pub music_on_hold: Option<String>,
     /// The rolling window, in seconds, of the answer and abandon rates the pacer sees.
     pub rate_window_s: u32,
     /// Keep running with no contact left, for campaigns fed as they go (the exchange
@@ -158,6 +161,7 @@ impl Default for CampaignSettings {
             abandoned_no_call_days: 7,
             abandon_after_ms: 2000,
             abandon_message: None,
+            music_on_hold: None,
             rate_window_s: 900,
             keep_running: false,
         }

@@ -132,9 +132,17 @@ impl TrunkCarrier {
                             }
                         },
                         // Queues and extensions come with the agents.
-                        OnAnswer::Queue { abandon_after, .. } => {
-                            // No agents yet: the callee hears comfort noise (the leg's
-                            // default) until the call is abandoned.
+                        OnAnswer::Queue {
+                            abandon_after,
+                            music,
+                            ..
+                        } => {
+                            // No agents yet: the callee hears the music on hold, or
+                            // comfort noise (the leg's default), until the call is
+                            // abandoned.
+                            if let Some(music) = music {
+                                self.hold_music(music, &mut leg).await;
+                            }
                             abandon_at = Some(tokio::time::Instant::now() + *abandon_after);
                         }
                         OnAnswer::Extension(_) | OnAnswer::HangUp => leg.hangup(),
@@ -225,6 +233,29 @@ impl TrunkCarrier {
                 false
             }
             _ => false,
+        }
+    }
+
+    /// Loops `music` on the leg; a file that cannot be played leaves comfort noise.
+    async fn hold_music(&self, music: &str, leg: &mut Leg) {
+        let Some(media) = leg.media() else {
+            return;
+        };
+        let (path, law, cache) = (
+            self.prompts_dir.join(music),
+            media.negotiated().law,
+            self.prompts.clone(),
+        );
+        match tokio::task::spawn_blocking(move || cache.load(&path, law)).await {
+            Ok(Ok(prompt)) => {
+                if let Some(media) = leg.media() {
+                    media.play_loop(prompt);
+                }
+            }
+            Ok(Err(error)) => {
+                tracing::warn!(%music, %error, "music on hold cannot be played; comfort noise instead");
+            }
+            Err(_) => {}
         }
     }
 
