@@ -472,39 +472,15 @@ fn each_attempts_result_reaches_the_campaigns_crm_connector() {
 
 #[test]
 fn an_answered_call_with_no_agent_hears_audio_throughout_and_ends_abandoned() {
-    use crate::media::{parse_rtp, rms, write_tone, write_tone_at};
+    use crate::media::{rms, rtp_carrier, write_tone, write_tone_at};
     let dir = tempfile::tempdir().unwrap();
     let prompts = dir.path().join("ringhost-prompts");
     std::fs::create_dir_all(&prompts).unwrap();
     write_tone(&prompts.join("sorry.wav"));
     // Music on hold: the same tone, quieter, looped while the callee waits.
     write_tone_at(&prompts.join("music.wav"), 1_500.0);
-    // SIPp answers and points Ringhost's RTP at this socket.
-    let capture = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    capture
-        .set_read_timeout(Some(Duration::from_millis(100)))
-        .unwrap();
-    let rtp_port = capture.local_addr().unwrap().port().to_string();
-    let carrier = Sipp::uas(
-        "uas_answer_rtp_to_key",
-        "udp",
-        &["-key", "rtp_port", &rtp_port],
-    );
-    let catcher = std::thread::spawn(move || {
-        let mut packets = Vec::new();
-        let mut buffer = [0u8; 2048];
-        let started = Instant::now();
-        let mut idle_since = Instant::now();
-        while idle_since.elapsed() < Duration::from_secs(3)
-            && started.elapsed() < Duration::from_secs(40)
-        {
-            if let Ok((len, _)) = capture.recv_from(&mut buffer) {
-                packets.push(parse_rtp(&buffer[..len], Instant::now()));
-                idle_since = Instant::now();
-            }
-        }
-        packets
-    });
+    // SIPp answers and points Ringhost's RTP at a socket of the test's.
+    let (carrier, catcher) = rtp_carrier();
     let (host, key) = host(dir.path(), carrier.port);
     let http = host.http;
     import(http, &key, "queued", "numbers,name\n0633333333,Waits\n");

@@ -97,11 +97,10 @@ pub(crate) fn write_tone_at(path: &Path, amplitude: f64) {
     wav.finalize().unwrap();
 }
 
-#[test]
-fn played_prompt_leaves_as_paced_frames() {
-    let dir = tempfile::tempdir().unwrap();
-    let tone = dir.path().join("tone.wav");
-    write_tone(&tone);
+/// A SIPp carrier (`uas_answer_rtp_to_key`) whose answer points Ringhost's RTP at a
+/// socket of the test's own, and the thread that captures what arrives there until
+/// 3 s pass without a packet (40 s at most).
+pub(crate) fn rtp_carrier() -> (Sipp, std::thread::JoinHandle<Vec<Captured>>) {
     let capture = UdpSocket::bind("127.0.0.1:0").unwrap();
     capture
         .set_read_timeout(Some(Duration::from_millis(100)))
@@ -112,12 +111,14 @@ fn played_prompt_leaves_as_paced_frames() {
         "udp",
         &["-key", "rtp_port", &rtp_port],
     );
-    let trunk = format!("sip:127.0.0.1:{}", sipp.port);
     let catcher = std::thread::spawn(move || {
         let mut packets = Vec::new();
         let mut buffer = [0u8; 2048];
+        let started = Instant::now();
         let mut idle_since = Instant::now();
-        while idle_since.elapsed() < Duration::from_secs(3) {
+        while idle_since.elapsed() < Duration::from_secs(3)
+            && started.elapsed() < Duration::from_secs(40)
+        {
             if let Ok((len, _)) = capture.recv_from(&mut buffer) {
                 packets.push(parse_rtp(&buffer[..len], Instant::now()));
                 idle_since = Instant::now();
@@ -125,6 +126,16 @@ fn played_prompt_leaves_as_paced_frames() {
         }
         packets
     });
+    (sipp, catcher)
+}
+
+#[test]
+fn played_prompt_leaves_as_paced_frames() {
+    let dir = tempfile::tempdir().unwrap();
+    let tone = dir.path().join("tone.wav");
+    write_tone(&tone);
+    let (sipp, catcher) = rtp_carrier();
+    let trunk = format!("sip:127.0.0.1:{}", sipp.port);
     let tone_arg = tone.to_str().unwrap();
     let (code, stdout, stderr) = run(
         dir.path(),

@@ -307,22 +307,11 @@ impl Dialer {
             .await?
             .ok_or_else(|| Refused::NotFound(format!("list {list_id}")))?;
         let settings: ListSettings = serde_json::from_str(&list.settings)?;
-        let region = crate::number::Region::parse(&settings.default_region).ok_or_else(|| {
-            Refused::Invalid(format!(
-                "{:?} is not a country code",
-                settings.default_region
-            ))
-        })?;
-        let normalised = crate::number::normalise(number, region)
-            .map_err(|e| Refused::Invalid(e.to_string()))?;
-        let zone = normalised
-            .region()
-            .and_then(|r| r.zone())
-            .map_or(settings.time_zone.clone(), str::to_owned);
+        let (e164, zone) = settings.read_number(number).map_err(Refused::Invalid)?;
         let now = self.now();
         let contact = NewContactRow {
             line: 0,
-            numbers: vec![normalised.e164],
+            numbers: vec![e164],
             variables: variables_json(variables),
             time_zone: zone,
             next_at_ms: now,
@@ -428,22 +417,17 @@ impl Dialer {
         reason: &str,
     ) -> anyhow::Result<String> {
         let store = &self.inner.store;
-        let (list_id, region) = match list {
+        let (list_id, settings) = match list {
             Some(name) => {
                 let row = store
                     .list_by_name(name)
                     .await?
                     .ok_or_else(|| Refused::NotFound(format!("list {name:?}")))?;
-                let settings: ListSettings = serde_json::from_str(&row.settings)?;
-                (row.id, settings.default_region)
+                (row.id, serde_json::from_str(&row.settings)?)
             }
-            None => (0, ListSettings::default().default_region),
+            None => (0, ListSettings::default()),
         };
-        let region = crate::number::Region::parse(&region)
-            .ok_or_else(|| Refused::Invalid(format!("{region:?} is not a country code")))?;
-        let e164 = crate::number::normalise(number, region)
-            .map_err(|e| Refused::Invalid(e.to_string()))?
-            .e164;
+        let (e164, _) = settings.read_number(number).map_err(Refused::Invalid)?;
         store
             .add_do_not_call(&e164, list_id, until_ms, reason, self.now())
             .await?;
@@ -630,6 +614,22 @@ pub fn variables_json(variables: &[(String, String)]) -> String {
         }
     }
     serde_json::to_string(&Ordered(variables)).unwrap_or_else(|_| "{}".to_owned())
+}
+
+/// A contact's variables (a JSON object) as name and text: strings as they are,
+/// anything else as its JSON.
+pub fn variable_pairs(variables: &serde_json::Value) -> Vec<(String, String)> {
+    variables
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                v.as_str().map_or_else(|| v.to_string(), str::to_owned),
+            )
+        })
+        .collect()
 }
 
 /// `overrides`' fields over `base`'s (a shallow merge: a field given replaces the

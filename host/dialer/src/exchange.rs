@@ -6,7 +6,6 @@
 use ringhost_store::contact::NewContactRow;
 use ringhost_store::interface::InterfaceRow;
 
-use crate::number::{self, Region};
 use crate::scheduler::Dialer;
 use crate::settings::ListSettings;
 
@@ -74,20 +73,10 @@ impl Dialer {
         };
         store.attach_list(campaign.id, list.id).await?;
         let settings: ListSettings = serde_json::from_str(&list.settings).unwrap_or_default();
-        let Some(region) = Region::parse(&settings.default_region) else {
-            return Ok(Err(format!(
-                "the list's region {:?} is unknown",
-                settings.default_region
-            )));
+        let (e164, zone) = match settings.read_number(&row.phone_number) {
+            Ok(read) => read,
+            Err(reason) => return Ok(Err(reason)),
         };
-        let normalised = match number::normalise(&row.phone_number, region) {
-            Ok(n) => n,
-            Err(error) => return Ok(Err(error.to_string())),
-        };
-        let zone = normalised
-            .region()
-            .and_then(|r| r.zone())
-            .map_or(settings.time_zone.clone(), str::to_owned);
         // The screen pop's data: its fields when it is a JSON object, else as `data`.
         let variables = match serde_json::from_str::<serde_json::Value>(&row.data) {
             Ok(object @ serde_json::Value::Object(_)) => object,
@@ -97,7 +86,7 @@ impl Dialer {
             list.id,
             NewContactRow {
                 line: 0,
-                numbers: vec![normalised.e164],
+                numbers: vec![e164],
                 variables: variables.to_string(),
                 time_zone: zone,
                 next_at_ms: now,

@@ -492,14 +492,10 @@ impl Dialer {
         };
         // Written before the call exists: a crash from here on finds it.
         let attempt_id = store.begin_attempt(&start).await?;
-        let variables: Vec<(String, String)> =
-            serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&contact.variables)
-                .map(|map| {
-                    map.into_iter()
-                        .map(|(k, v)| (k, v.as_str().map_or_else(|| v.to_string(), str::to_owned)))
-                        .collect()
-                })
-                .unwrap_or_default();
+        // Parsed once: the call's script gets them as pairs, the screen pop as JSON.
+        let variables_json: serde_json::Value =
+            serde_json::from_str(&contact.variables).unwrap_or_default();
+        let variables = crate::admin::variable_pairs(&variables_json);
         let on_answer = match (settings.kind, &settings.extension, &settings.queue) {
             (_, Some(extension), _) => OnAnswer::Extension(extension.clone()),
             (CampaignKind::Notification, ..) => OnAnswer::Notify {
@@ -532,7 +528,7 @@ impl Dialer {
             campaign_name: campaign.name.clone(),
             contact_id: contact.id,
             number: request.number.clone(),
-            variables: serde_json::from_str(&contact.variables).unwrap_or_default(),
+            variables: variables_json,
             attempt,
             max_attempts: max,
             list: list.clone(),

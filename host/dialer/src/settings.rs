@@ -26,6 +26,28 @@ impl Default for ListSettings {
     }
 }
 
+impl ListSettings {
+    /// A number as a person wrote it, in this list's terms: its E.164 form, and the
+    /// zone it is called in (its country's when that has one zone, else the list's).
+    ///
+    /// # Errors
+    /// Why the number cannot be called (or the list's region is unknown).
+    pub fn read_number(&self, written: &str) -> Result<(String, String), String> {
+        let region = crate::number::Region::parse(&self.default_region).ok_or_else(|| {
+            format!(
+                "the list's region {:?} is not a country code",
+                self.default_region
+            )
+        })?;
+        let normalised = crate::number::normalise(written, region).map_err(|e| e.to_string())?;
+        let zone = normalised
+            .region()
+            .and_then(|r| r.zone())
+            .map_or_else(|| self.time_zone.clone(), str::to_owned);
+        Ok((normalised.e164, zone))
+    }
+}
+
 /// TVox's "retries" and "timeout": attempts per contact and the wait after each
 /// outcome, in seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -156,6 +156,17 @@ impl Rig {
         }
     }
 
+    /// Creates the campaign `name` over `list` with `settings` and starts it; its id.
+    async fn start(&self, name: &str, list: &str, settings: serde_json::Value) -> i64 {
+        let id = self
+            .dialer
+            .create_campaign(name, None, &[list.to_owned()], settings, None)
+            .await
+            .unwrap();
+        self.dialer.command(id, Command::Start).await.unwrap();
+        id
+    }
+
     fn placed(&self) -> Vec<String> {
         self.script
             .lock()
@@ -203,22 +214,17 @@ async fn a_campaign_rotates_numbers_retries_honours_limits_and_finishes() {
         .await
         .unwrap();
     let id = rig
-        .dialer
-        .create_campaign(
+        .start(
             "spring",
-            None,
-            &["leads".to_owned()],
+            "leads",
             json!({
                 "kind": "agent",
                 "pacing": {"strategy": "fixed"},
                 "max_calls": 10,
                 "calling_hours": [{"days": [0, 1, 2, 3, 4], "from": "09:00", "to": "20:00"}],
             }),
-            None,
         )
-        .await
-        .unwrap();
-    rig.dialer.command(id, Command::Start).await.unwrap();
+        .await;
     rig.run_now().await;
     // Anna (first number), Bruno; Carla is on the do-not-call list, Dario is due at
     // 13:00 (his *Schedule*).
@@ -268,21 +274,15 @@ async fn no_call_outside_calling_hours_in_the_contacts_zone() {
     let rig = rig(Limits::default(), None).await;
     let csv = "numbers,name,timezone\n0611111111,Rome,\n+12125550100,New York,America/New_York\n";
     rig.dialer.import("zones", csv.as_bytes()).await.unwrap();
-    let id = rig
-        .dialer
-        .create_campaign(
-            "hours",
-            None,
-            &["zones".to_owned()],
-            json!({
-                "kind": "notification",
-                "calling_hours": [{"days": [0, 1, 2, 3, 4, 5, 6], "from": "09:00", "to": "20:00"}],
-            }),
-            None,
-        )
-        .await
-        .unwrap();
-    rig.dialer.command(id, Command::Start).await.unwrap();
+    rig.start(
+        "hours",
+        "zones",
+        json!({
+            "kind": "notification",
+            "calling_hours": [{"days": [0, 1, 2, 3, 4, 5, 6], "from": "09:00", "to": "20:00"}],
+        }),
+    )
+    .await;
     // 10:00 in Rome is 04:00 in New York.
     rig.run_now().await;
     assert_eq!(rig.placed(), ["+390611111111"]);
@@ -309,18 +309,12 @@ async fn a_reservation_of_20_percent_of_50_channels_never_holds_more_than_10() {
         .chain((0..40).map(|i| format!("06{:08}\n", 11_000_000 + i)))
         .collect();
     rig.dialer.import("many", csv.as_bytes()).await.unwrap();
-    let id = rig
-        .dialer
-        .create_campaign(
-            "reserved",
-            None,
-            &["many".to_owned()],
-            json!({"kind": "notification", "reserved_percent": 20}),
-            None,
-        )
-        .await
-        .unwrap();
-    rig.dialer.command(id, Command::Start).await.unwrap();
+    rig.start(
+        "reserved",
+        "many",
+        json!({"kind": "notification", "reserved_percent": 20}),
+    )
+    .await;
     for _ in 0..5 {
         rig.dialer.pass().await.unwrap();
         tokio::time::sleep(Duration::from_millis(5)).await;
@@ -359,17 +353,8 @@ async fn a_crash_mid_call_is_recovered_without_passing_the_maximum() {
         .await
         .unwrap();
     let id = rig
-        .dialer
-        .create_campaign(
-            "c",
-            None,
-            &["crash".to_owned()],
-            json!({"kind": "notification"}),
-            None,
-        )
-        .await
-        .unwrap();
-    rig.dialer.command(id, Command::Start).await.unwrap();
+        .start("c", "crash", json!({"kind": "notification"}))
+        .await;
     rig.dialer.pass().await.unwrap();
     // Both calls answered and recorded so: the host dies with both calls up (the old
     // dialer's tasks stay blocked; a dead host writes nothing more).
@@ -456,17 +441,12 @@ async fn notification_runs_complete_or_end_incomplete_and_get_more_attempts() {
     rig.script.lock().unwrap().confirming = vec!["+390611111111".into(), "+390622222222".into()];
     // Two confirmations required of three: Completed.
     let done = rig
-        .dialer
-        .create_campaign(
+        .start(
             "recall",
-            None,
-            &["notify".to_owned()],
+            "notify",
             json!({"kind": "notification", "min_successes": 2}),
-            None,
         )
-        .await
-        .unwrap();
-    rig.dialer.command(done, Command::Start).await.unwrap();
+        .await;
     rig.run_now().await;
     assert_eq!(rig.state(done).await, "completed");
     assert_eq!(rig.dialer.status(done).await.unwrap().confirmed, 2);
@@ -480,17 +460,8 @@ async fn notification_runs_complete_or_end_incomplete_and_get_more_attempts() {
         .await
         .unwrap();
     let all = rig
-        .dialer
-        .create_campaign(
-            "all",
-            None,
-            &["all".to_owned()],
-            json!({"kind": "notification"}),
-            None,
-        )
-        .await
-        .unwrap();
-    rig.dialer.command(all, Command::Start).await.unwrap();
+        .start("all", "all", json!({"kind": "notification"}))
+        .await;
     rig.run_now().await;
     assert_eq!(rig.state(all).await, "incomplete");
     let third = rig
@@ -640,17 +611,12 @@ async fn exchange_table_rows_become_contacts_and_reset_reads_them_again() {
         .await
         .unwrap();
     let id = rig
-        .dialer
-        .create_campaign(
+        .start(
             "crm",
-            None,
-            &["base".to_owned()],
+            "base",
             json!({"kind": "agent", "pacing": {"strategy": "fixed"}}),
-            None,
         )
-        .await
-        .unwrap();
-    rig.dialer.command(id, Command::Start).await.unwrap();
+        .await;
     let row = |id: &str, number: &str, campaign: &str| InterfaceRow {
         id: id.into(),
         phone_number: number.into(),
@@ -727,18 +693,8 @@ async fn with_limits_10_8_6_internal_and_external_calls_never_pass_them() {
         })
         .collect();
     rig.store.insert_contacts(list, &rows, 0).await.unwrap();
-    let id = rig
-        .dialer
-        .create_campaign(
-            "mixed",
-            None,
-            &["mixed".to_owned()],
-            json!({"kind": "notification"}),
-            None,
-        )
-        .await
-        .unwrap();
-    rig.dialer.command(id, Command::Start).await.unwrap();
+    rig.start("mixed", "mixed", json!({"kind": "notification"}))
+        .await;
     let mut seen = (0, 0);
     for round in 0..40 {
         rig.dialer.pass().await.unwrap();
@@ -789,18 +745,8 @@ async fn progressive_pacing_places_one_call_per_ready_agent_of_the_queue() {
         .chain((0..6).map(|i| format!("06{:08}\n", 11_000_000 + i)))
         .collect();
     rig.dialer.import("leads", csv.as_bytes()).await.unwrap();
-    let id = rig
-        .dialer
-        .create_campaign(
-            "power",
-            None,
-            &["leads".to_owned()],
-            json!({"kind": "agent", "queue": "sales"}),
-            None,
-        )
-        .await
-        .unwrap();
-    rig.dialer.command(id, Command::Start).await.unwrap();
+    rig.start("power", "leads", json!({"kind": "agent", "queue": "sales"}))
+        .await;
     for _ in 0..3 {
         rig.dialer.pass().await.unwrap();
         tokio::time::sleep(Duration::from_millis(5)).await;
@@ -897,18 +843,12 @@ async fn an_answered_call_brings_the_contacts_data_to_the_event_stream() {
         )
         .await
         .unwrap();
-    let id = rig
-        .dialer
-        .create_campaign(
-            "pop",
-            None,
-            &["pop".to_owned()],
-            json!({"kind": "agent", "pacing": {"strategy": "fixed"}}),
-            None,
-        )
-        .await
-        .unwrap();
-    rig.dialer.command(id, Command::Start).await.unwrap();
+    rig.start(
+        "pop",
+        "pop",
+        json!({"kind": "agent", "pacing": {"strategy": "fixed"}}),
+    )
+    .await;
     rig.run_now().await;
     let mut kinds = Vec::new();
     while let Ok(event) = events.try_recv() {

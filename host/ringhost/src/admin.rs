@@ -8,6 +8,7 @@ use anyhow::Context as _;
 use ringhost_store::Store;
 
 use crate::cli::{ApiKeyCommand, load_config};
+use crate::serve::now_ms;
 
 async fn open(config: Option<&Path>) -> anyhow::Result<Store> {
     let config = load_config(config)?;
@@ -18,12 +19,6 @@ async fn open(config: Option<&Path>) -> anyhow::Result<Store> {
         )
     })?;
     Store::open(&config.database_url()).await
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 /// Imports `file` into `list`; the summary as JSON.

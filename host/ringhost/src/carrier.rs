@@ -10,7 +10,7 @@ use std::time::Duration;
 use ringhost_dialer::carrier::{
     ABANDONED, CallReport, CallRequest, Carrier, OnAnswer, Placing, Progress,
 };
-use ringhost_media::{Law, MediaEvent, PromptCache, RtpPorts};
+use ringhost_media::{Law, MediaEvent, Prompt, PromptCache, RtpPorts};
 use ringhost_plugins::PluginRegistry;
 use ringhost_plugins::disposition::{HangupBy, Outcome};
 use ringhost_plugins::ivr::{IVR_FAILED, IvrSession};
@@ -216,21 +216,16 @@ impl TrunkCarrier {
 
     /// Starts the message; false when there is none to play.
     async fn prompt(&self, audio: Option<&str>, leg: &mut Leg) -> bool {
-        let (Some(audio), Some(media)) = (audio, leg.media()) else {
+        let Some(audio) = audio else {
             return false;
         };
-        let law = media.negotiated().law;
-        let path = self.prompts_dir.join(audio);
-        let cache = self.prompts.clone();
-        let loaded = tokio::task::spawn_blocking(move || cache.load(&path, law)).await;
-        match (loaded, leg.media()) {
-            (Ok(Ok(prompt)), Some(media)) => {
+        match (
+            self.load(audio, leg, "the campaign's message").await,
+            leg.media(),
+        ) {
+            (Some(prompt), Some(media)) => {
                 media.play(vec![prompt]);
                 true
-            }
-            (Ok(Err(error)), _) => {
-                tracing::warn!(%audio, %error, "the campaign's message cannot be played");
-                false
             }
             _ => false,
         }
@@ -238,24 +233,26 @@ impl TrunkCarrier {
 
     /// Loops `music` on the leg; a file that cannot be played leaves comfort noise.
     async fn hold_music(&self, music: &str, leg: &mut Leg) {
-        let Some(media) = leg.media() else {
-            return;
-        };
-        let (path, law, cache) = (
-            self.prompts_dir.join(music),
-            media.negotiated().law,
-            self.prompts.clone(),
-        );
+        if let (Some(prompt), Some(media)) =
+            (self.load(music, leg, "music on hold").await, leg.media())
+        {
+            media.play_loop(prompt);
+        }
+    }
+
+    /// The prompt `file` of the prompts folder in the leg's law (read off the async
+    /// executor, cached); `None`, after a log line naming it as `what`, when it cannot
+    /// be played.
+    async fn load(&self, file: &str, leg: &mut Leg, what: &str) -> Option<Arc<Prompt>> {
+        let law = leg.media()?.negotiated().law;
+        let (path, cache) = (self.prompts_dir.join(file), self.prompts.clone());
         match tokio::task::spawn_blocking(move || cache.load(&path, law)).await {
-            Ok(Ok(prompt)) => {
-                if let Some(media) = leg.media() {
-                    media.play_loop(prompt);
-                }
-            }
+            Ok(Ok(prompt)) => Some(prompt),
             Ok(Err(error)) => {
-                tracing::warn!(%music, %error, "music on hold cannot be played; comfort noise instead");
+                tracing::warn!(%file, %error, "{what} cannot be played");
+                None
             }
-            Err(_) => {}
+            Err(_) => None,
         }
     }
 

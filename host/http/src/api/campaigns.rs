@@ -7,7 +7,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use ringhost_dialer::admin::CampaignStatus;
+use ringhost_dialer::admin::{CampaignStatus, variable_pairs};
 use ringhost_dialer::lifecycle::{CampaignState, Command};
 use ringhost_store::attempt::AttemptRow;
 use ringhost_store::campaign::{CampaignRow, EventRow, RunRow};
@@ -589,11 +589,7 @@ pub(crate) async fn dialer_new_call(
     Path(id): Path<i64>,
     Json(call): Json<NewCall>,
 ) -> Result<(StatusCode, Json<NewCallContact>), ApiError> {
-    let variables: Vec<(String, String)> = call
-        .variables
-        .into_iter()
-        .map(|(k, v)| (k, v.as_str().map_or_else(|| v.to_string(), str::to_owned)))
-        .collect();
+    let variables = variable_pairs(&Value::Object(call.variables));
     let contact_id = state.dialer.new_call(id, &call.number, &variables).await?;
     Ok((StatusCode::CREATED, Json(NewCallContact { contact_id })))
 }
