@@ -38,11 +38,16 @@ fn zone_at(hour: i64) -> String {
 
 /// A host with an admin key, dialling through `carrier`.
 fn host(dir: &Path, carrier: u16) -> (Host, String) {
+    host_with(dir, carrier, "")
+}
+
+/// [`host`] with `extra` configuration.
+pub(crate) fn host_with(dir: &Path, carrier: u16, extra: &str) -> (Host, String) {
     let (config, http) = write_config(
         dir,
         &format!(
             "[[trunks]]\nname = \"carrier\"\naddress = \"127.0.0.1:{carrier}\"\n\
-             keepalive = \"0s\"\n[dialer]\ntick = \"100ms\"\n"
+             keepalive = \"0s\"\n[dialer]\ntick = \"100ms\"\n{extra}"
         ),
     );
     let config = config.to_str().unwrap().to_owned();
@@ -56,7 +61,7 @@ fn host(dir: &Path, carrier: u16) -> (Host, String) {
     (host, key.trim().to_owned())
 }
 
-fn api(
+pub(crate) fn api(
     http: SocketAddr,
     key: &str,
     method: &str,
@@ -77,7 +82,7 @@ fn api(
 }
 
 /// Imports `csv` into `list` through the API; the summary.
-fn import(http: SocketAddr, key: &str, list: &str, csv: &str) -> serde_json::Value {
+pub(crate) fn import(http: SocketAddr, key: &str, list: &str, csv: &str) -> serde_json::Value {
     let path = format!("/api/v1/lists/{list}/import");
     let (status, text) = http_call(http, "POST", &path, key, csv).unwrap();
     assert_eq!(status, 200, "{text}");
@@ -85,7 +90,7 @@ fn import(http: SocketAddr, key: &str, list: &str, csv: &str) -> serde_json::Val
 }
 
 /// Creates the campaign `body` describes and starts it; its id.
-fn start_campaign(http: SocketAddr, key: &str, body: serde_json::Value) -> i64 {
+pub(crate) fn start_campaign(http: SocketAddr, key: &str, body: serde_json::Value) -> i64 {
     let created = api(http, key, "POST", "/campaigns", body);
     let id = created["id"].as_i64().unwrap();
     api(
@@ -98,7 +103,7 @@ fn start_campaign(http: SocketAddr, key: &str, body: serde_json::Value) -> i64 {
     id
 }
 
-fn wait_for_state(host: &Host, key: &str, id: i64, state: &str, within: Duration) {
+pub(crate) fn wait_for_state(host: &Host, key: &str, id: i64, state: &str, within: Duration) {
     let deadline = Instant::now() + within;
     loop {
         let status = api(

@@ -4,6 +4,7 @@
 //!
 //! One test binary made of modules, so that it links once.
 
+mod agents;
 mod campaign;
 mod config;
 #[path = "../support/crm.rs"]

@@ -48,7 +48,12 @@ pub(crate) struct Sipp {
 impl Sipp {
     /// Starts SIPp as a UAS on a free loopback port and waits until it listens.
     pub(crate) fn uas(name: &str, transport: &str, extra: &[&str]) -> Sipp {
-        let port = free_sip_port();
+        Sipp::uas_on(free_sip_port(), name, transport, extra)
+    }
+
+    /// Starts SIPp as a UAS on `port` (where a phone registered from) and waits
+    /// until it listens.
+    pub(crate) fn uas_on(port: u16, name: &str, transport: &str, extra: &[&str]) -> Sipp {
         Sipp::start(
             name,
             port,
@@ -115,6 +120,21 @@ impl Sipp {
             assert!(Instant::now() < deadline, "sipp did not start listening");
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// Every message SIPp sent and received so far (`-trace_msg`'s log).
+    pub(crate) fn messages(&self) -> String {
+        let mut log = String::new();
+        for entry in std::fs::read_dir(self.dir.path()).unwrap().flatten() {
+            if entry
+                .file_name()
+                .to_string_lossy()
+                .ends_with("_messages.log")
+            {
+                log.push_str(&std::fs::read_to_string(entry.path()).unwrap_or_default());
+            }
+        }
+        log
     }
 
     /// Waits for SIPp to finish and returns its exit code with its error log.
@@ -379,7 +399,17 @@ pub(crate) fn sipp_uac(
     name: &str,
     extra: &[&str],
 ) -> (i32, String, u16) {
-    let uac_port = free_sip_port();
+    sipp_uac_from(dir, sip_port, name, free_sip_port(), extra)
+}
+
+/// [`sipp_uac`] from the UDP port `uac_port`.
+pub(crate) fn sipp_uac_from(
+    dir: &Path,
+    sip_port: u16,
+    name: &str,
+    uac_port: u16,
+    extra: &[&str],
+) -> (i32, String, u16) {
     let status = Command::new("sipp")
         .arg(format!("127.0.0.1:{sip_port}"))
         .args(["-sf", scenario(name).to_str().unwrap()])

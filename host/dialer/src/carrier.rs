@@ -10,6 +10,7 @@ use ringhost_plugins::disposition::{HangupBy, Outcome};
 use tokio::sync::mpsc;
 
 use crate::ledger::Class;
+use crate::queue::Queues;
 
 /// One call the dialer wants placed.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,14 +47,22 @@ pub enum OnAnswer {
         /// The IVR plugin that drives the call instead, when set.
         ivr: Option<String>,
     },
-    /// Join an agents' queue. With no agent on it within `abandon_after`, the callee
-    /// hears `message` (comfort noise until then, never silence) and the call ends
-    /// as abandoned.
+    /// Join an agents' queue: the callee hears `music` (comfort noise when unset,
+    /// never silence) while the longest-idle free agent's phone rings
+    /// ([`Queues::take`]), and is bridged to the agent who answers. With no agent
+    /// talking within `abandon_after`, the callee hears `message` and the call ends
+    /// as abandoned; with abandoning off (zero), past `max_wait` it ends "closed by the
+    /// system".
     Queue {
         /// The queue's name.
         queue: String,
-        /// How long an answered call may wait for an agent (the regulators' 2 s).
+        /// How long an answered call may wait for an agent (the regulators' 2 s);
+        /// zero for no limit but `max_wait`.
         abandon_after: Duration,
+        /// The longest wait in the queue.
+        max_wait: Duration,
+        /// How long an agent's phone rings before the agent is skipped.
+        agent_ring: Duration,
         /// The prompt an abandoned callee hears.
         message: Option<String>,
         /// What a waiting callee hears, looped; comfort noise when unset.
@@ -73,6 +82,8 @@ pub enum Progress {
     Ringing,
     /// The callee answered.
     Answered,
+    /// An agent answered and talks to the callee.
+    Agent(String),
 }
 
 /// The queue result of an answered call that no agent took in time (a silent or
@@ -129,6 +140,16 @@ impl CallReport {
     }
 }
 
+/// The queue result of a call an agent took.
+pub const QUEUE_ANSWER: &str = "QUEUE_ANSWER";
+
+/// The queue result of a call that waited past the queue's maximum: "closed by the
+/// system".
+pub const QUEUE_TIMEOUT: &str = "QUEUE_TIMEOUT";
+
+/// The queue result of a callee who hung up while waiting.
+pub const QUEUE_HANGUP: &str = "QUEUE_HANGUP";
+
 /// A boxed call in progress.
 pub type Placing = Pin<Box<dyn Future<Output = CallReport> + Send>>;
 
@@ -136,7 +157,13 @@ pub type Placing = Pin<Box<dyn Future<Output = CallReport> + Send>>;
 /// tests.
 pub trait Carrier: Send + Sync + 'static {
     /// Places `call`, reporting progress on `progress`, and resolves when it is over.
-    fn place(&self, call: CallRequest, progress: mpsc::UnboundedSender<Progress>) -> Placing;
+    /// A queued call takes its agent from `queues`.
+    fn place(
+        &self,
+        call: CallRequest,
+        progress: mpsc::UnboundedSender<Progress>,
+        queues: Queues,
+    ) -> Placing;
 
     /// Whether `number` is reached inside the host (a registered extension, dialled
     /// without a trunk) or through a trunk: the ledger counts the two apart.

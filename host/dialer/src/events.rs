@@ -48,6 +48,22 @@ pub enum DialerEvent {
         /// The contact's variables, by header name.
         variables: serde_json::Value,
     },
+    /// An agent answered the call and talks to the callee: the screen pop on their
+    /// desk.
+    CallConnected {
+        /// The campaign.
+        campaign: String,
+        /// The attempt.
+        attempt_id: i64,
+        /// The agent.
+        agent: String,
+        /// The contact.
+        contact_id: i64,
+        /// The number.
+        number: String,
+        /// The contact's variables, by header name.
+        variables: serde_json::Value,
+    },
     /// The call is over and recorded.
     CallEnded {
         /// The campaign.

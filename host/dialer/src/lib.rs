@@ -12,7 +12,8 @@
 //!   crash recovery.
 //! - [`events`]: what happens, as it happens, for the API's event stream.
 //! - [`exchange`]: the exchange table an external application writes.
-//! - [`agents`]: agents' states and queues, what the pacer counts.
+//! - [`agents`]: agents' states and queues, what the pacer counts; [`queue`]: an
+//!   answered call's agent taken, skipped, released.
 //! - [`admin`]: what users do (create, import, start, pause, ...) for the API.
 
 pub mod admin;
@@ -26,5 +27,6 @@ pub mod import;
 pub mod ledger;
 pub mod lifecycle;
 pub mod number;
+pub mod queue;
 pub mod scheduler;
 pub mod settings;

@@ -111,6 +111,8 @@ pub struct Recovery {
     pub rescheduled: u64,
     /// Contacts claimed but never dialled, made ready again.
     pub released: u64,
+    /// Agents left on a call, moved to wrap-up.
+    pub agents: u64,
 }
 
 impl Dialer {
@@ -188,11 +190,14 @@ impl Dialer {
             recovery.rescheduled += u64::from(retry);
         }
         recovery.released = store.release_claims(host, now).await?;
+        // No call holds an agent after a crash.
+        recovery.agents = store.release_agents_on_call(now).await?;
         if recovery != Recovery::default() {
             tracing::warn!(
                 interrupted = recovery.interrupted,
                 rescheduled = recovery.rescheduled,
                 released = recovery.released,
+                agents = recovery.agents,
                 "attempts left in progress by the previous run were closed as interrupted"
             );
         }
@@ -507,6 +512,8 @@ impl Dialer {
             (CampaignKind::Agent, _, Some(queue)) => OnAnswer::Queue {
                 queue: queue.clone(),
                 abandon_after: Duration::from_millis(u64::from(settings.abandon_after_ms)),
+                max_wait: Duration::from_secs(u64::from(settings.queue_max_wait_s)),
+                agent_ring: Duration::from_secs(u64::from(settings.agent_ring_s.max(1))),
                 message: settings.abandon_message.clone(),
                 music: settings.music_on_hold.clone(),
             },
@@ -627,7 +634,8 @@ impl Call {
     async fn run(self, request: CallRequest) {
         let attempt_id = request.attempt_id;
         let (progress, mut reports) = mpsc::unbounded_channel();
-        let placing = self.dialer.inner.carrier.place(request, progress);
+        let queues = crate::queue::Queues::new(self.dialer.clone());
+        let placing = self.dialer.inner.carrier.place(request, progress, queues);
         let inner = self.dialer.inner.clone();
         let campaign_id = self.campaign_id;
         let (campaign, contact_id) = (self.campaign_name.clone(), self.contact_id);
@@ -640,6 +648,18 @@ impl Call {
                 let next = match step {
                     Progress::Ringing => Stage::Ringing,
                     Progress::Answered => Stage::Answered,
+                    Progress::Agent(agent) => {
+                        // The screen pop of the agent who took the call.
+                        let _ = inner.events.send(DialerEvent::CallConnected {
+                            campaign: campaign.clone(),
+                            attempt_id,
+                            agent,
+                            contact_id,
+                            number: number.clone(),
+                            variables: variables.clone(),
+                        });
+                        continue;
+                    }
                 };
                 if next <= stage {
                     continue;

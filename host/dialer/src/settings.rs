@@ -143,6 +143,12 @@ pub struct CampaignSettings {
     /// Agent campaigns: milliseconds an answered call may wait for an agent before it
     /// is abandoned (the Garante's and Ofcom's 2 s).
     pub abandon_after_ms: u32,
+    /// Agent campaigns: the longest wait in the queue, in seconds, before the call
+    /// ends "closed by the system" (it matters when `abandon_after_ms` is 0).
+    pub queue_max_wait_s: u32,
+    /// Agent campaigns: seconds an agent's phone rings before the agent is skipped
+    /// (paused) and the next one tried.
+    pub agent_ring_s: u32,
     /// Agent campaigns: the prompt an abandoned callee hears before the call ends.
     pub abandon_message: Option<String>,
     /// Agent campaigns: music on hold (a WAV file, looped) while a callee waits for an
@@ -182,6 +188,8 @@ impl Default for CampaignSettings {
             connector: None,
             abandoned_no_call_days: 7,
             abandon_after_ms: 2000,
+            queue_max_wait_s: 60,
+            agent_ring_s: 15,
             abandon_message: None,
             music_on_hold: None,
             rate_window_s: 900,

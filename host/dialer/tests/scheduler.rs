@@ -14,6 +14,7 @@ use ringhost_dialer::carrier::{ABANDONED, CallReport, CallRequest, Carrier, Plac
 use ringhost_dialer::clock::ManualClock;
 use ringhost_dialer::ledger::{Class, Ledger, Limits};
 use ringhost_dialer::lifecycle::Command;
+use ringhost_dialer::queue::Queues;
 use ringhost_dialer::scheduler::{Dialer, SchedulerConfig};
 use ringhost_plugins::disposition::Outcome;
 use ringhost_store::Store;
@@ -56,7 +57,12 @@ impl Carrier for ScriptedCarrier {
         }
     }
 
-    fn place(&self, call: CallRequest, progress: mpsc::UnboundedSender<Progress>) -> Placing {
+    fn place(
+        &self,
+        call: CallRequest,
+        progress: mpsc::UnboundedSender<Progress>,
+        _queues: Queues,
+    ) -> Placing {
         let this = self.clone();
         Box::pin(async move {
             let (outcome, confirmed) = {

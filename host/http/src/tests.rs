@@ -22,7 +22,12 @@ use super::*;
 struct NoCalls;
 
 impl Carrier for NoCalls {
-    fn place(&self, _call: CallRequest, _progress: mpsc::UnboundedSender<Progress>) -> Placing {
+    fn place(
+        &self,
+        _call: CallRequest,
+        _progress: mpsc::UnboundedSender<Progress>,
+        _queues: ringhost_dialer::queue::Queues,
+    ) -> Placing {
         Box::pin(async { CallReport::failed(Outcome::Busy) })
     }
 }

@@ -7,23 +7,27 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ringhost_dialer::carrier::{
-    ABANDONED, CallReport, CallRequest, Carrier, OnAnswer, Placing, Progress,
-};
+use ringhost_dialer::carrier::{CallReport, CallRequest, Carrier, OnAnswer, Placing, Progress};
+use ringhost_dialer::queue::Queues;
 use ringhost_media::{Law, MediaEvent, Prompt, PromptCache, RtpPorts};
 use ringhost_plugins::PluginRegistry;
 use ringhost_plugins::disposition::{HangupBy, Outcome};
 use ringhost_plugins::ivr::{IVR_FAILED, IvrSession};
-use ringhost_sip::{CallOutcome, Dial, Trunks};
+use ringhost_sip::{CallOutcome, Dial, Endpoint, Registrar, Trunks};
 use tokio::sync::mpsc;
 
 use crate::ivr::{self, IvrRun};
 use crate::leg::{Leg, LegEvent};
+use crate::queued;
 
 /// Places the dialer's calls through the host's trunks.
 #[derive(Clone)]
 pub(crate) struct TrunkCarrier {
     pub(crate) trunks: Arc<Trunks>,
+    /// Agents' phones are rung through it.
+    pub(crate) endpoint: Endpoint,
+    /// Where agents' phones are found.
+    pub(crate) registrar: Arc<Registrar>,
     pub(crate) ports: RtpPorts,
     pub(crate) laws: Vec<Law>,
     pub(crate) prompts: Arc<PromptCache>,
@@ -36,9 +40,14 @@ pub(crate) struct TrunkCarrier {
 }
 
 impl Carrier for TrunkCarrier {
-    fn place(&self, call: CallRequest, progress: mpsc::UnboundedSender<Progress>) -> Placing {
+    fn place(
+        &self,
+        call: CallRequest,
+        progress: mpsc::UnboundedSender<Progress>,
+        queues: Queues,
+    ) -> Placing {
         let this = self.clone();
-        Box::pin(async move { this.call(call, progress).await })
+        Box::pin(async move { this.call(call, progress, queues).await })
     }
 }
 
@@ -47,6 +56,7 @@ impl TrunkCarrier {
         &self,
         call: CallRequest,
         progress: mpsc::UnboundedSender<Progress>,
+        queues: Queues,
     ) -> CallReport {
         let route = call
             .route
@@ -68,29 +78,13 @@ impl TrunkCarrier {
         let mut confirmed = false;
         let mut collecting = false;
         let mut give_up: Option<tokio::time::Instant> = None;
-        let mut abandon_at: Option<tokio::time::Instant> = None;
-        let mut abandoned = false;
         let outcome = loop {
             let deadline = give_up.unwrap_or_else(tokio::time::Instant::now);
-            let abandon = abandon_at.unwrap_or_else(tokio::time::Instant::now);
             let event = tokio::select! {
                 event = leg.next() => event,
                 () = tokio::time::sleep_until(deadline), if give_up.is_some() => {
                     give_up = None;
                     leg.hangup();
-                    continue;
-                }
-                () = tokio::time::sleep_until(abandon), if abandon_at.is_some() => {
-                    abandon_at = None;
-                    abandoned = true;
-                    let message = match &call.on_answer {
-                        OnAnswer::Queue { message, .. } => message.clone(),
-                        _ => None,
-                    };
-                    tracing::info!(attempt = call.attempt_id, "no agent in time: the call is abandoned");
-                    if !self.prompt(message.as_deref(), &mut leg).await {
-                        leg.hangup();
-                    }
                     continue;
                 }
             };
@@ -131,24 +125,12 @@ impl TrunkCarrier {
                                 self.after_message(&call, &mut leg, &mut collecting, &mut give_up)
                             }
                         },
-                        // Queues and extensions come with the agents.
-                        OnAnswer::Queue {
-                            abandon_after,
-                            music,
-                            ..
-                        } => {
-                            // No agents yet: the callee hears the music on hold, or
-                            // comfort noise (the leg's default), until the call is
-                            // abandoned.
-                            if let Some(music) = music {
-                                self.hold_music(music, &mut leg).await;
-                            }
-                            abandon_at = Some(tokio::time::Instant::now() + *abandon_after);
+                        OnAnswer::Queue { .. } => {
+                            return queued::run(self, &call, &mut leg, &progress, &queues).await;
                         }
                         OnAnswer::Extension(_) | OnAnswer::HangUp => leg.hangup(),
                     }
                 }
-                Some(LegEvent::Media(MediaEvent::PlaybackDone(_))) if abandoned => leg.hangup(),
                 Some(LegEvent::Media(MediaEvent::PlaybackDone(_))) => {
                     self.after_message(&call, &mut leg, &mut collecting, &mut give_up);
                 }
@@ -167,15 +149,6 @@ impl TrunkCarrier {
             }
         };
         let mut report = report(outcome, confirmed);
-        if abandoned {
-            report.queue_result = Some(ABANDONED.to_owned());
-            report.tags.push("abandoned".to_owned());
-        } else if matches!(call.on_answer, OnAnswer::Queue { .. })
-            && report.outcome == Outcome::Answered
-        {
-            // Hung up while waiting for an agent.
-            report.queue_result = Some("QUEUE_HANGUP".to_owned());
-        }
         if let OnAnswer::Notify { confirm: true, .. } = call.on_answer
             && report.outcome == Outcome::Answered
         {
@@ -215,7 +188,7 @@ impl TrunkCarrier {
     }
 
     /// Starts the message; false when there is none to play.
-    async fn prompt(&self, audio: Option<&str>, leg: &mut Leg) -> bool {
+    pub(crate) async fn prompt(&self, audio: Option<&str>, leg: &mut Leg) -> bool {
         let Some(audio) = audio else {
             return false;
         };
@@ -232,7 +205,7 @@ impl TrunkCarrier {
     }
 
     /// Loops `music` on the leg; a file that cannot be played leaves comfort noise.
-    async fn hold_music(&self, music: &str, leg: &mut Leg) {
+    pub(crate) async fn hold_music(&self, music: &str, leg: &mut Leg) {
         if let (Some(prompt), Some(media)) =
             (self.load(music, leg, "music on hold").await, leg.media())
         {
@@ -289,7 +262,7 @@ async fn wait_end(leg: &mut Leg) -> CallOutcome {
 }
 
 /// A call whose events stopped without an outcome (its task is gone).
-fn no_outcome() -> CallOutcome {
+pub(crate) fn no_outcome() -> CallOutcome {
     CallOutcome {
         outcome: ringhost_sip::Outcome::Failed,
         sip_code: None,
@@ -302,7 +275,7 @@ fn no_outcome() -> CallOutcome {
 }
 
 /// The SIP outcome in the dialer's terms.
-fn report(outcome: CallOutcome, confirmed: bool) -> CallReport {
+pub(crate) fn report(outcome: CallOutcome, confirmed: bool) -> CallReport {
     use ringhost_sip::Outcome as Sip;
     let kind = match outcome.outcome {
         Sip::Answered => Outcome::Answered,

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use ringhost_media::{Law, MediaEvent, MediaSession, PendingSession, RtpPorts, sdp};
-use ringhost_sip::{Call, CallEvent, CallOutcome, Dial, Trunks};
+use ringhost_sip::{Call, CallEvent, CallOutcome, Dial, Endpoint, Registered, Trunks};
 
 /// What happens on a leg, in order.
 #[derive(Debug)]
@@ -31,17 +31,42 @@ pub(crate) struct Leg {
 }
 
 impl Leg {
-    /// Binds the leg's RTP ports and places the call with an offer naming them.
+    /// Binds the leg's RTP ports and places the call through `route` with an offer
+    /// naming them.
     pub(crate) async fn place(
         trunks: &Arc<Trunks>,
         route: &str,
-        mut dial: Dial,
+        dial: Dial,
         ports: &RtpPorts,
         laws: &[Law],
     ) -> anyhow::Result<Leg> {
+        Leg::open(dial, ports, laws, |dial| trunks.place_call(route, dial)).await
+    }
+
+    /// Binds the leg's RTP ports and rings a registered phone with an offer naming
+    /// them.
+    pub(crate) async fn ring_phone(
+        endpoint: &Endpoint,
+        phone: &Registered,
+        dial: Dial,
+        ports: &RtpPorts,
+        laws: &[Law],
+    ) -> anyhow::Result<Leg> {
+        Leg::open(dial, ports, laws, |dial| {
+            Ok(endpoint.call_phone(phone, dial))
+        })
+        .await
+    }
+
+    async fn open(
+        mut dial: Dial,
+        ports: &RtpPorts,
+        laws: &[Law],
+        place: impl FnOnce(Dial) -> anyhow::Result<Call>,
+    ) -> anyhow::Result<Leg> {
         let pending = PendingSession::open(ports).await?;
         dial.offer = Some(pending.offer(laws));
-        let call = trunks.place_call(route, dial)?;
+        let call = place(dial)?;
         Ok(Leg {
             call,
             pending: Some(pending),

@@ -21,6 +21,7 @@ mod dial;
 mod ivr;
 mod leg;
 mod plugin;
+mod queued;
 mod scaffold;
 mod serve;
 mod shutdown;

@@ -45,7 +45,7 @@ pub(crate) async fn serve(config: Config) -> anyhow::Result<()> {
         timers: Default::default(),
         user_agent: concat!("Ringhost/", env!("CARGO_PKG_VERSION")).to_owned(),
         trusted: Vec::new(),
-        registrar: Some(registrar),
+        registrar: Some(registrar.clone()),
     })
     .await
     .context("cannot bind the SIP listeners")?;
@@ -63,7 +63,11 @@ pub(crate) async fn serve(config: Config) -> anyhow::Result<()> {
     // only by the dialer.
     let trunks = ringhost_sip::Trunks::start(&sip, trunk_specs, routes).await?;
     let plugins = plugins(&config)?;
-    let dialer = dialer(&config, &store, trunks, plugins, default_route)?;
+    let phones = Phones {
+        endpoint: sip.clone(),
+        registrar,
+    };
+    let dialer = dialer(&config, &store, trunks, phones, plugins, default_route)?;
     // Before the first pass: what a crash left in progress is closed first.
     dialer.recover().await?;
     // Recorded only once every listener is bound: a start that fails on a busy port
@@ -127,18 +131,27 @@ pub(crate) fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
+/// Where the agents' phones are registered and rung from.
+struct Phones {
+    endpoint: ringhost_sip::Endpoint,
+    registrar: std::sync::Arc<ringhost_sip::Registrar>,
+}
+
 /// The dialer over the store, placing calls through the trunks with media from the
 /// `[media]` section, its channels counted by a ledger with the `[dialer]` limits.
 fn dialer(
     config: &Config,
     store: &Store,
     trunks: std::sync::Arc<ringhost_sip::Trunks>,
+    phones: Phones,
     plugins: ringhost_plugins::PluginRegistry,
     default_route: String,
 ) -> anyhow::Result<Dialer> {
     let media = &config.media;
     let carrier = TrunkCarrier {
         trunks,
+        endpoint: phones.endpoint,
+        registrar: phones.registrar,
         ports: RtpPorts::new(media.ip, media.rtp_ports.min, media.rtp_ports.max)
             .map_err(anyhow::Error::msg)?,
         laws: media.codecs.iter().map(|&c| crate::dial::law(c)).collect(),

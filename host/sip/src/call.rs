@@ -50,6 +50,9 @@ pub struct CallRequest {
     /// A loose Route (`sip:proxy:5060;lr`) when the INVITE goes through an outbound
     /// proxy; `trunk` is then the proxy's address.
     pub route: Option<String>,
+    /// The Request-URI and To when they are not `sip:number@domain`: a registered
+    /// phone's Contact, kept whole with its parameters.
+    pub target: Option<String>,
 }
 
 /// What happens to a call, in order.
@@ -168,7 +171,11 @@ impl Leg {
         } else {
             self.request.domain.clone()
         };
-        let mut target = format!("sip:{}@{domain}", self.request.number);
+        let mut target = self
+            .request
+            .target
+            .clone()
+            .unwrap_or_else(|| format!("sip:{}@{domain}", self.request.number));
         let mut redirected = false;
         let mut credentials: Option<Header> = None;
         let origin = Origin {

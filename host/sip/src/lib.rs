@@ -7,6 +7,7 @@
 //! - [`call`]: outbound calls as the dialer sees them: a [`CallRequest`] in,
 //!   [`CallEvent`]s and a [`CallOutcome`] out.
 //! - [`endpoint`]: binds it all and answers what arrives outside a call.
+//! - [`phone`]: calls to phones registered with the [`registrar`].
 //!
 //! **Architecture invariant:** this is the only crate that depends on rsip; nothing
 //! above [`call`] sees a SIP message.
@@ -18,6 +19,7 @@ pub mod endpoint;
 pub mod ids;
 pub mod message;
 pub mod outcome;
+pub mod phone;
 pub mod registrar;
 pub mod request;
 pub mod transaction;
@@ -27,7 +29,7 @@ pub mod trunk;
 pub use call::{Call, CallEvent, CallRequest};
 pub use endpoint::{Endpoint, EndpointConfig};
 pub use outcome::{CallOutcome, HangupBy, Outcome};
-pub use registrar::{Registrar, RegistrarSettings};
+pub use registrar::{Registered, Registrar, RegistrarSettings};
 pub use request::DigestLogin;
 pub use transport::{Peer, Protocol};
 pub use trunk::{Dial, TrunkSpec, TrunkStatus, Trunks};

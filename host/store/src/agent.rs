@@ -110,6 +110,54 @@ impl Store {
         Ok(())
     }
 
+    /// Takes the longest-idle free agent of `queue` for a call, in one statement: the
+    /// agent moves to `on_call` at `now_ms` and is returned as they were. Free means
+    /// `ready`, or in a `wrap_up` that is over; idle since the state began, or since
+    /// the wrap-up ended. Two hosts (or two calls) racing for one agent cannot both
+    /// win: the update checks the state again.
+    ///
+    /// The state names are the dialer's (`AgentState::as_str`); they are written here
+    /// because the choice and the move must be one statement.
+    ///
+    /// # Errors
+    /// When the database cannot be written.
+    pub async fn take_agent(&self, queue: &str, now_ms: i64) -> anyhow::Result<Option<AgentRow>> {
+        const FREE: &str =
+            "(state = 'ready' OR (state = 'wrap_up' AND since_ms + wrap_up_s * 1000 <= $2))";
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE agent SET state = 'on_call', reason = NULL, since_ms = $2 \
+             WHERE {FREE} AND name = ( \
+                 SELECT name FROM agent JOIN queue_member m ON m.agent = agent.name \
+                 WHERE m.queue = $1 AND {FREE} \
+                 ORDER BY CASE WHEN state = 'wrap_up' THEN since_ms + wrap_up_s * 1000 \
+                          ELSE since_ms END, name \
+                 LIMIT 1) \
+             RETURNING {COLUMNS}"
+        )))
+        .bind(queue)
+        .bind(now_ms)
+        .fetch_optional(&self.pool)
+        .await
+        .context("cannot take an agent")?;
+        Ok(row.as_ref().map(agent))
+    }
+
+    /// Moves every agent on a call to a wrap-up beginning at `now_ms`: after a crash
+    /// no call holds them any more.
+    ///
+    /// # Errors
+    /// When the database cannot be written.
+    pub async fn release_agents_on_call(&self, now_ms: i64) -> anyhow::Result<u64> {
+        let done = sqlx::query(
+            "UPDATE agent SET state = 'wrap_up', since_ms = $1 WHERE state = 'on_call'",
+        )
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await
+        .context("cannot release the agents")?;
+        Ok(done.rows_affected())
+    }
+
     /// Makes `agent` a member of `queue` (nothing if it is).
     ///
     /// # Errors

@@ -447,8 +447,57 @@ async fn dialer_tables(store: &Store) {
         (members[0].state.as_str(), members[0].reason.as_deref()),
         ("paused", Some("lunch"))
     );
+    // The longest-idle free agent is taken, once; a wrap-up is free when it is over.
+    for (name, state, since_ms, wrap_up_s) in [
+        ("bob", "wrap_up", 0, 5),
+        ("carl", "ready", 20, 0),
+        ("dora", "ready", 1, 0),
+    ] {
+        store
+            .create_agent(&agent::AgentRow {
+                name: name.into(),
+                extension: format!("ext-{name}"),
+                state: state.into(),
+                reason: None,
+                since_ms,
+                wrap_up_s,
+            })
+            .await
+            .unwrap();
+        if name != "dora" {
+            store.add_queue_member("sales", name).await.unwrap();
+        }
+    }
+    store
+        .set_agent_state("anna", "ready", None, 10)
+        .await
+        .unwrap();
+    let mut taken = Vec::new();
+    while let Some(row) = store.take_agent("sales", 100).await.unwrap() {
+        taken.push(row.name);
+    }
+    assert_eq!(taken, ["anna", "carl"], "dora is in no queue, bob wraps up");
+    let bob = store.take_agent("sales", 6_000).await.unwrap().unwrap();
+    assert_eq!(
+        (bob.name.as_str(), bob.extension.as_str()),
+        ("bob", "ext-bob")
+    );
+    let on_call = store.agent("bob").await.unwrap().unwrap();
+    assert_eq!(
+        (on_call.state.as_str(), on_call.since_ms),
+        ("on_call", 6_000)
+    );
+    assert_eq!(store.release_agents_on_call(7_000).await.unwrap(), 3);
+    assert_eq!(store.agent("carl").await.unwrap().unwrap().state, "wrap_up");
     assert!(store.remove_queue_member("sales", "anna").await.unwrap());
-    assert!(store.queue_members("sales").await.unwrap().is_empty());
+    let left: Vec<_> = store
+        .queue_members("sales")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.name)
+        .collect();
+    assert_eq!(left, ["bob", "carl"]);
     // API keys are found by hash only.
     let secret = api_key::new_secret();
     store

@@ -119,6 +119,7 @@ impl Trunks {
             follow_redirect: spec.follow_redirect,
             login: spec.login.clone(),
             route: trunk.route(),
+            target: None,
         });
         let mut progressed = false;
         let mut hung_up = false;

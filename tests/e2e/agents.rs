@@ -1,0 +1,181 @@
+//! Agents end to end: SIPp plays the carrier's callees and two agents' phones, which
+//! register with digest auth and then take the calls Ringhost bridges to them.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::campaign::{api, host_with, import, start_campaign, wait_for_state};
+use crate::sip::{Sipp, free_sip_port, sipp_uac_from};
+use crate::support::Host;
+
+/// Two agents' phone accounts; MD5 first, the one SIPp answers.
+const PHONES: &str = "[registrar]\nalgorithms = [\"MD5\", \"SHA-256\"]\n\
+                      [[phones]]\nusername = \"agent1\"\npassword = \"pw-one\"\n\
+                      [[phones]]\nusername = \"agent2\"\npassword = \"pw-two\"\n";
+
+/// The host's SIP port, from the configuration `write_config` wrote.
+fn sip_port(dir: &Path) -> u16 {
+    let config = std::fs::read_to_string(dir.join("ringhost.toml")).unwrap();
+    let line = config.lines().find(|l| l.starts_with("udp =")).unwrap();
+    let port = line.rsplit(':').next().unwrap();
+    port.trim_end_matches("\"]").parse().unwrap()
+}
+
+/// Registers `user`'s phone from a free port, then starts `scenario` listening there
+/// (with its message log): the agent's phone.
+fn agent_phone(dir: &Path, host: &Host, user: &str, password: &str, scenario: &str) -> Sipp {
+    let port = free_sip_port();
+    let (code, errors, _) = sipp_uac_from(
+        dir,
+        sip_port(dir),
+        "agent_register",
+        port,
+        &["-s", user, "-au", user, "-ap", password],
+    );
+    assert_eq!(
+        code,
+        0,
+        "{user} did not register: {errors}\n{}",
+        host.logs()
+    );
+    Sipp::uas_on(port, scenario, "udp", &["-m", "100", "-trace_msg"])
+}
+
+/// Creates `name` (wrap-up 0 s) in queue `sales` and makes them ready.
+fn ready_agent(host: &Host, key: &str, name: &str) {
+    api(
+        host.http,
+        key,
+        "POST",
+        "/agents",
+        json!({"name": name, "extension": name, "wrap_up_s": 0}),
+    );
+    api(
+        host.http,
+        key,
+        "PUT",
+        &format!("/queues/sales/members/{name}"),
+        Value::Null,
+    );
+    api(
+        host.http,
+        key,
+        "POST",
+        &format!("/agents/{name}/state"),
+        json!({"state": "ready"}),
+    );
+}
+
+/// The phone's calls from its message log: per Call-ID, when the INVITE came and when
+/// the call's BYE was answered (SIPp's `-trace_msg` timestamps, in seconds).
+fn calls_seen(log: &str) -> Vec<(f64, f64)> {
+    let mut calls: HashMap<String, (Option<f64>, Option<f64>)> = HashMap::new();
+    for block in log.split("----------------------------------------------- ") {
+        let mut lines = block.lines();
+        let Some(stamp) = lines.next() else { continue };
+        // "2026-11-30\t15:04:05.123456" (the date, a tab, the time).
+        let Some(time) = stamp.split_whitespace().nth(1) else {
+            continue;
+        };
+        let seconds = time.split(':').fold(0.0, |acc, part| {
+            acc * 60.0 + part.parse::<f64>().unwrap_or(0.0)
+        });
+        let text: Vec<&str> = lines.collect();
+        let Some(first) = text.iter().find(|l| {
+            l.starts_with("INVITE ") || l.starts_with("SIP/2.0 ") || l.starts_with("BYE ")
+        }) else {
+            continue;
+        };
+        let Some(call_id) = text.iter().find_map(|l| {
+            l.strip_prefix("Call-ID: ")
+                .or_else(|| l.strip_prefix("i: "))
+        }) else {
+            continue;
+        };
+        let cseq_bye = text
+            .iter()
+            .any(|l| l.starts_with("CSeq:") && l.ends_with("BYE"));
+        let entry = calls.entry(call_id.trim().to_owned()).or_default();
+        if first.starts_with("INVITE ") && entry.0.is_none() {
+            entry.0 = Some(seconds);
+        } else if first.starts_with("SIP/2.0 200") && cseq_bye {
+            entry.1 = Some(seconds);
+        }
+    }
+    calls
+        .into_values()
+        .filter_map(|(start, end)| Some((start?, end?)))
+        .collect()
+}
+
+#[test]
+fn answered_calls_reach_the_agents_one_call_at_a_time() {
+    // Callees answer and wait for Ringhost's BYE; agents talk ~1 s and hang up.
+    let carrier = Sipp::uas("uas_by_number", "udp", &["-m", "6"]);
+    let dir = tempfile::tempdir().unwrap();
+    let (host, key) = host_with(dir.path(), carrier.port, PHONES);
+    let phones = [
+        agent_phone(dir.path(), &host, "agent1", "pw-one", "uas_agent_talks"),
+        agent_phone(dir.path(), &host, "agent2", "pw-two", "uas_agent_talks"),
+    ];
+    ready_agent(&host, &key, "agent1");
+    ready_agent(&host, &key, "agent2");
+    import(
+        host.http,
+        &key,
+        "leads",
+        "numbers,name\n0630000003,A\n0630000004,B\n0630000005,C\n\
+         0630000006,D\n0630000007,E\n0630000008,F\n",
+    );
+    let id = start_campaign(
+        host.http,
+        &key,
+        json!({"name": "sales", "lists": ["leads"], "settings": {
+            "kind": "agent", "queue": "sales", "pacing": {"strategy": "progressive"},
+            "abandon_after_ms": 5000}}),
+    );
+    wait_for_state(&host, &key, id, "finished", Duration::from_secs(60));
+    let attempts = api(
+        host.http,
+        &key,
+        "GET",
+        &format!("/campaigns/{id}/attempts"),
+        Value::Null,
+    );
+    let attempts = attempts.as_array().unwrap();
+    assert_eq!(attempts.len(), 6, "{attempts:?}");
+    let mut by_agent: HashMap<String, usize> = HashMap::new();
+    for attempt in attempts {
+        assert_eq!(attempt["outcome"], "answered", "{attempt}");
+        let agent = attempt["agent"].as_str().unwrap_or_else(|| {
+            panic!("no agent took {attempt}\n{}", host.logs());
+        });
+        *by_agent.entry(agent.to_owned()).or_default() += 1;
+    }
+    assert_eq!(by_agent.len(), 2, "both agents took calls: {by_agent:?}");
+    // The phones' own view: each took its calls one after the other.
+    let mut seen = 0;
+    for (phone, name) in phones.iter().zip(["agent1", "agent2"]) {
+        let mut calls = calls_seen(&phone.messages());
+        calls.sort_by(|a, b| a.0.total_cmp(&b.0));
+        assert_eq!(calls.len(), by_agent[name], "{name}: {calls:?}");
+        for pair in calls.windows(2) {
+            assert!(
+                pair[1].0 >= pair[0].1,
+                "{name} got a call at {} while on the one until {}",
+                pair[1].0,
+                pair[0].1
+            );
+        }
+        seen += calls.len();
+    }
+    assert_eq!(seen, 6);
+    let (code, errors) = carrier.finish();
+    assert_eq!(code, 0, "SIPp carrier: {errors}");
+    // Each agent is free again (wrap-up 0 s).
+    let queue = api(host.http, &key, "GET", "/queues/sales", Value::Null);
+    assert_eq!(queue["ready"], 2, "{queue}");
+}
