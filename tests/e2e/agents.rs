@@ -179,3 +179,90 @@ fn answered_calls_reach_the_agents_one_call_at_a_time() {
     let queue = api(host.http, &key, "GET", "/queues/sales", Value::Null);
     assert_eq!(queue["ready"], 2, "{queue}");
 }
+
+#[test]
+fn an_agent_whose_phone_does_not_answer_is_skipped_for_the_next() {
+    let carrier = Sipp::uas("uas_by_number", "udp", &["-m", "1"]);
+    let dir = tempfile::tempdir().unwrap();
+    let (host, key) = host_with(dir.path(), carrier.port, PHONES);
+    // agent1 is the longest idle, but their phone only rings.
+    let _silent = agent_phone(
+        dir.path(),
+        &host,
+        "agent1",
+        "pw-one",
+        "uas_ring_until_cancel",
+    );
+    let _talks = agent_phone(dir.path(), &host, "agent2", "pw-two", "uas_agent_talks");
+    ready_agent(&host, &key, "agent1");
+    std::thread::sleep(Duration::from_millis(20));
+    ready_agent(&host, &key, "agent2");
+    import(host.http, &key, "one", "numbers,name\n0630000003,A\n");
+    let id = start_campaign(
+        host.http,
+        &key,
+        json!({"name": "sales", "lists": ["one"], "settings": {
+            "kind": "agent", "queue": "sales", "pacing": {"strategy": "fixed"},
+            "agent_ring_s": 1, "abandon_after_ms": 6000}}),
+    );
+    wait_for_state(&host, &key, id, "finished", Duration::from_secs(30));
+    let attempts = api(
+        host.http,
+        &key,
+        "GET",
+        &format!("/campaigns/{id}/attempts"),
+        Value::Null,
+    );
+    let attempt = &attempts[0];
+    assert_eq!(attempt["agent"], "agent2", "{attempt}\n{}", host.logs());
+    assert_eq!(attempt["queue_result"], "QUEUE_ANSWER", "{attempt}");
+    let agents = api(host.http, &key, "GET", "/agents", Value::Null);
+    let agent1 = agents
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "agent1")
+        .unwrap();
+    assert_eq!(
+        (&agent1["state"], &agent1["reason"]),
+        (&json!("paused"), &json!("did not answer")),
+        "{agents}"
+    );
+    let (code, errors) = carrier.finish();
+    assert_eq!(code, 0, "SIPp carrier: {errors}");
+}
+
+#[test]
+fn a_callee_who_hangs_up_while_queued_is_recorded_as_hung_up_by_the_callee() {
+    // The callee hangs up ~500 ms after answering; no agent is ready.
+    let carrier = Sipp::uas("uas_answer_then_bye", "udp", &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let (host, key) = host_with(dir.path(), carrier.port, "");
+    import(host.http, &key, "one", "numbers,name\n0630000003,A\n");
+    let id = start_campaign(
+        host.http,
+        &key,
+        json!({"name": "sales", "lists": ["one"], "settings": {
+            "kind": "agent", "queue": "sales", "pacing": {"strategy": "fixed"},
+            "abandon_after_ms": 5000}}),
+    );
+    wait_for_state(&host, &key, id, "finished", Duration::from_secs(30));
+    let attempts = api(
+        host.http,
+        &key,
+        "GET",
+        &format!("/campaigns/{id}/attempts"),
+        Value::Null,
+    );
+    let attempt = &attempts[0];
+    assert_eq!(attempt["outcome"], "answered", "{attempt}");
+    assert_eq!(attempt["hangup_by"], "callee", "{attempt}");
+    assert_eq!(attempt["queue_result"], "QUEUE_HANGUP", "{attempt}");
+    assert_eq!(attempt["agent"], Value::Null, "{attempt}");
+    assert!(
+        !attempt["tags"].to_string().contains("abandoned"),
+        "{attempt}"
+    );
+    let (code, errors) = carrier.finish();
+    assert_eq!(code, 0, "SIPp carrier: {errors}");
+}

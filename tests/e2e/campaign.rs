@@ -507,6 +507,8 @@ fn an_answered_call_with_no_agent_hears_audio_throughout_and_ends_abandoned() {
     );
     let attempt = &attempts[0];
     assert_eq!(attempt["outcome"], "answered", "{attempts}");
+    assert_eq!(attempt["queue_result"], "ABANDONED", "{attempts}");
+    assert_eq!(attempt["hangup_by"], "ringhost", "{attempts}");
     assert!(
         attempt["tags"]
             .as_array()

@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use ringhost_plugins::PluginRegistry;
-use ringhost_plugins::disposition::{self, AttemptResult, Outcome};
+use ringhost_plugins::disposition::{self, AttemptResult, HangupBy, Outcome};
 use ringhost_plugins::pacer::{self, AgentBasis, Parameters, Snapshot};
 use ringhost_store::Store;
 use ringhost_store::attempt::{AttemptEnd, AttemptStart};
@@ -760,6 +760,15 @@ impl Call {
             tags: serde_json::to_string(&decided.tags).unwrap_or_else(|_| "[]".into()),
             agent: report.agent.clone(),
             confirmed: report.confirmed,
+            hangup_by: report.hangup_by.map(|by| {
+                match by {
+                    HangupBy::Callee => "callee",
+                    HangupBy::Ringhost => "ringhost",
+                }
+                .to_owned()
+            }),
+            queue_result: report.queue_result.clone(),
+            ivr_result: report.ivr_result.clone(),
         };
         if let Err(error) = inner
             .store

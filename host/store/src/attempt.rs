@@ -61,6 +61,12 @@ pub struct AttemptEnd {
     pub agent: Option<String>,
     /// Confirmed by DTMF (notification campaigns).
     pub confirmed: bool,
+    /// Who hung up an answered call: `callee` or `ringhost`.
+    pub hangup_by: Option<String>,
+    /// The queue's result.
+    pub queue_result: Option<String>,
+    /// The IVR's result.
+    pub ivr_result: Option<String>,
 }
 
 /// An attempt as stored.
@@ -100,11 +106,18 @@ pub struct AttemptRow {
     pub agent: Option<String>,
     /// Confirmed by DTMF.
     pub confirmed: bool,
+    /// Who hung up an answered call.
+    pub hangup_by: Option<String>,
+    /// The queue's result.
+    pub queue_result: Option<String>,
+    /// The IVR's result.
+    pub ivr_result: Option<String>,
 }
 
 const COLUMNS: &str = "id, campaign_id, run, list_id, contact_id, number, attempt, \
      started_at_ms, state, trunk, ring_at_ms, answer_at_ms, end_at_ms, ring_ms, talk_ms, \
-     sip_code, cause, outcome, status, retry, tags, agent, confirmed, host";
+     sip_code, cause, outcome, status, retry, tags, agent, confirmed, host, hangup_by, \
+     queue_result, ivr_result";
 
 fn attempt(row: &AnyRow) -> AttemptRow {
     AttemptRow {
@@ -134,6 +147,9 @@ fn attempt(row: &AnyRow) -> AttemptRow {
         tags: row.get(20),
         agent: row.get(21),
         confirmed: row.get::<i64, _>(22) != 0,
+        hangup_by: row.get(24),
+        queue_result: row.get(25),
+        ivr_result: row.get(26),
     }
 }
 
@@ -243,7 +259,8 @@ impl Store {
         sqlx::query(
             "UPDATE attempt SET state = 'ended', end_at_ms = $2, trunk = $3, ring_ms = $4, \
              talk_ms = $5, sip_code = $6, cause = $7, outcome = $8, status = $9, retry = $10, \
-             next_at_ms = $11, tags = $12, agent = $13, confirmed = $14 WHERE id = $1",
+             next_at_ms = $11, tags = $12, agent = $13, confirmed = $14, hangup_by = $15, \
+             queue_result = $16, ivr_result = $17 WHERE id = $1",
         )
         .bind(id)
         .bind(e.end_at_ms)
@@ -259,6 +276,9 @@ impl Store {
         .bind(&e.tags)
         .bind(&e.agent)
         .bind(i64::from(e.confirmed))
+        .bind(&e.hangup_by)
+        .bind(&e.queue_result)
+        .bind(&e.ivr_result)
         .execute(&mut *tx)
         .await
         .context("cannot record the attempt's end")?;

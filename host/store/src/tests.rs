@@ -316,6 +316,9 @@ async fn dialer_tables(store: &Store) {
                 tags: "[]".into(),
                 agent: None,
                 confirmed: false,
+                hangup_by: None,
+                queue_result: None,
+                ivr_result: None,
             },
         )
         .await

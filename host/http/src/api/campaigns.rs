@@ -180,6 +180,14 @@ pub(crate) struct AttemptView {
     agent: Option<String>,
     /// Whether the callee confirmed (notification campaigns).
     confirmed: bool,
+    /// Who hung up an answered call: `callee` or `ringhost` (the system, the agent,
+    /// the IVR).
+    hangup_by: Option<String>,
+    /// The queue's result: `QUEUE_ANSWER`, `QUEUE_HANGUP` (hung up while waiting),
+    /// `QUEUE_TIMEOUT` (closed by the system), `ABANDONED`.
+    queue_result: Option<String>,
+    /// The IVR's result.
+    ivr_result: Option<String>,
 }
 
 impl AttemptView {
@@ -208,6 +216,9 @@ impl AttemptView {
             retry: row.retry,
             agent: row.agent,
             confirmed: row.confirmed,
+            hangup_by: row.hangup_by,
+            queue_result: row.queue_result,
+            ivr_result: row.ivr_result,
         })
     }
 }

@@ -812,6 +812,9 @@ async fn an_agent_sets_an_ended_calls_disposition_and_reschedules_the_contact() 
         tags: "[]".into(),
         agent: None,
         confirmed: false,
+        hangup_by: None,
+        queue_result: None,
+        ivr_result: None,
     };
     state
         .store
