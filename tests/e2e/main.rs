@@ -9,6 +9,7 @@ mod campaign;
 mod config;
 #[path = "../support/crm.rs"]
 mod crm;
+mod demo;
 #[path = "../support/guests.rs"]
 mod guests;
 mod media;

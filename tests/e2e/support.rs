@@ -39,6 +39,7 @@ pub fn write_config(dir: &Path, extra: &str) -> (PathBuf, SocketAddr) {
 pub struct Host {
     child: Option<Child>,
     stderr: PathBuf,
+    stdout: PathBuf,
     /// Where its HTTP server listens.
     pub http: SocketAddr,
 }
@@ -46,7 +47,9 @@ pub struct Host {
 impl Host {
     /// Starts `ringhost ARGS` with `dir` as its working directory.
     pub fn start(dir: &Path, args: &[&str], http: SocketAddr, env: &[(&str, &str)]) -> Host {
-        let stderr = dir.join(format!("stderr-{}.log", free_port()));
+        let id = free_port();
+        let stderr = dir.join(format!("stderr-{id}.log"));
+        let stdout = dir.join(format!("stdout-{id}.log"));
         let child = Command::new(RINGHOST)
             .args(args)
             .current_dir(dir)
@@ -54,13 +57,14 @@ impl Host {
             .env_remove("RINGHOST_DATABASE_URL")
             .envs(env.iter().copied())
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(std::fs::File::create(&stdout).unwrap())
             .stderr(std::fs::File::create(&stderr).unwrap())
             .spawn()
             .unwrap();
         Host {
             child: Some(child),
             stderr,
+            stdout,
             http,
         }
     }
@@ -90,6 +94,11 @@ impl Host {
     /// What the host logged so far.
     pub fn logs(&self) -> String {
         std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+
+    /// What the host printed on its standard output so far.
+    pub fn output(&self) -> String {
+        std::fs::read_to_string(&self.stdout).unwrap_or_default()
     }
 
     /// Sends `signal` (`TERM`, `INT`, `KILL`) and waits for the process to end.

@@ -801,6 +801,11 @@ impl Call {
         }
         metrics::counter!("ringhost_attempts_total", "outcome" => outcome_name(report.outcome))
             .increment(1);
+        if let Some(result) = &report.queue_result {
+            // QUEUE_ANSWER counts the calls handed to agents.
+            metrics::counter!("ringhost_queue_results_total", "result" => result.clone())
+                .increment(1);
+        }
         tracing::info!(
             campaign = %self.campaign_name,
             attempt = attempt_id,

@@ -23,6 +23,10 @@ pub(crate) enum Command {
         #[arg(long, short, value_name = "FILE")]
         config: Option<PathBuf>,
     },
+    /// Run the demo: the host on its embedded defaults, dialling a simulated carrier
+    /// (real SIP and RTP over loopback) with simulated agents' phones, two sample lists,
+    /// an agent campaign and a notification campaign. Prints where to watch.
+    Demo(crate::demo::DemoArgs),
     /// Place one call through a trunk and print its outcome as one JSON line: the
     /// operator's trunk test. Exits 0 whatever the call's outcome.
     Dial(Box<DialArgs>),

@@ -17,6 +17,7 @@ use clap::Parser as _;
 mod admin;
 mod carrier;
 mod cli;
+mod demo;
 mod dial;
 mod ivr;
 mod leg;
@@ -55,6 +56,13 @@ fn main() -> ExitCode {
                 }
             }
         }
+        cli::Command::Demo(args) => match block_on(demo::demo(args)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("ringhost: {error:#}");
+                ExitCode::FAILURE
+            }
+        },
         cli::Command::Dial(args) => {
             let filter = ringhost_config::LogConfig {
                 filter: "warn".to_owned(),

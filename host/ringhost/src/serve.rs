@@ -19,6 +19,26 @@ use crate::{telemetry, telephony};
 
 /// Runs the host until SIGINT or SIGTERM.
 pub(crate) async fn serve(config: Config) -> anyhow::Result<()> {
+    start(config).await?.run().await
+}
+
+/// A host whose listeners are bound and whose dialer runs: what `serve` runs until a
+/// signal, and what `demo` fills with its sample data first.
+pub(crate) struct Running {
+    pub(crate) store: Store,
+    pub(crate) dialer: Dialer,
+    pub(crate) sip: ringhost_sip::Endpoint,
+    /// Where HTTP is served (the configured address, its port chosen when 0).
+    pub(crate) http_addr: std::net::SocketAddr,
+    http: tokio::task::JoinHandle<std::io::Result<()>>,
+    shutdown: Shutdown,
+    start_id: i64,
+    drain_timeout: std::time::Duration,
+}
+
+/// Opens the store, binds every listener, recovers what a crash left and starts the
+/// dialer and the HTTP server.
+pub(crate) async fn start(config: Config) -> anyhow::Result<Running> {
     let metrics = telemetry::init_metrics()?;
     metrics::gauge!("ringhost_start_time_seconds").set(now_ms() as f64 / 1000.0);
 
@@ -35,7 +55,8 @@ pub(crate) async fn serve(config: Config) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.http.listen)
         .await
         .with_context(|| format!("cannot listen for HTTP on {}", config.http.listen))?;
-    tracing::info!(address = %config.http.listen, "HTTP listening");
+    let http_addr = listener.local_addr()?;
+    tracing::info!(address = %http_addr, "HTTP listening");
     let registrar = telephony::registrar(&config, &store).await?;
     // The endpoint's tasks live as long as the runtime; no call is placed through it
     // until the dialer lands, and every INVITE from outside is refused.
@@ -92,36 +113,53 @@ pub(crate) async fn serve(config: Config) -> anyhow::Result<()> {
     shutdown
         .calls
         .spawn(dialer.clone().run_until(shutdown.draining.clone()));
-    let mut http = tokio::spawn(
+    let http = tokio::spawn(
         axum::serve(listener, app)
             .with_graceful_shutdown(shutdown.hangup.clone().cancelled_owned())
             .into_future(),
     );
+    Ok(Running {
+        store,
+        dialer,
+        sip,
+        http_addr,
+        http,
+        shutdown,
+        start_id: start.id,
+        drain_timeout: config.shutdown.drain_timeout,
+    })
+}
 
-    tokio::select! {
-        signal = shutdown::wait_for_signal() => {
-            let signal = signal.context("cannot install signal handlers")?;
-            tracing::info!(
-                signal,
-                drain_timeout = ?config.shutdown.drain_timeout,
-                "draining: no new calls start; calls in progress may go on"
-            );
+impl Running {
+    /// Runs until SIGINT or SIGTERM, then drains and records a clean stop.
+    pub(crate) async fn run(mut self) -> anyhow::Result<()> {
+        tokio::select! {
+            signal = shutdown::wait_for_signal() => {
+                let signal = signal.context("cannot install signal handlers")?;
+                tracing::info!(
+                    signal,
+                    drain_timeout = ?self.drain_timeout,
+                    "draining: no new calls start; calls in progress may go on"
+                );
+            }
+            ended = &mut self.http => {
+                ended.context("the HTTP server panicked")?.context("the HTTP server failed")?;
+                anyhow::bail!("the HTTP server stopped on its own");
+            }
         }
-        ended = &mut http => {
-            ended.context("the HTTP server panicked")?.context("the HTTP server failed")?;
-            anyhow::bail!("the HTTP server stopped on its own");
-        }
+        metrics::gauge!("ringhost_draining").set(1.0);
+        self.shutdown.drain(self.drain_timeout).await;
+        self.http
+            .await
+            .context("the HTTP server panicked")?
+            .context("the HTTP server failed")?;
+        self.store
+            .record_clean_stop(self.start_id, now_ms())
+            .await?;
+        self.store.close().await;
+        tracing::info!("stopped cleanly");
+        Ok(())
     }
-    metrics::gauge!("ringhost_draining").set(1.0);
-    shutdown.drain(config.shutdown.drain_timeout).await;
-    http.await
-        .context("the HTTP server panicked")?
-        .context("the HTTP server failed")?;
-
-    store.record_clean_stop(start.id, now_ms()).await?;
-    store.close().await;
-    tracing::info!("stopped cleanly");
-    Ok(())
 }
 
 /// Wall-clock milliseconds since the Unix epoch.
