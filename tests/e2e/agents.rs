@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::campaign::{api, host_with, import, start_campaign, wait_for_state};
+use crate::campaign::{api, attempts, host_with, import, start_campaign, wait_for_state};
 use crate::sip::{Sipp, free_sip_port, sipp_uac_from};
 use crate::support::Host;
 
@@ -138,13 +138,7 @@ fn answered_calls_reach_the_agents_one_call_at_a_time() {
             "abandon_after_ms": 5000}}),
     );
     wait_for_state(&host, &key, id, "finished", Duration::from_secs(60));
-    let attempts = api(
-        host.http,
-        &key,
-        "GET",
-        &format!("/campaigns/{id}/attempts"),
-        Value::Null,
-    );
+    let attempts = attempts(&host, &key, id);
     let attempts = attempts.as_array().unwrap();
     assert_eq!(attempts.len(), 6, "{attempts:?}");
     let mut by_agent: HashMap<String, usize> = HashMap::new();
@@ -206,13 +200,7 @@ fn an_agent_whose_phone_does_not_answer_is_skipped_for_the_next() {
             "agent_ring_s": 1, "abandon_after_ms": 6000}}),
     );
     wait_for_state(&host, &key, id, "finished", Duration::from_secs(30));
-    let attempts = api(
-        host.http,
-        &key,
-        "GET",
-        &format!("/campaigns/{id}/attempts"),
-        Value::Null,
-    );
+    let attempts = attempts(&host, &key, id);
     let attempt = &attempts[0];
     assert_eq!(attempt["agent"], "agent2", "{attempt}\n{}", host.logs());
     assert_eq!(attempt["queue_result"], "QUEUE_ANSWER", "{attempt}");
@@ -247,13 +235,7 @@ fn a_callee_who_hangs_up_while_queued_is_recorded_as_hung_up_by_the_callee() {
             "abandon_after_ms": 5000}}),
     );
     wait_for_state(&host, &key, id, "finished", Duration::from_secs(30));
-    let attempts = api(
-        host.http,
-        &key,
-        "GET",
-        &format!("/campaigns/{id}/attempts"),
-        Value::Null,
-    );
+    let attempts = attempts(&host, &key, id);
     let attempt = &attempts[0];
     assert_eq!(attempt["outcome"], "answered", "{attempt}");
     assert_eq!(attempt["hangup_by"], "callee", "{attempt}");
@@ -263,6 +245,75 @@ fn a_callee_who_hangs_up_while_queued_is_recorded_as_hung_up_by_the_callee() {
         !attempt["tags"].to_string().contains("abandoned"),
         "{attempt}"
     );
+    let (code, errors) = carrier.finish();
+    assert_eq!(code, 0, "SIPp carrier: {errors}");
+}
+
+#[test]
+fn an_answered_call_is_put_through_to_the_campaigns_extension() {
+    let carrier = Sipp::uas("uas_by_number", "udp", &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let (host, key) = host_with(dir.path(), carrier.port, PHONES);
+    let phone = agent_phone(dir.path(), &host, "agent2", "pw-two", "uas_agent_talks");
+    import(host.http, &key, "one", "numbers,name\n0630000003,A\n");
+    let id = start_campaign(
+        host.http,
+        &key,
+        json!({"name": "desk", "lists": ["one"], "settings": {
+            "kind": "agent", "extension": "agent2", "pacing": {"strategy": "fixed"}}}),
+    );
+    wait_for_state(&host, &key, id, "finished", Duration::from_secs(30));
+    let attempts = attempts(&host, &key, id);
+    let attempt = &attempts[0];
+    assert_eq!(attempt["outcome"], "answered", "{attempt}");
+    assert_eq!(attempt["agent"], "agent2", "{attempt}\n{}", host.logs());
+    // The phone hung up after ~1 s of talk; Ringhost then hung up the callee.
+    assert_eq!(attempt["hangup_by"], "ringhost", "{attempt}");
+    assert_eq!(calls_seen(&phone.messages()).len(), 1);
+    let (code, errors) = carrier.finish();
+    assert_eq!(code, 0, "SIPp carrier: {errors}");
+}
+
+#[test]
+fn an_ivr_script_transfers_its_caller_to_an_extension() {
+    // A test guest built from source: on answer, it sends the caller to agent2.
+    let wasm = crate::guests::build("tests/plugins");
+    let carrier = Sipp::uas("uas_by_number", "udp", &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let plugins = dir.path().join("ringhost-plugins");
+    std::fs::create_dir_all(&plugins).unwrap();
+    crate::guests::package(
+        &plugins,
+        "to-desk",
+        "ivr",
+        &wasm.join("misbehave_ivr.wasm"),
+        &[("mode", "transfer-extension"), ("target", "agent2")],
+    );
+    let (host, key) = host_with(dir.path(), carrier.port, PHONES);
+    let phone = agent_phone(dir.path(), &host, "agent2", "pw-two", "uas_agent_talks");
+    import(host.http, &key, "one", "numbers,name\n0630000003,A\n");
+    let id = start_campaign(
+        host.http,
+        &key,
+        json!({"name": "ivr", "lists": ["one"], "settings": {
+            "kind": "notification", "ivr": "to-desk", "confirm": false}}),
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let attempt = loop {
+        let attempts = attempts(&host, &key, id);
+        if attempts[0]["end_at_ms"].is_i64() {
+            break attempts[0].clone();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{attempts}\n{}",
+            host.logs()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(attempt["agent"], "agent2", "{attempt}\n{}", host.logs());
+    assert_eq!(attempt["ivr_result"], "IVR_TRANSFER", "{attempt}");
+    assert_eq!(calls_seen(&phone.messages()).len(), 1);
     let (code, errors) = carrier.finish();
     assert_eq!(code, 0, "SIPp carrier: {errors}");
 }

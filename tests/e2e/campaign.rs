@@ -103,6 +103,17 @@ pub(crate) fn start_campaign(http: SocketAddr, key: &str, body: serde_json::Valu
     id
 }
 
+/// The attempts of campaign `id`, as the API lists them.
+pub(crate) fn attempts(host: &Host, key: &str, id: i64) -> serde_json::Value {
+    api(
+        host.http,
+        key,
+        "GET",
+        &format!("/campaigns/{id}/attempts"),
+        serde_json::Value::Null,
+    )
+}
+
 pub(crate) fn wait_for_state(host: &Host, key: &str, id: i64, state: &str, within: Duration) {
     let deadline = Instant::now() + within;
     loop {
@@ -330,13 +341,7 @@ fn a_notification_run_is_completed_when_the_callee_presses_1() {
             "kind": "notification", "confirm": true, "confirm_wait_s": 15, "min_successes": 1}}),
     );
     wait_for_state(&host, &key, id, "completed", Duration::from_secs(40));
-    let attempts = api(
-        http,
-        &key,
-        "GET",
-        &format!("/campaigns/{id}/attempts"),
-        serde_json::Value::Null,
-    );
+    let attempts = attempts(&host, &key, id);
     assert_eq!(attempts[0]["confirmed"], true, "{attempts}");
     assert_eq!(attempts[0]["outcome"], "answered", "{attempts}");
     assert!(
@@ -378,13 +383,7 @@ fn a_notification_run_drives_its_ivr_plugin_and_records_the_confirmation() {
             "kind": "notification", "ivr": "notify-confirm", "min_successes": 1}}),
     );
     wait_for_state(&host, &key, id, "completed", Duration::from_secs(40));
-    let attempts = api(
-        http,
-        &key,
-        "GET",
-        &format!("/campaigns/{id}/attempts"),
-        serde_json::Value::Null,
-    );
+    let attempts = attempts(&host, &key, id);
     let attempt = &attempts[0];
     assert_eq!(attempt["confirmed"], true, "{attempts}");
     assert_eq!(attempt["status"], "ANSWER", "{attempts}");
@@ -498,13 +497,7 @@ fn an_answered_call_with_no_agent_hears_audio_throughout_and_ends_abandoned() {
             "music_on_hold": "music.wav"}}),
     );
     wait_for_state(&host, &key, id, "finished", Duration::from_secs(30));
-    let attempts = api(
-        http,
-        &key,
-        "GET",
-        &format!("/campaigns/{id}/attempts"),
-        serde_json::Value::Null,
-    );
+    let attempts = attempts(&host, &key, id);
     let attempt = &attempts[0];
     assert_eq!(attempt["outcome"], "answered", "{attempts}");
     assert_eq!(attempt["queue_result"], "ABANDONED", "{attempts}");

@@ -16,9 +16,12 @@ use ringhost_plugins::ivr::{IVR_FAILED, IvrSession};
 use ringhost_sip::{CallOutcome, Dial, Endpoint, Registrar, Trunks};
 use tokio::sync::mpsc;
 
-use crate::ivr::{self, IvrRun};
+use crate::ivr::{self, IvrRun, Transfer};
 use crate::leg::{Leg, LegEvent};
-use crate::queued;
+use crate::queued::{self, Target, Wait};
+
+/// The IVR result of a call its script sent on without a status of its own.
+const IVR_TRANSFER: &str = "IVR_TRANSFER";
 
 /// Places the dialer's calls through the host's trunks.
 #[derive(Clone)]
@@ -106,13 +109,23 @@ impl TrunkCarrier {
                             }
                         };
                         let (outcome, run) = run;
-                        let outcome = match outcome {
-                            Some(outcome) => outcome,
-                            None => wait_end(&mut leg).await,
+                        let mut report = match (outcome, &run.transfer) {
+                            (Some(outcome), _) => report(outcome, false),
+                            (None, Some(transfer)) => {
+                                let target = match transfer {
+                                    Transfer::Queue(queue) => Target::Queue(queue, &queues),
+                                    Transfer::Extension(extension) => Target::Extension(extension),
+                                };
+                                let wait = Wait::transfer(target);
+                                queued::run(self, &call, &mut leg, &progress, wait).await
+                            }
+                            (None, None) => report(wait_end(&mut leg).await, false),
                         };
-                        let mut report = report(outcome, run.confirmed);
-                        report.ivr_result = run.result;
-                        report.tags = run.tags;
+                        report.confirmed = run.confirmed;
+                        report.ivr_result = run
+                            .result
+                            .or_else(|| run.transfer.is_some().then(|| IVR_TRANSFER.to_owned()));
+                        report.tags.extend(run.tags);
                         return report;
                     }
                     match &call.on_answer {
@@ -125,10 +138,12 @@ impl TrunkCarrier {
                                 self.after_message(&call, &mut leg, &mut collecting, &mut give_up)
                             }
                         },
-                        OnAnswer::Queue { .. } => {
-                            return queued::run(self, &call, &mut leg, &progress, &queues).await;
-                        }
-                        OnAnswer::Extension(_) | OnAnswer::HangUp => leg.hangup(),
+                        on_answer => match Wait::of(on_answer, &queues) {
+                            Some(wait) => {
+                                return queued::run(self, &call, &mut leg, &progress, wait).await;
+                            }
+                            None => leg.hangup(),
+                        },
                     }
                 }
                 Some(LegEvent::Media(MediaEvent::PlaybackDone(_))) => {

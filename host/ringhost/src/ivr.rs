@@ -24,6 +24,17 @@ pub(crate) struct IvrRun {
     pub(crate) tags: Vec<String>,
     /// The status the script hung up with (or `IVR_FAILED`).
     pub(crate) result: Option<String>,
+    /// Where the script sent the caller; the call goes on there.
+    pub(crate) transfer: Option<Transfer>,
+}
+
+/// Where an IVR script sends its caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Transfer {
+    /// A queue's longest-idle free agent.
+    Queue(String),
+    /// A registered phone.
+    Extension(String),
 }
 
 /// Digits being collected for the script.
@@ -67,6 +78,9 @@ pub(crate) async fn drive(
     };
     loop {
         script.answer_events(leg);
+        if script.run.transfer.is_some() && script.playing.is_none() {
+            return (None, script.run);
+        }
         let deadline = script.collecting.as_ref().and_then(|c| c.deadline);
         let event = tokio::select! {
             event = leg.next() => event,
@@ -78,6 +92,9 @@ pub(crate) async fn drive(
         match event {
             Some(LegEvent::Media(MediaEvent::PlaybackDone(id))) if script.playing == Some(id) => {
                 script.playing = None;
+                if script.run.transfer.is_some() {
+                    return (None, script.run);
+                }
                 if script.hanging_up {
                     leg.hangup();
                     continue;
@@ -163,9 +180,9 @@ impl Script<'_> {
                     deadline,
                 });
             }
-            Action::TransferToQueue(target) | Action::TransferToExtension(target) => {
-                tracing::warn!(%target, "IVR transfers are not carried out yet; the call ends");
-                self.hang_up("TRANSFER_UNAVAILABLE".to_owned(), leg);
+            Action::TransferToQueue(queue) => self.transfer(Transfer::Queue(queue)),
+            Action::TransferToExtension(extension) => {
+                self.transfer(Transfer::Extension(extension));
             }
             Action::SetVariable((name, value)) => {
                 tracing::debug!(%name, %value, "IVR variable set");
@@ -174,6 +191,14 @@ impl Script<'_> {
             Action::Confirm => self.run.confirmed = true,
             Action::Hangup(status) => self.hang_up(status, leg),
         }
+    }
+
+    /// Ends the script: the caller goes to `to` once the prompts already queued have
+    /// played.
+    fn transfer(&mut self, to: Transfer) {
+        self.run.transfer = Some(to);
+        self.hanging_up = true;
+        self.collecting = None;
     }
 
     /// Ends the call with `status`, after the prompts already queued.

@@ -1,9 +1,11 @@
-//! An answered agent-campaign call in its queue: the callee hears the music on hold
-//! (comfort noise without it, never silence) while the longest-idle free agent's
-//! phone rings; the agent who answers is bridged to the callee. An agent whose phone
-//! does not answer in the campaign's `agent_ring` is skipped for the next one. With no
-//! agent talking within `abandon_after` the callee hears the abandon message and the
-//! call ends as abandoned; past `max_wait` it ends "closed by the system".
+//! An answered call put through to a person: to its queue's longest-idle free agent
+//! (agent campaigns, an IVR's transfer to a queue) or to one extension (ADS's dial to
+//! an extension after answer, an IVR's transfer to an extension). The callee hears
+//! the music on hold (comfort noise without it, never silence) while the phone rings;
+//! whoever answers is bridged to the callee. An agent whose phone does not answer in
+//! time is skipped for the next one. With nobody talking within `abandon_after` the
+//! callee hears the abandon message and the call ends as abandoned; past `max_wait` it
+//! ends "closed by the system".
 //!
 //! The dialer's [`Queues`] chooses and frees agents; this rings their phones and
 //! carries the audio.
@@ -25,53 +27,120 @@ use crate::leg::{Leg, LegEvent};
 /// API and by wrap-ups running out, which no event announces).
 const RETRY: Duration = Duration::from_millis(200);
 
-/// The agent of a queued call: taken, their phone ringing, then talking.
-struct AgentLeg {
-    offer: Offer,
+/// How long an extension rings (ADS's dial to an extension, IVR transfers).
+const EXTENSION_RING: Duration = Duration::from_secs(30);
+
+/// How long a caller an IVR put in a queue may wait there.
+const TRANSFER_MAX_WAIT: Duration = Duration::from_secs(120);
+
+/// The tag of a call whose extension did not answer.
+const EXTENSION_UNANSWERED: &str = "extension_unanswered";
+
+/// Who the call is for.
+pub(crate) enum Target<'a> {
+    /// The longest-idle free agent of a queue.
+    Queue(&'a str, &'a Queues),
+    /// The phone registered as this extension.
+    Extension(&'a str),
+}
+
+/// How a call waits for its person.
+pub(crate) struct Wait<'a> {
+    pub(crate) target: Target<'a>,
+    /// Zero: never abandoned, only closed at `max_wait`.
+    pub(crate) abandon_after: Duration,
+    pub(crate) max_wait: Duration,
+    /// How long each phone rings.
+    pub(crate) ring: Duration,
+    /// What an abandoned callee hears.
+    pub(crate) message: Option<&'a str>,
+    /// What a waiting callee hears, looped.
+    pub(crate) music: Option<&'a str>,
+}
+
+impl<'a> Wait<'a> {
+    /// The wait of a call whose campaign says `on_answer`: its queue or its extension.
+    pub(crate) fn of(on_answer: &'a OnAnswer, queues: &'a Queues) -> Option<Wait<'a>> {
+        match on_answer {
+            OnAnswer::Queue {
+                queue,
+                abandon_after,
+                max_wait,
+                agent_ring,
+                message,
+                music,
+            } => Some(Wait {
+                target: Target::Queue(queue, queues),
+                abandon_after: *abandon_after,
+                max_wait: *max_wait,
+                ring: *agent_ring,
+                message: message.as_deref(),
+                music: music.as_deref(),
+            }),
+            OnAnswer::Extension(extension) => Some(Wait::transfer(Target::Extension(extension))),
+            OnAnswer::Notify { .. } | OnAnswer::HangUp => None,
+        }
+    }
+
+    /// A caller an IVR sends on: not a call the dialer placed ahead of an agent, so
+    /// never counted as abandoned; it waits up to two minutes in a queue.
+    pub(crate) fn transfer(target: Target<'a>) -> Wait<'a> {
+        let (max_wait, ring) = match target {
+            Target::Queue(..) => (TRANSFER_MAX_WAIT, Duration::from_secs(15)),
+            Target::Extension(_) => (EXTENSION_RING, EXTENSION_RING),
+        };
+        Wait {
+            target,
+            abandon_after: Duration::ZERO,
+            max_wait,
+            ring,
+            message: None,
+            music: None,
+        }
+    }
+}
+
+/// The person's leg: their phone ringing, then talking.
+struct PersonLeg {
+    /// The agent taken from the queue; none for an extension.
+    offer: Option<Offer>,
+    /// The agent's name, or the extension.
+    name: String,
     leg: Leg,
     /// Set once they answered; dropping it separates the two legs' audio.
     bridge: Option<Bridge>,
     talked: bool,
 }
 
-/// Runs `call`'s answered `callee` through its queue; the report once both legs are
-/// over and the agent is freed.
+/// Puts `call`'s answered `callee` through as `wait` says; the report once both legs
+/// are over and the agent is freed.
 pub(crate) async fn run(
     carrier: &TrunkCarrier,
     call: &CallRequest,
     callee: &mut Leg,
     progress: &mpsc::UnboundedSender<Progress>,
-    queues: &Queues,
+    wait: Wait<'_>,
 ) -> CallReport {
-    let OnAnswer::Queue {
-        queue,
-        abandon_after,
-        max_wait,
-        agent_ring,
-        message,
-        music,
-    } = &call.on_answer
-    else {
-        unreachable!("only queued calls come here");
-    };
     let joined = Instant::now();
-    if let Some(music) = music {
+    if let Some(music) = wait.music {
         carrier.hold_music(music, callee).await;
     }
-    let abandon_at = (!abandon_after.is_zero()).then(|| joined + *abandon_after);
-    let close_at = joined + *max_wait;
-    let mut agent: Option<AgentLeg> = None;
-    // Why the call stopped waiting without an agent: abandoned or closed.
+    let abandon_at = (!wait.abandon_after.is_zero()).then(|| joined + wait.abandon_after);
+    let close_at = joined + wait.max_wait;
+    let mut person: Option<PersonLeg> = None;
+    // An extension is rung once.
+    let mut rung = false;
+    // Why the call stopped waiting without anyone: abandoned, closed, unanswered.
     let mut gave_up: Option<&'static str> = None;
-    // The agent who took the call.
+    // Who took the call.
     let mut connected: Option<String> = None;
     let mut next_try = joined;
     let outcome: CallOutcome = loop {
         let waiting = connected.is_none() && gave_up.is_none();
-        let no_agent = agent.is_none();
-        let agent_event = async {
-            match agent.as_mut() {
-                Some(agent) => agent.leg.next().await,
+        let nobody = person.is_none();
+        let person_event = async {
+            match person.as_mut() {
+                Some(person) => person.leg.next().await,
                 None => std::future::pending().await,
             }
         };
@@ -82,26 +151,29 @@ pub(crate) async fn run(
                 Some(_) => {}
                 None => break no_outcome(),
             },
-            event = agent_event => {
-                let Some(a) = agent.as_mut() else { continue };
+            event = person_event => {
+                let Some(p) = person.as_mut() else { continue };
                 match event {
                     Some(LegEvent::Answered) if gave_up.is_none() => {
-                        if let (Some(theirs), Some(ours)) = (a.leg.media(), callee.media()) {
-                            a.bridge = Some(ours.bridge(theirs));
+                        if let (Some(theirs), Some(ours)) = (p.leg.media(), callee.media()) {
+                            p.bridge = Some(ours.bridge(theirs));
                         }
-                        a.talked = true;
-                        connected = Some(a.offer.agent.clone());
-                        tracing::info!(attempt = call.attempt_id, agent = %a.offer.agent, "agent connected");
-                        let _ = progress.send(Progress::Agent(a.offer.agent.clone()));
+                        p.talked = true;
+                        connected = Some(p.name.clone());
+                        tracing::info!(attempt = call.attempt_id, to = %p.name, "call put through");
+                        let _ = progress.send(Progress::Agent(p.name.clone()));
                     }
                     // Too late: the call was given up while the phone rang.
-                    Some(LegEvent::Answered) => a.leg.hangup(),
+                    Some(LegEvent::Answered) => p.leg.hangup(),
                     Some(LegEvent::Ended(_)) | None => {
-                        let a = agent.take().expect("the agent is there");
-                        let talked = a.talked;
-                        free(queues, a, gave_up.is_some()).await;
+                        let p = person.take().expect("the person is there");
+                        let talked = p.talked;
+                        free(&wait.target, p, gave_up.is_some()).await;
                         if talked {
-                            // The agent hung up: so does the callee's leg.
+                            // They hung up: so does the callee's leg.
+                            callee.hangup();
+                        } else if matches!(wait.target, Target::Extension(_)) && gave_up.is_none() {
+                            gave_up = Some(EXTENSION_UNANSWERED);
                             callee.hangup();
                         }
                         next_try = Instant::now();
@@ -109,63 +181,83 @@ pub(crate) async fn run(
                     Some(_) => {}
                 }
             }
-            () = tokio::time::sleep_until(next_try), if waiting && no_agent => {
+            () = tokio::time::sleep_until(next_try), if waiting && nobody => {
                 next_try = Instant::now() + RETRY;
-                agent = ring_next(carrier, call, queue, *agent_ring, queues).await;
+                person = match wait.target {
+                    Target::Queue(queue, queues) => ring_agent(carrier, call, queue, wait.ring, queues).await,
+                    Target::Extension(_) if rung => None,
+                    Target::Extension(extension) => {
+                        rung = true;
+                        let person = ring(carrier, call, extension, wait.ring, None).await;
+                        if person.is_none() {
+                            gave_up = Some(EXTENSION_UNANSWERED);
+                            callee.hangup();
+                        }
+                        person
+                    }
+                };
             }
             () = sleep_until(abandon_at), if waiting => {
                 tracing::info!(attempt = call.attempt_id, "no agent in time: the call is abandoned");
                 gave_up = Some(ABANDONED);
-                stop_ringing(agent.as_ref());
-                if !carrier.prompt(message.as_deref(), callee).await {
+                stop_ringing(person.as_ref());
+                if !carrier.prompt(wait.message, callee).await {
                     callee.hangup();
                 }
             }
             () = tokio::time::sleep_until(close_at), if waiting => {
-                tracing::info!(attempt = call.attempt_id, "the queue's maximum wait passed: closed by the system");
+                tracing::info!(attempt = call.attempt_id, "the maximum wait passed: closed by the system");
                 gave_up = Some(QUEUE_TIMEOUT);
-                stop_ringing(agent.as_ref());
+                stop_ringing(person.as_ref());
                 callee.hangup();
             }
         }
     };
-    // The callee is gone: so is the agent's leg, and the agent is freed.
-    if let Some(mut a) = agent.take() {
-        a.bridge = None;
-        a.leg.hangup();
-        while let Some(event) = a.leg.next().await {
+    // The callee is gone: so is the person's leg, and the agent is freed.
+    if let Some(mut p) = person.take() {
+        p.bridge = None;
+        p.leg.hangup();
+        while let Some(event) = p.leg.next().await {
             if matches!(event, LegEvent::Ended(_)) {
                 break;
             }
         }
-        free(queues, a, true).await;
+        free(&wait.target, p, true).await;
     }
     let mut report = report(outcome, false);
-    report.queue_result = Some(
-        match (gave_up, &connected) {
-            (Some(why), _) => why,
-            (None, Some(_)) => QUEUE_ANSWER,
-            // Hung up while waiting.
-            (None, None) => QUEUE_HANGUP,
+    match wait.target {
+        Target::Queue(..) => {
+            report.queue_result = Some(
+                match (gave_up, &connected) {
+                    (Some(why), _) => why,
+                    (None, Some(_)) => QUEUE_ANSWER,
+                    // Hung up while waiting.
+                    (None, None) => QUEUE_HANGUP,
+                }
+                .to_owned(),
+            );
+            if gave_up == Some(ABANDONED) {
+                report.tags.push("abandoned".to_owned());
+            }
         }
-        .to_owned(),
-    );
-    if gave_up == Some(ABANDONED) {
-        report.tags.push("abandoned".to_owned());
+        Target::Extension(_) if connected.is_none() => {
+            report.tags.push(EXTENSION_UNANSWERED.to_owned());
+        }
+        Target::Extension(_) => {}
     }
     report.agent = connected;
     report
 }
 
-/// Takes the next free agent and rings their phone; `None` when no agent is free (or
-/// none could be rung: those are skipped).
-async fn ring_next(
+/// Takes the next free agent of `queue` and rings their phone; `None` when no agent
+/// is free (agents whose phone is not registered are skipped on the way).
+async fn ring_agent(
     carrier: &TrunkCarrier,
     call: &CallRequest,
     queue: &str,
-    ring: Duration,
+    ring_for: Duration,
     queues: &Queues,
-) -> Option<AgentLeg> {
+) -> Option<PersonLeg> {
     loop {
         let offer = match queues.take(queue).await {
             Ok(Some(offer)) => offer,
@@ -175,62 +267,79 @@ async fn ring_next(
                 return None;
             }
         };
-        let Some(phone) = carrier
-            .registrar
-            .contacts(&offer.extension)
-            .into_iter()
-            .next()
-        else {
+        if carrier.registrar.contacts(&offer.extension).is_empty() {
             queues.skip(&offer, Skip::Unreachable).await;
             continue;
-        };
-        let dial = Dial {
-            number: offer.extension.clone(),
-            caller_id: Some(call.number.clone()),
-            ring_timeout: ring,
-            offer: None,
-        };
-        match Leg::ring_phone(
-            &carrier.endpoint,
-            &phone,
-            dial,
-            &carrier.ports,
-            &carrier.laws,
-        )
-        .await
-        {
-            Ok(leg) => {
-                return Some(AgentLeg {
-                    offer,
-                    leg,
-                    bridge: None,
-                    talked: false,
-                });
-            }
-            Err(error) => {
-                tracing::warn!(agent = %offer.agent, error = format!("{error:#}"), "cannot ring the agent's phone");
-                // No media ports: the agent is not at fault.
-                queues.skip(&offer, Skip::CallGone).await;
-                return None;
-            }
+        }
+        let extension = offer.extension.clone();
+        let person = ring(carrier, call, &extension, ring_for, Some(offer.clone())).await;
+        if person.is_none() {
+            // No media ports: the agent is not at fault.
+            queues.skip(&offer, Skip::CallGone).await;
+        }
+        return person;
+    }
+}
+
+/// Rings the phone registered as `extension`, showing the callee's number; `None`
+/// when it is not registered or cannot be rung.
+async fn ring(
+    carrier: &TrunkCarrier,
+    call: &CallRequest,
+    extension: &str,
+    ring_for: Duration,
+    offer: Option<Offer>,
+) -> Option<PersonLeg> {
+    let Some(phone) = carrier.registrar.contacts(extension).into_iter().next() else {
+        tracing::info!(attempt = call.attempt_id, %extension, "extension not registered");
+        return None;
+    };
+    let dial = Dial {
+        number: extension.to_owned(),
+        caller_id: Some(call.number.clone()),
+        ring_timeout: ring_for,
+        offer: None,
+    };
+    match Leg::ring_phone(
+        &carrier.endpoint,
+        &phone,
+        dial,
+        &carrier.ports,
+        &carrier.laws,
+    )
+    .await
+    {
+        Ok(leg) => Some(PersonLeg {
+            name: offer.as_ref().map_or(extension, |o| &o.agent).to_owned(),
+            offer,
+            leg,
+            bridge: None,
+            talked: false,
+        }),
+        Err(error) => {
+            tracing::warn!(%extension, error = format!("{error:#}"), "cannot ring the phone");
+            None
         }
     }
 }
 
 /// Frees an agent whose leg ended: wrap-up after talking; else skipped, at fault
 /// unless the call went away (`call_gone`) while their phone rang.
-async fn free(queues: &Queues, agent: AgentLeg, call_gone: bool) {
-    match (agent.talked, call_gone) {
-        (true, _) => queues.release(&agent.offer).await,
-        (false, true) => queues.skip(&agent.offer, Skip::CallGone).await,
-        (false, false) => queues.skip(&agent.offer, Skip::NoAnswer).await,
+async fn free(target: &Target<'_>, person: PersonLeg, call_gone: bool) {
+    let (Target::Queue(_, queues), Some(offer)) = (target, &person.offer) else {
+        return;
+    };
+    match (person.talked, call_gone) {
+        (true, _) => queues.release(offer).await,
+        (false, true) => queues.skip(offer, Skip::CallGone).await,
+        (false, false) => queues.skip(offer, Skip::NoAnswer).await,
     }
 }
 
-/// Cancels a ringing agent's phone.
-fn stop_ringing(agent: Option<&AgentLeg>) {
-    if let Some(agent) = agent.filter(|a| !a.talked) {
-        agent.leg.hangup();
+/// Cancels a ringing phone.
+fn stop_ringing(person: Option<&PersonLeg>) {
+    if let Some(person) = person.filter(|p| !p.talked) {
+        person.leg.hangup();
     }
 }
 

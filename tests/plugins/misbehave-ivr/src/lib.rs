@@ -1,5 +1,7 @@
-//! An IVR script that misbehaves when the call is answered, as its `mode` setting
-//! says: `spin` loops forever, `panic` panics; otherwise it hangs up at once.
+//! An IVR script for the host's tests, doing what its `mode` setting says when the
+//! call is answered: `spin` loops forever and `panic` panics (misbehaving on purpose);
+//! `transfer-queue` and `transfer-extension` send the caller to the `target`
+//! setting; otherwise it hangs up at once.
 
 use ringhost_sdk::ivr::{Action, Event, Ivr, Session, host};
 
@@ -24,6 +26,12 @@ impl Session for Call {
                 }
             }
             Some("panic") => panic!("asked to panic"),
+            Some("transfer-queue") => {
+                vec![Action::TransferToQueue(host::config("target").unwrap_or_default())]
+            }
+            Some("transfer-extension") => vec![Action::TransferToExtension(
+                host::config("target").unwrap_or_default(),
+            )],
             _ => vec![Action::Hangup("DONE".into())],
         }
     }
