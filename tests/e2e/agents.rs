@@ -317,3 +317,27 @@ fn an_ivr_script_transfers_its_caller_to_an_extension() {
     let (code, errors) = carrier.finish();
     assert_eq!(code, 0, "SIPp carrier: {errors}");
 }
+
+#[test]
+fn past_the_queues_maximum_wait_the_call_is_closed_by_the_system() {
+    let carrier = Sipp::uas("uas_by_number", "udp", &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let (host, key) = host_with(dir.path(), carrier.port, "");
+    import(host.http, &key, "one", "numbers,name\n0630000003,A\n");
+    // No abandoning (0): the call waits for an agent, up to the maximum.
+    let id = start_campaign(
+        host.http,
+        &key,
+        json!({"name": "sales", "lists": ["one"], "settings": {
+            "kind": "agent", "queue": "sales", "pacing": {"strategy": "fixed"},
+            "abandon_after_ms": 0, "queue_max_wait_s": 1}}),
+    );
+    wait_for_state(&host, &key, id, "finished", Duration::from_secs(30));
+    let attempt = &attempts(&host, &key, id)[0];
+    assert_eq!(attempt["queue_result"], "QUEUE_TIMEOUT", "{attempt}");
+    assert_eq!(attempt["hangup_by"], "ringhost", "{attempt}");
+    let talk = attempt["talk_ms"].as_i64().unwrap();
+    assert!((900..2500).contains(&talk), "waited 1 s, talked {talk} ms");
+    let (code, errors) = carrier.finish();
+    assert_eq!(code, 0, "SIPp carrier: {errors}");
+}

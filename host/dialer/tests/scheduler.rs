@@ -10,7 +10,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ringhost_dialer::carrier::{ABANDONED, CallReport, CallRequest, Carrier, Placing, Progress};
+use ringhost_dialer::carrier::{
+    ABANDONED, CallReport, CallRequest, Carrier, OnAnswer, Placing, Progress,
+};
 use ringhost_dialer::clock::ManualClock;
 use ringhost_dialer::ledger::{Class, Ledger, Limits};
 use ringhost_dialer::lifecycle::Command;
@@ -38,6 +40,12 @@ struct Script {
     /// Calls in progress now, and the most seen at once.
     live: u32,
     peak: u32,
+    /// Whether answered queued calls take an agent, as the host's carrier does.
+    take_agents: bool,
+    /// Agents on a call now.
+    talking: Vec<String>,
+    /// Every agent a call was put through to, in order.
+    taken: Vec<String>,
 }
 
 #[derive(Clone)]
@@ -61,7 +69,7 @@ impl Carrier for ScriptedCarrier {
         &self,
         call: CallRequest,
         progress: mpsc::UnboundedSender<Progress>,
-        _queues: Queues,
+        queues: Queues,
     ) -> Placing {
         let this = self.clone();
         Box::pin(async move {
@@ -79,14 +87,39 @@ impl Carrier for ScriptedCarrier {
             };
             let abandoned = this.script.lock().unwrap().abandoned.contains(&call.number);
             let _ = progress.send(Progress::Ringing);
+            let mut agent = None;
             if outcome == Outcome::Answered {
                 let _ = progress.send(Progress::Answered);
+                if let OnAnswer::Queue { queue, .. } = &call.on_answer
+                    && this.script.lock().unwrap().take_agents
+                    && let Some(offer) = queues.take(queue).await.unwrap()
+                {
+                    let mut s = this.script.lock().unwrap();
+                    assert!(
+                        !s.talking.contains(&offer.agent),
+                        "{} got a second call",
+                        offer.agent
+                    );
+                    s.talking.push(offer.agent.clone());
+                    s.taken.push(offer.agent.clone());
+                    let _ = progress.send(Progress::Agent(offer.agent.clone()));
+                    agent = Some(offer);
+                }
             }
             if let Some(hold) = &this.hold {
                 hold.acquire().await.unwrap().forget();
             }
+            if let Some(offer) = &agent {
+                this.script
+                    .lock()
+                    .unwrap()
+                    .talking
+                    .retain(|a| *a != offer.agent);
+                queues.release(offer).await;
+            }
             this.script.lock().unwrap().live -= 1;
             CallReport {
+                agent: agent.map(|offer| offer.agent),
                 confirmed: confirmed && outcome == Outcome::Answered,
                 queue_result: abandoned.then(|| ABANDONED.to_owned()),
                 ring: Duration::from_millis(1500),
@@ -879,4 +912,77 @@ async fn an_answered_call_brings_the_contacts_data_to_the_event_stream() {
             "campaign_state"
         ]
     );
+}
+
+#[tokio::test]
+async fn queued_calls_take_free_agents_of_their_queue_and_never_two_to_one() {
+    use ringhost_dialer::agents::AgentState;
+    use ringhost_dialer::events::DialerEvent;
+    let hold = Arc::new(Semaphore::new(0));
+    let rig = rig(Limits::default(), Some(hold.clone())).await;
+    rig.script.lock().unwrap().take_agents = true;
+    let mut events = rig.dialer.subscribe();
+    // Ready a minute apart (the store's tests check the longest idle goes first).
+    for name in ["anna", "bruno", "carla"] {
+        rig.dialer.create_agent(name, name, 0).await.unwrap();
+        rig.dialer.add_queue_member("sales", name).await.unwrap();
+        rig.dialer
+            .set_agent_state(name, AgentState::Ready, None)
+            .await
+            .unwrap();
+        rig.clock.advance(MINUTE);
+    }
+    rig.dialer
+        .import(
+            "leads",
+            "numbers,name\n0611111110,A\n0622222220,B\n0633333330,C\n0644444440,D\n0655555550,E\n"
+                .as_bytes(),
+        )
+        .await
+        .unwrap();
+    rig.start(
+        "sales",
+        "leads",
+        json!({"kind": "agent", "queue": "sales", "pacing": {"strategy": "progressive"}}),
+    )
+    .await;
+    pump(&rig).await;
+    // One call per ready agent: three, each with its own agent.
+    {
+        let s = rig.script.lock().unwrap();
+        assert_eq!(s.placed.len(), 3);
+        let mut talking = s.talking.clone();
+        talking.sort();
+        assert_eq!(talking, ["anna", "bruno", "carla"]);
+    }
+    // Calls end one at a time; each freed agent takes the next call.
+    for _ in 0..5 {
+        hold.add_permits(1);
+        pump(&rig).await;
+    }
+    rig.dialer.settle().await;
+    let s = rig.script.lock().unwrap();
+    assert_eq!(s.taken.len(), 5, "{:?}", s.taken);
+    assert!(s.talking.is_empty());
+    drop(s);
+    // The screen pop reaches the agent's desk with the contact's columns.
+    let mut connected = Vec::new();
+    while let Ok(event) = events.try_recv() {
+        if let DialerEvent::CallConnected {
+            agent, variables, ..
+        } = event
+        {
+            connected.push((agent, variables["name"].clone()));
+        }
+    }
+    assert_eq!(connected.len(), 5, "{connected:?}");
+    assert!(connected.iter().all(|(_, name)| name.is_string()));
+}
+
+/// A few passes, letting the calls' tasks run between them (calls may be held).
+async fn pump(rig: &Rig) {
+    for _ in 0..3 {
+        rig.dialer.pass().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
