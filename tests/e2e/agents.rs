@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::campaign::{api, attempts, host_with, import, start_campaign, wait_for_state};
 use crate::sip::{Sipp, free_sip_port, sipp_uac_from};
-use crate::support::Host;
+use crate::support::{Host, sqlite_rows};
 
 /// Two agents' phone accounts; MD5 first, the one SIPp answers.
 const PHONES: &str = "[registrar]\nalgorithms = [\"MD5\", \"SHA-256\"]\n\
@@ -340,4 +340,39 @@ fn past_the_queues_maximum_wait_the_call_is_closed_by_the_system() {
     assert!((900..2500).contains(&talk), "waited 1 s, talked {talk} ms");
     let (code, errors) = carrier.finish();
     assert_eq!(code, 0, "SIPp carrier: {errors}");
+}
+
+#[test]
+fn a_call_waiting_in_its_queue_when_the_host_stops_gets_its_bye_and_its_record() {
+    let carrier = Sipp::uas("uas_by_number", "udp", &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let (mut host, key) = host_with(
+        dir.path(),
+        carrier.port,
+        "[shutdown]\ndrain_timeout = \"1s\"\n",
+    );
+    import(host.http, &key, "one", "numbers,name\n0630000003,A\n");
+    let id = start_campaign(
+        host.http,
+        &key,
+        json!({"name": "sales", "lists": ["one"], "settings": {
+            "kind": "agent", "queue": "sales", "pacing": {"strategy": "fixed"},
+            "abandon_after_ms": 0, "queue_max_wait_s": 60}}),
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while attempts(&host, &key, id)[0]["answer_at_ms"].is_null() {
+        assert!(std::time::Instant::now() < deadline, "{}", host.logs());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // The drain (1 s) runs out; the host hangs the waiting call up and records it.
+    assert!(host.stop("TERM").success(), "{}", host.logs());
+    let logs = host.logs();
+    assert!(!logs.contains("calls did not end"), "{logs}");
+    let (code, errors) = carrier.finish();
+    assert_eq!(code, 0, "the callee got no BYE: {errors}");
+    let rows = sqlite_rows(
+        &dir.path().join("ringhost-data/ringhost.db"),
+        "SELECT state, queue_result FROM attempt",
+    );
+    assert_eq!(rows, [("ended".to_owned(), Some("ABANDONED".to_owned()))]);
 }

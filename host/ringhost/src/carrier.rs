@@ -40,6 +40,8 @@ pub(crate) struct TrunkCarrier {
     pub(crate) default_route: String,
     /// Where campaigns' IVR scripts come from.
     pub(crate) plugins: Option<PluginRegistry>,
+    /// Cancelled at the end of the drain: every leg hangs up.
+    pub(crate) stop: tokio_util::sync::CancellationToken,
 }
 
 impl Carrier for TrunkCarrier {
@@ -72,7 +74,7 @@ impl TrunkCarrier {
             offer: None,
         };
         let mut leg = match Leg::place(&self.trunks, &route, dial, &self.ports, &self.laws).await {
-            Ok(leg) => leg,
+            Ok(leg) => leg.until(self.stop.clone()),
             Err(error) => {
                 tracing::warn!(attempt = call.attempt_id, %route, error = format!("{error:#}"), "the call could not be placed");
                 return CallReport::failed(Outcome::NoRoute);

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use ringhost_media::{Law, MediaEvent, MediaSession, PendingSession, RtpPorts, sdp};
 use ringhost_sip::{Call, CallEvent, CallOutcome, Dial, Endpoint, Registered, Trunks};
+use tokio_util::sync::CancellationToken;
 
 /// What happens on a leg, in order.
 #[derive(Debug)]
@@ -28,6 +29,9 @@ pub(crate) struct Leg {
     call: Call,
     pending: Option<PendingSession>,
     media: Option<MediaSession>,
+    /// Cancelled when the host stops waiting for its calls: the leg hangs up.
+    stop: CancellationToken,
+    stopped: bool,
 }
 
 impl Leg {
@@ -71,7 +75,15 @@ impl Leg {
             call,
             pending: Some(pending),
             media: None,
+            stop: CancellationToken::new(),
+            stopped: false,
         })
+    }
+
+    /// Makes the leg hang up when `stop` is cancelled (the end of a drain).
+    pub(crate) fn until(mut self, stop: CancellationToken) -> Leg {
+        self.stop = stop;
+        self
     }
 
     /// The leg's media once answered.
@@ -86,20 +98,35 @@ impl Leg {
 
     /// The next thing that happens; `None` after [`LegEvent::Ended`].
     pub(crate) async fn next(&mut self) -> Option<LegEvent> {
-        let media = async {
-            match self.media.as_mut() {
-                Some(media) => media.next_event().await,
-                None => std::future::pending().await,
-            }
-        };
-        tokio::select! {
-            event = self.call.next_event() => match event? {
-                CallEvent::Ringing => Some(LegEvent::Ringing),
-                CallEvent::Answered { answer } => Some(self.answered(answer.as_deref())),
-                // The media stops with the call; its counters stay readable.
-                CallEvent::Ended(outcome) => Some(LegEvent::Ended(outcome)),
-            },
-            Some(event) = media => Some(LegEvent::Media(event)),
+        loop {
+            let media = async {
+                match self.media.as_mut() {
+                    Some(media) => media.next_event().await,
+                    None => std::future::pending().await,
+                }
+            };
+            let stop = async {
+                if self.stopped {
+                    std::future::pending().await
+                } else {
+                    self.stop.cancelled().await
+                }
+            };
+            return tokio::select! {
+                event = self.call.next_event() => match event? {
+                    CallEvent::Ringing => Some(LegEvent::Ringing),
+                    CallEvent::Answered { answer } => Some(self.answered(answer.as_deref())),
+                    // The media stops with the call; its counters stay readable.
+                    CallEvent::Ended(outcome) => Some(LegEvent::Ended(outcome)),
+                },
+                Some(event) = media => Some(LegEvent::Media(event)),
+                () = stop => {
+                    // The host stops: hang up, and go on to the call's end.
+                    self.stopped = true;
+                    self.call.hangup();
+                    continue;
+                }
+            };
         }
     }
 

@@ -16,6 +16,7 @@ use ringhost_dialer::carrier::{
 };
 use ringhost_dialer::queue::{Offer, Queues, Skip};
 use ringhost_media::{Bridge, MediaEvent};
+use ringhost_plugins::disposition::HangupBy;
 use ringhost_sip::{CallOutcome, Dial};
 use tokio::sync::mpsc;
 use tokio::time::{Duration, Instant};
@@ -160,6 +161,9 @@ pub(crate) async fn run(
                         }
                         p.talked = true;
                         connected = Some(p.name.clone());
+                        // The contact center's speed of answer.
+                        metrics::histogram!("ringhost_queue_wait_seconds")
+                            .record(joined.elapsed().as_secs_f64());
                         tracing::info!(attempt = call.attempt_id, to = %p.name, "call put through");
                         let _ = progress.send(Progress::Agent(p.name.clone()));
                     }
@@ -227,16 +231,16 @@ pub(crate) async fn run(
     let mut report = report(outcome, false);
     match wait.target {
         Target::Queue(..) => {
-            report.queue_result = Some(
-                match (gave_up, &connected) {
-                    (Some(why), _) => why,
-                    (None, Some(_)) => QUEUE_ANSWER,
-                    // Hung up while waiting.
-                    (None, None) => QUEUE_HANGUP,
-                }
-                .to_owned(),
-            );
-            if gave_up == Some(ABANDONED) {
+            let result = match (gave_up, &connected) {
+                (Some(why), _) => why,
+                (None, Some(_)) => QUEUE_ANSWER,
+                // Hung up while waiting.
+                (None, None) if report.hangup_by == Some(HangupBy::Callee) => QUEUE_HANGUP,
+                // Cut off waiting (the host stopped): answered, and nobody came.
+                (None, None) => ABANDONED,
+            };
+            report.queue_result = Some(result.to_owned());
+            if result == ABANDONED {
                 report.tags.push("abandoned".to_owned());
             }
         }
@@ -310,9 +314,9 @@ async fn ring(
     .await
     {
         Ok(leg) => Some(PersonLeg {
+            leg: leg.until(carrier.stop.clone()),
             name: offer.as_ref().map_or(extension, |o| &o.agent).to_owned(),
             offer,
-            leg,
             bridge: None,
             talked: false,
         }),

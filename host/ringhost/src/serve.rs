@@ -88,7 +88,15 @@ pub(crate) async fn start(config: Config) -> anyhow::Result<Running> {
         endpoint: sip.clone(),
         registrar,
     };
-    let dialer = dialer(&config, &store, trunks, phones, plugins, default_route)?;
+    let dialer = dialer(
+        &config,
+        &store,
+        trunks,
+        phones,
+        plugins,
+        default_route,
+        shutdown.hangup.clone(),
+    )?;
     // Before the first pass: what a crash left in progress is closed first.
     dialer.recover().await?;
     // Recorded only once every listener is bound: a start that fails on a busy port
@@ -184,6 +192,7 @@ fn dialer(
     phones: Phones,
     plugins: ringhost_plugins::PluginRegistry,
     default_route: String,
+    stop: tokio_util::sync::CancellationToken,
 ) -> anyhow::Result<Dialer> {
     let media = &config.media;
     let carrier = TrunkCarrier {
@@ -197,6 +206,7 @@ fn dialer(
         prompts_dir: config.dialer.prompts_dir.clone(),
         default_route,
         plugins: Some(plugins.clone()),
+        stop,
     };
     let d = &config.dialer;
     let ledger = Ledger::new(Limits {
