@@ -27,7 +27,9 @@ impl Session for Call {
             }
             Some("panic") => panic!("asked to panic"),
             Some("transfer-queue") => {
-                vec![Action::TransferToQueue(host::config("target").unwrap_or_default())]
+                vec![Action::TransferToQueue(
+                    host::config("target").unwrap_or_default(),
+                )]
             }
             Some("transfer-extension") => vec![Action::TransferToExtension(
                 host::config("target").unwrap_or_default(),
