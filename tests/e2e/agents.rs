@@ -113,7 +113,8 @@ fn calls_seen(log: &str) -> Vec<(f64, f64)> {
 
 #[test]
 fn answered_calls_reach_the_agents_one_call_at_a_time() {
-    // Callees answer and wait for Ringhost's BYE; agents talk ~1 s and hang up.
+    // Callees answer and wait for Ringhost's BYE; agents talk ~1 s and hang up. Four
+    // calls at a time for two agents: answered calls wait and compete for them.
     let carrier = Sipp::uas("uas_by_number", "udp", &["-m", "6"]);
     let dir = tempfile::tempdir().unwrap();
     let (host, key) = host_with(dir.path(), carrier.port, PHONES);
@@ -134,8 +135,8 @@ fn answered_calls_reach_the_agents_one_call_at_a_time() {
         host.http,
         &key,
         json!({"name": "sales", "lists": ["leads"], "settings": {
-            "kind": "agent", "queue": "sales", "pacing": {"strategy": "progressive"},
-            "abandon_after_ms": 5000}}),
+            "kind": "agent", "queue": "sales", "pacing": {"strategy": "fixed"},
+            "max_calls": 4, "abandon_after_ms": 15000}}),
     );
     wait_for_state(&host, &key, id, "finished", Duration::from_secs(60));
     let attempts = attempts(&host, &key, id);
@@ -175,11 +176,12 @@ fn answered_calls_reach_the_agents_one_call_at_a_time() {
 }
 
 #[test]
-fn an_agent_whose_phone_does_not_answer_is_skipped_for_the_next() {
+fn agents_whose_phone_does_not_answer_or_is_not_registered_are_skipped() {
     let carrier = Sipp::uas("uas_by_number", "udp", &["-m", "1"]);
     let dir = tempfile::tempdir().unwrap();
     let (host, key) = host_with(dir.path(), carrier.port, PHONES);
-    // agent1 is the longest idle, but their phone only rings.
+    // agent3 is the longest idle, but has no phone registered; agent1 is next, but
+    // their phone only rings; agent2 takes the call.
     let _silent = agent_phone(
         dir.path(),
         &host,
@@ -188,9 +190,10 @@ fn an_agent_whose_phone_does_not_answer_is_skipped_for_the_next() {
         "uas_ring_until_cancel",
     );
     let _talks = agent_phone(dir.path(), &host, "agent2", "pw-two", "uas_agent_talks");
-    ready_agent(&host, &key, "agent1");
-    std::thread::sleep(Duration::from_millis(20));
-    ready_agent(&host, &key, "agent2");
+    for agent in ["agent3", "agent1", "agent2"] {
+        ready_agent(&host, &key, agent);
+        std::thread::sleep(Duration::from_millis(20));
+    }
     import(host.http, &key, "one", "numbers,name\n0630000003,A\n");
     let id = start_campaign(
         host.http,
@@ -205,15 +208,23 @@ fn an_agent_whose_phone_does_not_answer_is_skipped_for_the_next() {
     assert_eq!(attempt["agent"], "agent2", "{attempt}\n{}", host.logs());
     assert_eq!(attempt["queue_result"], "QUEUE_ANSWER", "{attempt}");
     let agents = api(host.http, &key, "GET", "/agents", Value::Null);
-    let agent1 = agents
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["name"] == "agent1")
-        .unwrap();
+    let reason = |name: &str| {
+        let agent = agents
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["name"] == name)
+            .unwrap();
+        (agent["state"].clone(), agent["reason"].clone())
+    };
     assert_eq!(
-        (&agent1["state"], &agent1["reason"]),
-        (&json!("paused"), &json!("did not answer")),
+        reason("agent1"),
+        (json!("paused"), json!("did not answer")),
+        "{agents}"
+    );
+    assert_eq!(
+        reason("agent3"),
+        (json!("paused"), json!("phone not registered")),
         "{agents}"
     );
     let (code, errors) = carrier.finish();
@@ -357,7 +368,7 @@ fn a_call_waiting_in_its_queue_when_the_host_stops_gets_its_bye_and_its_record()
         &key,
         json!({"name": "sales", "lists": ["one"], "settings": {
             "kind": "agent", "queue": "sales", "pacing": {"strategy": "fixed"},
-            "abandon_after_ms": 0, "queue_max_wait_s": 60}}),
+            "abandon_after_ms": 60000, "queue_max_wait_s": 60}}),
     );
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while attempts(&host, &key, id)[0]["answer_at_ms"].is_null() {

@@ -39,7 +39,7 @@ fn the_demo_hands_answered_calls_to_its_simulated_agents_within_30_seconds() {
         &[],
     );
     host.wait_healthy();
-    let metrics = loop {
+    loop {
         let (_, metrics) = http_get(host.http, "/metrics").unwrap();
         if sample(&metrics, "ringhost_attempts_total{outcome=\"answered\"}") >= 1.0
             && sample(
@@ -47,7 +47,7 @@ fn the_demo_hands_answered_calls_to_its_simulated_agents_within_30_seconds() {
                 "ringhost_queue_results_total{result=\"QUEUE_ANSWER\"}",
             ) >= 1.0
         {
-            break metrics;
+            break;
         }
         assert!(
             started.elapsed() < Duration::from_secs(30),
@@ -55,8 +55,7 @@ fn the_demo_hands_answered_calls_to_its_simulated_agents_within_30_seconds() {
             host.logs()
         );
         std::thread::sleep(Duration::from_millis(250));
-    };
-    assert!(metrics.contains("ringhost_attempts_total"), "{metrics}");
+    }
     let banner = host.output();
     assert!(
         banner.contains(&format!("http://{http}/metrics")),

@@ -180,6 +180,7 @@ impl Dialer {
             .agent(name)
             .await?
             .ok_or_else(|| Refused::NotFound(format!("agent {name:?}")))?;
+        let row_state = row.state.clone();
         let agent = Agent::of(row, now);
         if !agent.state.may_ask(to) {
             return Err(Refused::Conflict(format!(
@@ -196,9 +197,16 @@ impl Dialer {
             }
             _ => None,
         };
-        store
-            .set_agent_state(name, to.as_str(), reason, now)
-            .await?;
+        // Only from the state read above: a call may have taken the agent meanwhile.
+        if !store
+            .move_agent(name, &row_state, to.as_str(), reason, now)
+            .await?
+        {
+            return Err(Refused::Conflict(format!(
+                "agent {name:?} changed state meanwhile; ask again"
+            ))
+            .into());
+        }
         self.publish(crate::events::DialerEvent::AgentState {
             agent: name.to_owned(),
             state: to.as_str().to_owned(),

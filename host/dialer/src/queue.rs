@@ -5,8 +5,13 @@
 //! paused with the reason, so that the next call goes to the next agent (as a real
 //! ACD's "ring no answer" does); an agent whose call is over goes into wrap-up.
 //!
+//! Every move out of "on a call" checks that the agent is still on it, so a state the
+//! agent asked for meanwhile is never overwritten.
+//!
 //! This knows agents and their states, never telephony: the carrier (the binary's
 //! trunks and legs) rings the phone and bridges the audio.
+
+use ringhost_store::agent::TakenAgent;
 
 use crate::agents::AgentState;
 use crate::events::DialerEvent;
@@ -25,6 +30,20 @@ pub struct Offer {
     pub agent: String,
     /// The address of record their phone registers.
     pub extension: String,
+    /// Since when they had been free: given back when the call goes away before
+    /// they talk, so they keep their place.
+    free_since_ms: i64,
+}
+
+/// Who is at an extension a call is put through to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AtExtension {
+    /// A free agent, now on this call.
+    Agent(Offer),
+    /// An agent who is not free (on a call, paused, away): their phone is not rung.
+    Busy,
+    /// No agent: a phone anyone may ring.
+    NoAgent,
 }
 
 /// Why an agent was let go of before talking.
@@ -36,7 +55,7 @@ pub enum Skip {
     /// Their phone is not registered: paused, since no call can reach them.
     Unreachable,
     /// The call went away while their phone rang (the callee hung up, the call was
-    /// abandoned): ready again, as idle as they were.
+    /// abandoned): free again, in the place they had.
     CallGone,
 }
 
@@ -50,49 +69,82 @@ impl Queues {
     /// # Errors
     /// When the database cannot be written.
     pub async fn take(&self, queue: &str) -> anyhow::Result<Option<Offer>> {
-        let now = self.dialer.now_ms();
-        let Some(row) = self.dialer.inner.store.take_agent(queue, now).await? else {
-            return Ok(None);
-        };
-        self.publish(&row.name, AgentState::OnCall, None);
-        Ok(Some(Offer {
-            agent: row.name,
-            extension: row.extension,
-        }))
+        let (host, now) = (&self.dialer.inner.config.host, self.dialer.now_ms());
+        let taken = self.dialer.inner.store.take_agent(queue, host, now).await?;
+        Ok(taken.map(|taken| self.offer(taken)))
+    }
+
+    /// Who is at `extension`: its agent, taken for this call if free.
+    ///
+    /// # Errors
+    /// When the database cannot be read or written.
+    pub async fn take_at(&self, extension: &str) -> anyhow::Result<AtExtension> {
+        let store = &self.dialer.inner.store;
+        let (host, now) = (&self.dialer.inner.config.host, self.dialer.now_ms());
+        if let Some(taken) = store.take_agent_at(extension, host, now).await? {
+            return Ok(AtExtension::Agent(self.offer(taken)));
+        }
+        Ok(match store.agent_at(extension).await? {
+            Some(_) => AtExtension::Busy,
+            None => AtExtension::NoAgent,
+        })
+    }
+
+    fn offer(&self, taken: TakenAgent) -> Offer {
+        self.publish(&taken.name, AgentState::OnCall, None);
+        Offer {
+            agent: taken.name,
+            extension: taken.extension,
+            free_since_ms: taken.free_since_ms,
+        }
     }
 
     /// Lets go of an agent who did not talk to the caller, as `why` says.
     pub async fn skip(&self, offer: &Offer, why: Skip) {
-        let (state, reason) = match why {
-            Skip::NoAnswer => (AgentState::Paused, Some("did not answer")),
-            Skip::Unreachable => (AgentState::Paused, Some("phone not registered")),
-            Skip::CallGone => (AgentState::Ready, None),
+        let now = self.dialer.now_ms();
+        let (state, reason, since) = match why {
+            Skip::NoAnswer => (AgentState::Paused, Some("did not answer"), now),
+            Skip::Unreachable => (AgentState::Paused, Some("phone not registered"), now),
+            Skip::CallGone => (AgentState::Ready, None, offer.free_since_ms),
         };
         tracing::info!(agent = %offer.agent, ?why, "agent skipped");
-        self.set(offer, state, reason).await;
+        self.leave_call(offer, state, reason, since).await;
     }
 
     /// The agent's call is over: their wrap-up begins.
     pub async fn release(&self, offer: &Offer) {
-        self.set(offer, AgentState::WrapUp, None).await;
+        let now = self.dialer.now_ms();
+        self.leave_call(offer, AgentState::WrapUp, None, now).await;
     }
 
-    async fn set(&self, offer: &Offer, state: AgentState, reason: Option<&str>) {
-        let now = self.dialer.now_ms();
-        if let Err(error) = self
+    async fn leave_call(&self, offer: &Offer, to: AgentState, reason: Option<&str>, since: i64) {
+        let moved = self
             .dialer
             .inner
             .store
-            .set_agent_state(&offer.agent, state.as_str(), reason, now)
-            .await
-        {
-            // The agent stays on a call until the next start's recovery frees them.
-            tracing::error!(agent = %offer.agent, error = format!("{error:#}"), "cannot change the agent's state");
-            return;
+            .move_agent(
+                &offer.agent,
+                AgentState::OnCall.as_str(),
+                to.as_str(),
+                reason,
+                since,
+            )
+            .await;
+        match moved {
+            Ok(true) => {
+                self.publish(&offer.agent, to, reason);
+                // A free agent is a call to start.
+                self.dialer.wake();
+            }
+            // Recovery or an operator moved them already.
+            Ok(false) => {
+                tracing::warn!(agent = %offer.agent, "agent no longer on the call");
+            }
+            // The agent stays on a call until this host's next start frees them.
+            Err(error) => {
+                tracing::error!(agent = %offer.agent, error = format!("{error:#}"), "cannot change the agent's state");
+            }
         }
-        self.publish(&offer.agent, state, reason);
-        // A free agent is a call to start.
-        self.dialer.wake();
     }
 
     fn publish(&self, agent: &str, state: AgentState, reason: Option<&str>) {

@@ -75,7 +75,7 @@ pub(crate) struct Inner {
     carrier: Arc<dyn Carrier>,
     plugins: Option<PluginRegistry>,
     pub(crate) clock: Arc<dyn Clock>,
-    config: SchedulerConfig,
+    pub(crate) config: SchedulerConfig,
     wake: Notify,
     calls: Mutex<HashMap<i64, CallCounts>>,
     tasks: TaskTracker,
@@ -191,7 +191,7 @@ impl Dialer {
         }
         recovery.released = store.release_claims(host, now).await?;
         // No call holds an agent after a crash.
-        recovery.agents = store.release_agents_on_call(now).await?;
+        recovery.agents = store.release_agents_on_call(host, now).await?;
         if recovery != Recovery::default() {
             tracing::warn!(
                 interrupted = recovery.interrupted,

@@ -144,7 +144,8 @@ pub struct CampaignSettings {
     /// is abandoned (the Garante's and Ofcom's 2 s).
     pub abandon_after_ms: u32,
     /// Agent campaigns: the longest wait in the queue, in seconds, before the call
-    /// ends "closed by the system" (it matters when `abandon_after_ms` is 0).
+    /// ends "closed by the system" (it matters when `abandon_after_ms` is 0); 0 for
+    /// no limit.
     pub queue_max_wait_s: u32,
     /// Agent campaigns: seconds an agent's phone rings before the agent is skipped
     /// (paused) and the next one tried.

@@ -115,10 +115,10 @@ impl TrunkCarrier {
                             (Some(outcome), _) => report(outcome, false),
                             (None, Some(transfer)) => {
                                 let target = match transfer {
-                                    Transfer::Queue(queue) => Target::Queue(queue, &queues),
+                                    Transfer::Queue(queue) => Target::Queue(queue),
                                     Transfer::Extension(extension) => Target::Extension(extension),
                                 };
-                                let wait = Wait::transfer(target);
+                                let wait = Wait::transfer(target, &queues);
                                 queued::run(self, &call, &mut leg, &progress, wait).await
                             }
                             (None, None) => report(wait_end(&mut leg).await, false),

@@ -61,6 +61,12 @@ pub(crate) async fn demo(args: DemoArgs) -> anyhow::Result<()> {
     );
     let temporary;
     let dir = match &args.dir {
+        // Its agents, lists and campaigns are made afresh: a second run on the same
+        // data would find them there.
+        Some(dir) if dir.join("data").exists() => anyhow::bail!(
+            "{} holds the data of an earlier demo: remove it, or choose another --dir",
+            dir.display()
+        ),
         Some(dir) => dir.clone(),
         None => {
             temporary = tempfile::Builder::new()

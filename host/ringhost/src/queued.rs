@@ -14,7 +14,7 @@ use ringhost_dialer::carrier::{
     ABANDONED, CallReport, CallRequest, OnAnswer, Progress, QUEUE_ANSWER, QUEUE_HANGUP,
     QUEUE_TIMEOUT,
 };
-use ringhost_dialer::queue::{Offer, Queues, Skip};
+use ringhost_dialer::queue::{AtExtension, Offer, Queues, Skip};
 use ringhost_media::{Bridge, MediaEvent};
 use ringhost_plugins::disposition::HangupBy;
 use ringhost_sip::{CallOutcome, Dial};
@@ -34,22 +34,30 @@ const EXTENSION_RING: Duration = Duration::from_secs(30);
 /// How long a caller an IVR put in a queue may wait there.
 const TRANSFER_MAX_WAIT: Duration = Duration::from_secs(120);
 
+/// How long each agent's phone rings for a caller an IVR put in a queue.
+const TRANSFER_AGENT_RING: Duration = Duration::from_secs(15);
+
 /// The tag of a call whose extension did not answer.
 const EXTENSION_UNANSWERED: &str = "extension_unanswered";
 
 /// Who the call is for.
+#[derive(Clone, Copy)]
 pub(crate) enum Target<'a> {
     /// The longest-idle free agent of a queue.
-    Queue(&'a str, &'a Queues),
-    /// The phone registered as this extension.
+    Queue(&'a str),
+    /// The phone registered as this extension (when it is an agent's, only while
+    /// they are free).
     Extension(&'a str),
 }
 
 /// How a call waits for its person.
 pub(crate) struct Wait<'a> {
     pub(crate) target: Target<'a>,
+    /// Where agents are taken and freed.
+    pub(crate) queues: &'a Queues,
     /// Zero: never abandoned, only closed at `max_wait`.
     pub(crate) abandon_after: Duration,
+    /// Zero: no limit (the callee may still hang up).
     pub(crate) max_wait: Duration,
     /// How long each phone rings.
     pub(crate) ring: Duration,
@@ -71,27 +79,31 @@ impl<'a> Wait<'a> {
                 message,
                 music,
             } => Some(Wait {
-                target: Target::Queue(queue, queues),
+                target: Target::Queue(queue),
+                queues,
                 abandon_after: *abandon_after,
                 max_wait: *max_wait,
                 ring: *agent_ring,
                 message: message.as_deref(),
                 music: music.as_deref(),
             }),
-            OnAnswer::Extension(extension) => Some(Wait::transfer(Target::Extension(extension))),
+            OnAnswer::Extension(extension) => {
+                Some(Wait::transfer(Target::Extension(extension), queues))
+            }
             OnAnswer::Notify { .. } | OnAnswer::HangUp => None,
         }
     }
 
     /// A caller an IVR sends on: not a call the dialer placed ahead of an agent, so
     /// never counted as abandoned; it waits up to two minutes in a queue.
-    pub(crate) fn transfer(target: Target<'a>) -> Wait<'a> {
+    pub(crate) fn transfer(target: Target<'a>, queues: &'a Queues) -> Wait<'a> {
         let (max_wait, ring) = match target {
-            Target::Queue(..) => (TRANSFER_MAX_WAIT, Duration::from_secs(15)),
+            Target::Queue(_) => (TRANSFER_MAX_WAIT, TRANSFER_AGENT_RING),
             Target::Extension(_) => (EXTENSION_RING, EXTENSION_RING),
         };
         Wait {
             target,
+            queues,
             abandon_after: Duration::ZERO,
             max_wait,
             ring,
@@ -127,10 +139,8 @@ pub(crate) async fn run(
         carrier.hold_music(music, callee).await;
     }
     let abandon_at = (!wait.abandon_after.is_zero()).then(|| joined + wait.abandon_after);
-    let close_at = joined + wait.max_wait;
+    let close_at = (!wait.max_wait.is_zero()).then(|| joined + wait.max_wait);
     let mut person: Option<PersonLeg> = None;
-    // An extension is rung once.
-    let mut rung = false;
     // Why the call stopped waiting without anyone: abandoned, closed, unanswered.
     let mut gave_up: Option<&'static str> = None;
     // Who took the call.
@@ -138,7 +148,8 @@ pub(crate) async fn run(
     let mut next_try = joined;
     let outcome: CallOutcome = loop {
         let waiting = connected.is_none() && gave_up.is_none();
-        let nobody = person.is_none();
+        // Nobody is rung once the host stops.
+        let ring_next = waiting && person.is_none() && !carrier.stop.is_cancelled();
         let person_event = async {
             match person.as_mut() {
                 Some(person) => person.leg.next().await,
@@ -162,7 +173,11 @@ pub(crate) async fn run(
                         p.talked = true;
                         connected = Some(p.name.clone());
                         // The contact center's speed of answer.
-                        metrics::histogram!("ringhost_queue_wait_seconds")
+                        let target = match wait.target {
+                            Target::Queue(_) => "queue",
+                            Target::Extension(_) => "extension",
+                        };
+                        metrics::histogram!("ringhost_queue_wait_seconds", "target" => target)
                             .record(joined.elapsed().as_secs_f64());
                         tracing::info!(attempt = call.attempt_id, to = %p.name, "call put through");
                         let _ = progress.send(Progress::Agent(p.name.clone()));
@@ -172,7 +187,7 @@ pub(crate) async fn run(
                     Some(LegEvent::Ended(_)) | None => {
                         let p = person.take().expect("the person is there");
                         let talked = p.talked;
-                        free(&wait.target, p, gave_up.is_some()).await;
+                        free(wait.queues, p, gave_up.is_some()).await;
                         if talked {
                             // They hung up: so does the callee's leg.
                             callee.hangup();
@@ -185,19 +200,21 @@ pub(crate) async fn run(
                     Some(_) => {}
                 }
             }
-            () = tokio::time::sleep_until(next_try), if waiting && nobody => {
+            () = tokio::time::sleep_until(next_try), if ring_next => {
                 next_try = Instant::now() + RETRY;
                 person = match wait.target {
-                    Target::Queue(queue, queues) => ring_agent(carrier, call, queue, wait.ring, queues).await,
-                    Target::Extension(_) if rung => None,
+                    Target::Queue(queue) => ring_agent(carrier, call, queue, wait.ring, wait.queues).await,
                     Target::Extension(extension) => {
-                        rung = true;
-                        let person = ring(carrier, call, extension, wait.ring, None).await;
-                        if person.is_none() {
-                            gave_up = Some(EXTENSION_UNANSWERED);
-                            callee.hangup();
+                        match ring_extension(carrier, call, extension, wait.ring, wait.queues).await {
+                            // Its agent is busy: wait for them.
+                            Ok(None) => None,
+                            Ok(Some(person)) => Some(person),
+                            Err(()) => {
+                                gave_up = Some(EXTENSION_UNANSWERED);
+                                callee.hangup();
+                                None
+                            }
                         }
-                        person
                     }
                 };
             }
@@ -209,7 +226,7 @@ pub(crate) async fn run(
                     callee.hangup();
                 }
             }
-            () = tokio::time::sleep_until(close_at), if waiting => {
+            () = sleep_until(close_at), if waiting => {
                 tracing::info!(attempt = call.attempt_id, "the maximum wait passed: closed by the system");
                 gave_up = Some(QUEUE_TIMEOUT);
                 stop_ringing(person.as_ref());
@@ -226,18 +243,20 @@ pub(crate) async fn run(
                 break;
             }
         }
-        free(&wait.target, p, true).await;
+        free(wait.queues, p, true).await;
     }
     let mut report = report(outcome, false);
     match wait.target {
-        Target::Queue(..) => {
+        Target::Queue(_) => {
             let result = match (gave_up, &connected) {
                 (Some(why), _) => why,
                 (None, Some(_)) => QUEUE_ANSWER,
                 // Hung up while waiting.
                 (None, None) if report.hangup_by == Some(HangupBy::Callee) => QUEUE_HANGUP,
-                // Cut off waiting (the host stopped): answered, and nobody came.
-                (None, None) => ABANDONED,
+                // Cut off waiting (the host stopped): a campaign's call answered ahead
+                // of an agent is abandoned; any other is closed by the system.
+                (None, None) if abandon_at.is_some() => ABANDONED,
+                (None, None) => QUEUE_TIMEOUT,
             };
             report.queue_result = Some(result.to_owned());
             if result == ABANDONED {
@@ -278,10 +297,40 @@ async fn ring_agent(
         let extension = offer.extension.clone();
         let person = ring(carrier, call, &extension, ring_for, Some(offer.clone())).await;
         if person.is_none() {
-            // No media ports: the agent is not at fault.
+            // No media ports, or the registration lapsed a moment ago: not the agent's
+            // fault; the next try comes after the retry pause.
             queues.skip(&offer, Skip::CallGone).await;
         }
         return person;
+    }
+}
+
+/// Rings the phone at `extension`: taking its agent first when it is an agent's.
+/// `Ok(None)` while that agent is not free; `Err` when the phone cannot be rung.
+async fn ring_extension(
+    carrier: &TrunkCarrier,
+    call: &CallRequest,
+    extension: &str,
+    ring_for: Duration,
+    queues: &Queues,
+) -> Result<Option<PersonLeg>, ()> {
+    let offer = match queues.take_at(extension).await {
+        Ok(AtExtension::Agent(offer)) => Some(offer),
+        Ok(AtExtension::Busy) => return Ok(None),
+        Ok(AtExtension::NoAgent) => None,
+        Err(error) => {
+            tracing::warn!(%extension, error = format!("{error:#}"), "cannot read the extension's agent");
+            return Ok(None);
+        }
+    };
+    match ring(carrier, call, extension, ring_for, offer.clone()).await {
+        Some(person) => Ok(Some(person)),
+        None => {
+            if let Some(offer) = &offer {
+                queues.skip(offer, Skip::Unreachable).await;
+            }
+            Err(())
+        }
     }
 }
 
@@ -329,8 +378,8 @@ async fn ring(
 
 /// Frees an agent whose leg ended: wrap-up after talking; else skipped, at fault
 /// unless the call went away (`call_gone`) while their phone rang.
-async fn free(target: &Target<'_>, person: PersonLeg, call_gone: bool) {
-    let (Target::Queue(_, queues), Some(offer)) = (target, &person.offer) else {
+async fn free(queues: &Queues, person: PersonLeg, call_gone: bool) {
+    let Some(offer) = &person.offer else {
         return;
     };
     match (person.talked, call_gone) {

@@ -130,6 +130,7 @@ pub(crate) fn accept(socket: &Arc<SimSocket>, invite: Request, source: SocketAdd
         local_seq: 0,
         sdp: Vec::new(),
         bye: None,
+        ended: false,
     };
     socket.spawn(call.run(plan));
 }
@@ -161,13 +162,15 @@ struct Call {
     sdp: Vec<u8>,
     /// The BYE sent, until its final response.
     bye: Option<String>,
+    /// The role has been told how the call ended.
+    ended: bool,
 }
 
 impl Call {
     async fn run(mut self, plan: Plan) {
         let ending = self.play(plan).await;
         tracing::debug!(call_id = %self.call_id, ?ending, "call over");
-        self.socket.role.note(Note::Ended(ending));
+        self.end(ending);
         if let Some(bye) = self.bye.take() {
             self.await_bye(bye).await;
         }
@@ -216,8 +219,19 @@ impl Call {
     }
 
     /// A final refusal, sent until its ACK.
+    /// Tells the role how the call ended, once.
+    fn end(&mut self, ending: Ending) {
+        if !self.ended {
+            self.ended = true;
+            self.socket.role.note(Note::Ended(ending));
+        }
+    }
+
     async fn refuse(&mut self, code: u16, ending: Ending) -> Ending {
         self.reply_invite(code, Vec::new(), Vec::new());
+        // Over for the phone from its final response: a new call may come before the
+        // ACK is read.
+        self.end(ending);
         let mut schedule = Retransmit::start();
         loop {
             tokio::select! {

@@ -26,6 +26,27 @@ pub struct AgentRow {
 
 const COLUMNS: &str = "name, extension, state, reason, since_ms, wrap_up_s";
 
+/// An agent free for a call. The state names are the dialer's (`AgentState::as_str`);
+/// they are written here because choosing an agent and taking them must be one
+/// statement.
+const FREE: &str = "(state = 'ready' OR (state = 'wrap_up' AND since_ms + wrap_up_s * 1000 <= $2))";
+
+/// Since when a free agent has been free.
+const FREE_SINCE: &str =
+    "(CASE WHEN state = 'wrap_up' THEN since_ms + wrap_up_s * 1000 ELSE since_ms END)";
+
+/// An agent taken for a call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TakenAgent {
+    /// Their name.
+    pub name: String,
+    /// Their phone's address of record.
+    pub extension: String,
+    /// Since when they had been free: their place in the queue, given back if the call
+    /// goes away before they talk.
+    pub free_since_ms: i64,
+}
+
 fn agent(row: &AnyRow) -> AgentRow {
     AgentRow {
         name: row.get(0),
@@ -64,10 +85,15 @@ impl Store {
     /// # Errors
     /// When the database cannot be read.
     pub async fn agent(&self, name: &str) -> anyhow::Result<Option<AgentRow>> {
+        self.agent_by("name", name).await
+    }
+
+    /// The agent whose `column` (unique: name or extension) is `value`.
+    async fn agent_by(&self, column: &str, value: &str) -> anyhow::Result<Option<AgentRow>> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM agent WHERE name = $1"
+            "SELECT {COLUMNS} FROM agent WHERE {column} = $1"
         )))
-        .bind(name)
+        .bind(value)
         .fetch_optional(&self.pool)
         .await
         .context("cannot read the agent")?;
@@ -88,69 +114,116 @@ impl Store {
         Ok(rows.iter().map(agent).collect())
     }
 
-    /// Moves an agent to `state` (with `reason`, for a pause) at `now_ms`.
+    /// Moves an agent from the state `from` to `to` (with `reason`, for a pause),
+    /// beginning at `since_ms`; false when the agent was no longer in `from` (a call
+    /// took them, or the agent changed state meanwhile), and nothing is written.
     ///
     /// # Errors
     /// When the database cannot be written.
-    pub async fn set_agent_state(
+    pub async fn move_agent(
         &self,
         name: &str,
-        state: &str,
+        from: &str,
+        to: &str,
         reason: Option<&str>,
-        now_ms: i64,
-    ) -> anyhow::Result<()> {
-        sqlx::query("UPDATE agent SET state = $2, reason = $3, since_ms = $4 WHERE name = $1")
-            .bind(name)
-            .bind(state)
-            .bind(reason)
-            .bind(now_ms)
-            .execute(&self.pool)
-            .await
-            .context("cannot change the agent's state")?;
-        Ok(())
+        since_ms: i64,
+    ) -> anyhow::Result<bool> {
+        let done = sqlx::query(
+            "UPDATE agent SET state = $3, reason = $4, since_ms = $5, taken_by = NULL \
+             WHERE name = $1 AND state = $2",
+        )
+        .bind(name)
+        .bind(from)
+        .bind(to)
+        .bind(reason)
+        .bind(since_ms)
+        .execute(&self.pool)
+        .await
+        .context("cannot change the agent's state")?;
+        Ok(done.rows_affected() > 0)
     }
 
-    /// Takes the longest-idle free agent of `queue` for a call, in one statement: the
-    /// agent moves to `on_call` at `now_ms` and is returned as they were. Free means
-    /// `ready`, or in a `wrap_up` that is over; idle since the state began, or since
-    /// the wrap-up ended. Two hosts (or two calls) racing for one agent cannot both
-    /// win: the update checks the state again.
-    ///
-    /// The state names are the dialer's (`AgentState::as_str`); they are written here
-    /// because the choice and the move must be one statement.
+    /// Takes the longest-idle free agent of `queue` for a call of `host`, in one
+    /// statement: the agent moves to `on_call` at `now_ms`. Free means `ready`, or in a
+    /// `wrap_up` that is over; idle since the state began, or since the wrap-up ended.
+    /// Two hosts (or two calls) racing for one agent cannot both win: the update checks
+    /// the state again.
     ///
     /// # Errors
     /// When the database cannot be written.
-    pub async fn take_agent(&self, queue: &str, now_ms: i64) -> anyhow::Result<Option<AgentRow>> {
-        const FREE: &str =
-            "(state = 'ready' OR (state = 'wrap_up' AND since_ms + wrap_up_s * 1000 <= $2))";
+    pub async fn take_agent(
+        &self,
+        queue: &str,
+        host: &str,
+        now_ms: i64,
+    ) -> anyhow::Result<Option<TakenAgent>> {
+        let longest_idle = format!(
+            "name = (SELECT name FROM agent JOIN queue_member m ON m.agent = agent.name \
+             WHERE m.queue = $1 AND {FREE} ORDER BY {FREE_SINCE}, name LIMIT 1)"
+        );
+        self.take(&longest_idle, queue, host, now_ms).await
+    }
+
+    /// Takes the agent whose phone is `extension`, if they are free, as
+    /// [`Store::take_agent`] does.
+    ///
+    /// # Errors
+    /// When the database cannot be written.
+    pub async fn take_agent_at(
+        &self,
+        extension: &str,
+        host: &str,
+        now_ms: i64,
+    ) -> anyhow::Result<Option<TakenAgent>> {
+        self.take("extension = $1", extension, host, now_ms).await
+    }
+
+    async fn take(
+        &self,
+        which: &str,
+        key: &str,
+        host: &str,
+        now_ms: i64,
+    ) -> anyhow::Result<Option<TakenAgent>> {
+        // SET's right-hand sides read the row as it was: free_since_ms is the old one.
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE agent SET state = 'on_call', reason = NULL, since_ms = $2 \
-             WHERE {FREE} AND name = ( \
-                 SELECT name FROM agent JOIN queue_member m ON m.agent = agent.name \
-                 WHERE m.queue = $1 AND {FREE} \
-                 ORDER BY CASE WHEN state = 'wrap_up' THEN since_ms + wrap_up_s * 1000 \
-                          ELSE since_ms END, name \
-                 LIMIT 1) \
-             RETURNING {COLUMNS}"
+            "UPDATE agent SET state = 'on_call', reason = NULL, taken_by = $3, \
+             free_since_ms = {FREE_SINCE}, since_ms = $2 \
+             WHERE {FREE} AND {which} \
+             RETURNING name, extension, free_since_ms"
         )))
-        .bind(queue)
+        .bind(key)
         .bind(now_ms)
+        .bind(host)
         .fetch_optional(&self.pool)
         .await
         .context("cannot take an agent")?;
-        Ok(row.as_ref().map(agent))
+        Ok(row.map(|row| TakenAgent {
+            name: row.get(0),
+            extension: row.get(1),
+            free_since_ms: row.get(2),
+        }))
     }
 
-    /// Moves every agent on a call to a wrap-up beginning at `now_ms`: after a crash
-    /// no call holds them any more.
+    /// The agent whose phone is `extension`.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn agent_at(&self, extension: &str) -> anyhow::Result<Option<AgentRow>> {
+        self.agent_by("extension", extension).await
+    }
+
+    /// Moves the agents that calls of `host` held to a wrap-up beginning at `now_ms`:
+    /// after a crash no call of this host holds them any more.
     ///
     /// # Errors
     /// When the database cannot be written.
-    pub async fn release_agents_on_call(&self, now_ms: i64) -> anyhow::Result<u64> {
+    pub async fn release_agents_on_call(&self, host: &str, now_ms: i64) -> anyhow::Result<u64> {
         let done = sqlx::query(
-            "UPDATE agent SET state = 'wrap_up', since_ms = $1 WHERE state = 'on_call'",
+            "UPDATE agent SET state = 'wrap_up', since_ms = $2, taken_by = NULL \
+             WHERE state = 'on_call' AND taken_by = $1",
         )
+        .bind(host)
         .bind(now_ms)
         .execute(&self.pool)
         .await

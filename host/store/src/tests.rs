@@ -440,10 +440,19 @@ async fn dialer_tables(store: &Store) {
     store.add_queue_member("sales", "anna").await.unwrap();
     store.add_queue_member("sales", "anna").await.unwrap();
     assert!(store.add_queue_member("sales", "nobody").await.is_err());
-    store
-        .set_agent_state("anna", "paused", Some("lunch"), 5)
-        .await
-        .unwrap();
+    assert!(
+        store
+            .move_agent("anna", "logged_out", "paused", Some("lunch"), 5)
+            .await
+            .unwrap()
+    );
+    // A move from a state the agent is no longer in writes nothing.
+    assert!(
+        !store
+            .move_agent("anna", "logged_out", "ready", None, 6)
+            .await
+            .unwrap()
+    );
     let members = store.queue_members("sales").await.unwrap();
     assert_eq!(members.len(), 1);
     assert_eq!(
@@ -471,27 +480,63 @@ async fn dialer_tables(store: &Store) {
             store.add_queue_member("sales", name).await.unwrap();
         }
     }
-    store
-        .set_agent_state("anna", "ready", None, 10)
-        .await
-        .unwrap();
+    assert!(
+        store
+            .move_agent("anna", "paused", "ready", None, 10)
+            .await
+            .unwrap()
+    );
     let mut taken = Vec::new();
-    while let Some(row) = store.take_agent("sales", 100).await.unwrap() {
-        taken.push(row.name);
+    while let Some(agent) = store.take_agent("sales", "h1", 100).await.unwrap() {
+        taken.push((agent.name, agent.free_since_ms));
     }
-    assert_eq!(taken, ["anna", "carl"], "dora is in no queue, bob wraps up");
-    let bob = store.take_agent("sales", 6_000).await.unwrap().unwrap();
     assert_eq!(
-        (bob.name.as_str(), bob.extension.as_str()),
-        ("bob", "ext-bob")
+        taken,
+        [("anna".to_owned(), 10), ("carl".to_owned(), 20)],
+        "dora is in no queue, bob wraps up"
+    );
+    let bob = store
+        .take_agent("sales", "h2", 6_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (bob.name.as_str(), bob.extension.as_str(), bob.free_since_ms),
+        ("bob", "ext-bob", 5_000),
+        "free since the end of the wrap-up"
     );
     let on_call = store.agent("bob").await.unwrap().unwrap();
     assert_eq!(
         (on_call.state.as_str(), on_call.since_ms),
         ("on_call", 6_000)
     );
-    assert_eq!(store.release_agents_on_call(7_000).await.unwrap(), 3);
+    // By extension: only a free agent is taken.
+    assert!(
+        store
+            .take_agent_at("ext-carl", "h1", 6_000)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let dora = store.take_agent_at("ext-dora", "h1", 6_000).await.unwrap();
+    assert_eq!(dora.map(|d| d.name).as_deref(), Some("dora"));
+    // A restarted host frees only the agents its own calls held.
+    assert_eq!(store.release_agents_on_call("h1", 7_000).await.unwrap(), 3);
     assert_eq!(store.agent("carl").await.unwrap().unwrap().state, "wrap_up");
+    assert_eq!(store.agent("bob").await.unwrap().unwrap().state, "on_call");
+    // A wrap-up that ended earlier goes before a ready agent who came later.
+    for (name, from, to, since) in [
+        ("bob", "on_call", "wrap_up", 1_000),
+        ("anna", "wrap_up", "ready", 7_000),
+        ("carl", "wrap_up", "ready", 7_100),
+    ] {
+        assert!(store.move_agent(name, from, to, None, since).await.unwrap());
+    }
+    let mut order = Vec::new();
+    while let Some(agent) = store.take_agent("sales", "h1", 8_000).await.unwrap() {
+        order.push(agent.name);
+    }
+    assert_eq!(order, ["bob", "anna", "carl"]);
     assert!(store.remove_queue_member("sales", "anna").await.unwrap());
     let left: Vec<_> = store
         .queue_members("sales")

@@ -4,3 +4,9 @@
 ALTER TABLE attempt ADD COLUMN hangup_by TEXT;
 ALTER TABLE attempt ADD COLUMN queue_result TEXT;
 ALTER TABLE attempt ADD COLUMN ivr_result TEXT;
+
+-- An agent on a call: the host whose call took them (a restarted host frees only its
+-- own), and since when they had been free, so that an agent whose caller went away
+-- before they answered keeps their place in the queue.
+ALTER TABLE agent ADD COLUMN taken_by TEXT;
+ALTER TABLE agent ADD COLUMN free_since_ms BIGINT;
