@@ -26,8 +26,6 @@ fn the_demo_hands_answered_calls_to_its_simulated_agents_within_30_seconds() {
             "demo",
             "--http",
             &http,
-            "--agents",
-            "2",
             "--talk-min",
             "1s",
             "--talk-max",
@@ -63,7 +61,7 @@ fn the_demo_hands_answered_calls_to_its_simulated_agents_within_30_seconds() {
     );
     assert!(host.stop("TERM").success(), "{}", host.logs());
     let output = host.output();
-    for agent in ["agent1", "agent2"] {
+    for agent in ["agent1", "agent2", "agent3"] {
         let line = output
             .lines()
             .find(|l| l.starts_with(&format!("{agent}: ")))

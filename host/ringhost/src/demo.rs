@@ -255,7 +255,8 @@ async fn campaigns(
             "sales",
             None,
             &["leads".to_owned()],
-            json!({"kind": "agent", "queue": "sales", "priority": 1,
+            // Unanswered calls give up after 12 s, so the agents are soon busy.
+            json!({"kind": "agent", "queue": "sales", "priority": 1, "ring_timeout_s": 12,
                    "pacing": {"strategy": "progressive"},
                    "abandon_after_ms": 2000, "abandon_message": "sorry.wav",
                    "music_on_hold": "music.wav"}),
@@ -268,6 +269,7 @@ async fn campaigns(
             None,
             &["patients".to_owned()],
             json!({"kind": "notification", "audio": "message.wav", "confirm": true,
+                   "ring_timeout_s": 12,
                    "confirm_wait_s": 6, "pacing": {"strategy": "fixed"}, "max_calls": 4}),
             None,
         )
