@@ -5,7 +5,7 @@ use anyhow::Context as _;
 use sqlx::Row as _;
 use sqlx::any::AnyRow;
 
-use crate::Store;
+use crate::{Backend, Store};
 
 /// An agent as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,7 +147,8 @@ impl Store {
     /// statement: the agent moves to `on_call` at `now_ms`. Free means `ready`, or in a
     /// `wrap_up` that is over; idle since the state began, or since the wrap-up ended.
     /// Two hosts (or two calls) racing for one agent cannot both win: the update checks
-    /// the state again.
+    /// the state again; on PostgreSQL a call passes over agents another call is taking
+    /// (`SKIP LOCKED`) rather than queueing behind it and finding them gone.
     ///
     /// # Errors
     /// When the database cannot be written.
@@ -157,9 +158,13 @@ impl Store {
         host: &str,
         now_ms: i64,
     ) -> anyhow::Result<Option<TakenAgent>> {
+        let lock = match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE OF agent SKIP LOCKED",
+        };
         let longest_idle = format!(
             "name = (SELECT name FROM agent JOIN queue_member m ON m.agent = agent.name \
-             WHERE m.queue = $1 AND {FREE} ORDER BY {FREE_SINCE}, name LIMIT 1)"
+             WHERE m.queue = $1 AND {FREE} ORDER BY {FREE_SINCE}, name LIMIT 1{lock})"
         );
         self.take(&longest_idle, queue, host, now_ms).await
     }

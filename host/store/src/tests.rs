@@ -573,3 +573,49 @@ async fn postgres_dialer_tables() {
         dialer_tables(&store).await;
     }
 }
+
+/// Twelve calls racing for three agents at once (on PostgreSQL, twelve connections):
+/// each agent is taken exactly once.
+async fn racing_calls_never_share_an_agent(store: &Store) {
+    for name in ["ada", "ben", "cyd"] {
+        store
+            .create_agent(&agent::AgentRow {
+                name: name.into(),
+                extension: format!("x-{name}"),
+                state: "ready".into(),
+                reason: None,
+                since_ms: 1,
+                wrap_up_s: 0,
+            })
+            .await
+            .unwrap();
+        store.add_queue_member("race", name).await.unwrap();
+    }
+    let calls: Vec<_> = (0..12)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move { store.take_agent("race", &format!("h{i}"), 10).await })
+        })
+        .collect();
+    let mut taken = Vec::new();
+    for call in calls {
+        if let Some(agent) = call.await.unwrap().unwrap() {
+            taken.push(agent.name);
+        }
+    }
+    taken.sort();
+    assert_eq!(taken, ["ada", "ben", "cyd"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_racing_calls_never_share_an_agent() {
+    let dir = tempfile::tempdir().unwrap();
+    racing_calls_never_share_an_agent(&sqlite_store(&dir).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_racing_calls_never_share_an_agent() {
+    if let Some((store, _)) = postgres_store().await {
+        racing_calls_never_share_an_agent(&store).await;
+    }
+}
