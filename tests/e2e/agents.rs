@@ -16,21 +16,13 @@ const PHONES: &str = "[registrar]\nalgorithms = [\"MD5\", \"SHA-256\"]\n\
                       [[phones]]\nusername = \"agent1\"\npassword = \"pw-one\"\n\
                       [[phones]]\nusername = \"agent2\"\npassword = \"pw-two\"\n";
 
-/// The host's SIP port, from the configuration `write_config` wrote.
-fn sip_port(dir: &Path) -> u16 {
-    let config = std::fs::read_to_string(dir.join("ringhost.toml")).unwrap();
-    let line = config.lines().find(|l| l.starts_with("udp =")).unwrap();
-    let port = line.rsplit(':').next().unwrap();
-    port.trim_end_matches("\"]").parse().unwrap()
-}
-
 /// Registers `user`'s phone from a free port, then starts `scenario` listening there
 /// (with its message log): the agent's phone.
 fn agent_phone(dir: &Path, host: &Host, user: &str, password: &str, scenario: &str) -> Sipp {
     let port = free_sip_port();
     let (code, errors, _) = sipp_uac_from(
         dir,
-        sip_port(dir),
+        host.sip_port(),
         "agent_register",
         port,
         &["-s", user, "-au", user, "-ap", password],

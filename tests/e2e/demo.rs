@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::support::{Host, free_port, http_get};
+use crate::support::{Host, http_get};
 
 /// The value of the Prometheus sample `name` (with its labels), 0 when absent.
 fn sample(metrics: &str, name: &str) -> f64 {
@@ -17,7 +17,7 @@ fn sample(metrics: &str, name: &str) -> f64 {
 #[test]
 fn the_demo_hands_answered_calls_to_its_simulated_agents_within_30_seconds() {
     let dir = tempfile::tempdir().unwrap();
-    let http = format!("127.0.0.1:{}", free_port());
+    let http = "127.0.0.1:0";
     let data = dir.path().join("demo");
     let started = Instant::now();
     let mut host = Host::start(
@@ -25,7 +25,7 @@ fn the_demo_hands_answered_calls_to_its_simulated_agents_within_30_seconds() {
         &[
             "demo",
             "--http",
-            &http,
+            http,
             "--talk-min",
             "1s",
             "--talk-max",
@@ -56,7 +56,7 @@ fn the_demo_hands_answered_calls_to_its_simulated_agents_within_30_seconds() {
     }
     let banner = host.output();
     assert!(
-        banner.contains(&format!("http://{http}/metrics")),
+        banner.contains(&format!("http://{}/metrics", host.http)),
         "{banner}"
     );
     assert!(host.stop("TERM").success(), "{}", host.logs());

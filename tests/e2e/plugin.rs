@@ -101,7 +101,7 @@ fn serve_loads_the_plugins_folder_and_reloads_what_changes() {
         host.logs().contains("plugin loaded")
     });
     assert!(host.logs().contains("progressive@1.0.0"), "{}", host.logs());
-    let (_, metrics) = http_get(http, "/metrics").unwrap();
+    let (_, metrics) = http_get(host.http, "/metrics").unwrap();
     assert!(
         metrics.contains("ringhost_plugin_reloads_total{result=\"loaded\"} 1"),
         "{metrics}"
@@ -113,7 +113,7 @@ fn serve_loads_the_plugins_folder_and_reloads_what_changes() {
     wait_until("the refusal", || {
         host.logs().contains("plugin package refused")
     });
-    let (_, metrics) = http_get(http, "/metrics").unwrap();
+    let (_, metrics) = http_get(host.http, "/metrics").unwrap();
     assert!(
         metrics.contains("ringhost_plugin_reloads_total{result=\"refused\"}"),
         "{metrics}"

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::support::{Host, free_port, http_get, sqlite_rows, write_config};
+use crate::support::{Host, http_get, sqlite_rows, write_config};
 
 fn host_starts(data_dir: &Path) -> Vec<(String, Option<String>)> {
     sqlite_rows(
@@ -91,7 +91,7 @@ fn metrics_are_in_prometheus_text_format() {
         &[],
     );
     host.wait_healthy();
-    let (status, body) = http_get(http, "/metrics").unwrap();
+    let (status, body) = http_get(host.http, "/metrics").unwrap();
     assert_eq!(status, 200);
     assert!(body.contains("# TYPE ringhost_build_info gauge"), "{body}");
     let version = env!("CARGO_PKG_VERSION");
@@ -135,10 +135,9 @@ fn a_busy_http_port_is_a_clear_error() {
     let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = busy.local_addr().unwrap();
     let path = dir.path().join("ringhost.toml");
-    let sip = free_port();
     std::fs::write(
         &path,
-        format!("[http]\nlisten = \"{addr}\"\n[sip]\nudp = [\"127.0.0.1:{sip}\"]\ntcp = []\n"),
+        format!("[http]\nlisten = \"{addr}\"\n[sip]\nudp = [\"127.0.0.1:0\"]\ntcp = []\n"),
     )
     .unwrap();
     let (code, _, stderr) =

@@ -356,30 +356,14 @@ fn udp_invite_is_retransmitted_when_ignored() {
     );
 }
 
-/// `ringhost serve` with its SIP listener on a free UDP port (no TCP) and `extra`
-/// appended to the configuration; returns the host, its data folder's parent and the
-/// SIP port.
+/// `ringhost serve` with its SIP listener on a UDP port of the system's choice (no
+/// TCP) and `extra` appended to the configuration; returns the host, its data folder's
+/// parent and the SIP port.
 pub(crate) fn serve_sip(extra: &str) -> (Host, tempfile::TempDir, u16) {
     let dir = tempfile::tempdir().unwrap();
-    let sip_port = free_sip_port();
     let (config, http) = write_config(dir.path(), "");
-    // write_config picks its own SIP port; point the listeners at ours.
     let text = std::fs::read_to_string(&config).unwrap();
-    let mut text = text
-        .lines()
-        .map(|l| {
-            if l.starts_with("udp =") {
-                format!("udp = [\"127.0.0.1:{sip_port}\"]")
-            } else if l.starts_with("tcp =") {
-                "tcp = []".to_owned()
-            } else {
-                l.to_owned()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
-    text.push('\n');
-    text.push_str(extra);
+    let text = text.replace("tcp = [\"127.0.0.1:0\"]", "tcp = []") + extra;
     std::fs::write(&config, text).unwrap();
     let mut host = Host::start(
         dir.path(),
@@ -388,6 +372,7 @@ pub(crate) fn serve_sip(extra: &str) -> (Host, tempfile::TempDir, u16) {
         &[],
     );
     host.wait_healthy();
+    let sip_port = host.sip_port();
     (host, dir, sip_port)
 }
 

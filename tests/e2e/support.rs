@@ -18,21 +18,34 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// Writes `ringhost.toml` in `dir` with free loopback ports and `extra` appended;
-/// returns its path and the HTTP address.
+/// Writes `ringhost.toml` in `dir` with `extra` appended, listening on loopback ports
+/// the system chooses when the host binds them (so no other test can take them first;
+/// [`Host::wait_healthy`] reads them from the host's log); returns its path and the
+/// HTTP address as configured.
 pub fn write_config(dir: &Path, extra: &str) -> (PathBuf, SocketAddr) {
-    let http: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
-    let sip = free_port();
+    let http: SocketAddr = "127.0.0.1:0".parse().unwrap();
     let path = dir.join("ringhost.toml");
     std::fs::write(
         &path,
         format!(
-            "[http]\nlisten = \"{http}\"\n[sip]\nudp = [\"127.0.0.1:{sip}\"]\n\
-             tcp = [\"127.0.0.1:{sip}\"]\n{extra}"
+            "[http]\nlisten = \"{http}\"\n[sip]\nudp = [\"127.0.0.1:0\"]\n\
+             tcp = [\"127.0.0.1:0\"]\n{extra}"
         ),
     )
     .unwrap();
     (path, http)
+}
+
+/// The first loopback address logged on the line saying `message`, after `field`.
+fn logged_addr(logs: &str, message: &str, field: &str) -> Option<SocketAddr> {
+    let line = logs.lines().rev().find(|l| l.contains(message))?;
+    let after = &line[line.find(field)?..];
+    let at = after.find("127.0.0.1:")?;
+    let addr: String = after[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':')
+        .collect();
+    addr.parse().ok()
 }
 
 /// A running `ringhost` process; killed if the test forgets to stop it.
@@ -69,10 +82,14 @@ impl Host {
         }
     }
 
-    /// Waits until `/healthz` answers 200 and returns its body.
+    /// Waits until `/healthz` answers 200 and returns its body; `http` is then the
+    /// address the host logged it listens on.
     pub fn wait_healthy(&mut self) -> String {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
+            if let Some(addr) = logged_addr(&self.logs(), "HTTP listening", "address") {
+                self.http = addr;
+            }
             if let Ok((200, body)) = http_get(self.http, "/healthz") {
                 return body;
             }
@@ -89,6 +106,13 @@ impl Host {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// The UDP port the host's SIP listens on, from its log (once healthy).
+    pub fn sip_port(&self) -> u16 {
+        logged_addr(&self.logs(), "SIP listening", "udp")
+            .unwrap_or_else(|| panic!("no SIP address logged:\n{}", self.logs()))
+            .port()
     }
 
     /// What the host logged so far.

@@ -70,7 +70,13 @@ pub(crate) async fn start(config: Config) -> anyhow::Result<Running> {
     })
     .await
     .context("cannot bind the SIP listeners")?;
-    tracing::info!(udp = ?config.sip.udp, tcp = ?config.sip.tcp, "SIP listening");
+    // The addresses bound, ports chosen by the system where the configuration says 0.
+    let bound = |protocol| sip.transport().local_addr(protocol);
+    tracing::info!(
+        udp = ?bound(ringhost_sip::Protocol::Udp),
+        tcp = ?bound(ringhost_sip::Protocol::Tcp),
+        "SIP listening"
+    );
     let (trunk_specs, routes) = telephony::trunk_plan(&config, Some(&store)).await?;
     let default_route = match config.dialer.default_route.as_str() {
         "" => routes
