@@ -103,6 +103,28 @@ fn calls_seen(log: &str) -> Vec<(f64, f64)> {
         .collect()
 }
 
+/// Imports one contact and starts campaign `name` over it with `settings`; its id.
+fn call_one(host: &Host, key: &str, name: &str, settings: Value) -> i64 {
+    import(host.http, key, "one", "numbers,name\n0630000003,A\n");
+    start_campaign(
+        host.http,
+        key,
+        json!({"name": name, "lists": ["one"], "settings": settings}),
+    )
+}
+
+/// The attempt of a one-call campaign, once the campaign has finished.
+fn only_attempt(host: &Host, key: &str, id: i64) -> Value {
+    wait_for_state(host, key, id, "finished", Duration::from_secs(30));
+    attempts(host, key, id)[0].clone()
+}
+
+/// SIPp's verdict: the carrier's calls went as its scenario says.
+fn carrier_went_as_scripted(carrier: Sipp) {
+    let (code, errors) = carrier.finish();
+    assert_eq!(code, 0, "SIPp carrier: {errors}");
+}
+
 #[test]
 fn answered_calls_reach_the_agents_one_call_at_a_time() {
     // Callees answer and wait for Ringhost's BYE; agents talk ~1 s and hang up. Four
@@ -160,8 +182,7 @@ fn answered_calls_reach_the_agents_one_call_at_a_time() {
         seen += calls.len();
     }
     assert_eq!(seen, 6);
-    let (code, errors) = carrier.finish();
-    assert_eq!(code, 0, "SIPp carrier: {errors}");
+    carrier_went_as_scripted(carrier);
     // Each agent is free again (wrap-up 0 s).
     let queue = api(host.http, &key, "GET", "/queues/sales", Value::Null);
     assert_eq!(queue["ready"], 2, "{queue}");
@@ -186,17 +207,14 @@ fn agents_whose_phone_does_not_answer_or_is_not_registered_are_skipped() {
         ready_agent(&host, &key, agent);
         std::thread::sleep(Duration::from_millis(20));
     }
-    import(host.http, &key, "one", "numbers,name\n0630000003,A\n");
-    let id = start_campaign(
-        host.http,
+    let id = call_one(
+        &host,
         &key,
-        json!({"name": "sales", "lists": ["one"], "settings": {
-            "kind": "agent", "queue": "sales", "pacing": {"strategy": "fixed"},
-            "agent_ring_s": 1, "abandon_after_ms": 6000}}),
+        "sales",
+        json!({"kind": "agent", "queue": "sales", "pacing": {"strategy": "fixed"},
+            "agent_ring_s": 1, "abandon_after_ms": 6000}),
     );
-    wait_for_state(&host, &key, id, "finished", Duration::from_secs(30));
-    let attempts = attempts(&host, &key, id);
-    let attempt = &attempts[0];
+    let attempt = &only_attempt(&host, &key, id);
     assert_eq!(attempt["agent"], "agent2", "{attempt}\n{}", host.logs());
     assert_eq!(attempt["queue_result"], "QUEUE_ANSWER", "{attempt}");
     let agents = api(host.http, &key, "GET", "/agents", Value::Null);
@@ -219,8 +237,7 @@ fn agents_whose_phone_does_not_answer_or_is_not_registered_are_skipped() {
         (json!("paused"), json!("phone not registered")),
         "{agents}"
     );
-    let (code, errors) = carrier.finish();
-    assert_eq!(code, 0, "SIPp carrier: {errors}");
+    carrier_went_as_scripted(carrier);
 }
 
 #[test]
@@ -229,17 +246,14 @@ fn a_callee_who_hangs_up_while_queued_is_recorded_as_hung_up_by_the_callee() {
     let carrier = Sipp::uas("uas_answer_then_bye", "udp", &[]);
     let dir = tempfile::tempdir().unwrap();
     let (host, key) = host_with(dir.path(), carrier.port, "");
-    import(host.http, &key, "one", "numbers,name\n0630000003,A\n");
-    let id = start_campaign(
-        host.http,
+    let id = call_one(
+        &host,
         &key,
-        json!({"name": "sales", "lists": ["one"], "settings": {
-            "kind": "agent", "queue": "sales", "pacing": {"strategy": "fixed"},
-            "abandon_after_ms": 5000}}),
+        "sales",
+        json!({"kind": "agent", "queue": "sales", "pacing": {"strategy": "fixed"},
+            "abandon_after_ms": 5000}),
     );
-    wait_for_state(&host, &key, id, "finished", Duration::from_secs(30));
-    let attempts = attempts(&host, &key, id);
-    let attempt = &attempts[0];
+    let attempt = &only_attempt(&host, &key, id);
     assert_eq!(attempt["outcome"], "answered", "{attempt}");
     assert_eq!(attempt["hangup_by"], "callee", "{attempt}");
     assert_eq!(attempt["queue_result"], "QUEUE_HANGUP", "{attempt}");
@@ -248,8 +262,7 @@ fn a_callee_who_hangs_up_while_queued_is_recorded_as_hung_up_by_the_callee() {
         !attempt["tags"].to_string().contains("abandoned"),
         "{attempt}"
     );
-    let (code, errors) = carrier.finish();
-    assert_eq!(code, 0, "SIPp carrier: {errors}");
+    carrier_went_as_scripted(carrier);
 }
 
 #[test]
@@ -258,23 +271,19 @@ fn an_answered_call_is_put_through_to_the_campaigns_extension() {
     let dir = tempfile::tempdir().unwrap();
     let (host, key) = host_with(dir.path(), carrier.port, PHONES);
     let phone = agent_phone(dir.path(), &host, "agent2", "pw-two", "uas_agent_talks");
-    import(host.http, &key, "one", "numbers,name\n0630000003,A\n");
-    let id = start_campaign(
-        host.http,
+    let id = call_one(
+        &host,
         &key,
-        json!({"name": "desk", "lists": ["one"], "settings": {
-            "kind": "agent", "extension": "agent2", "pacing": {"strategy": "fixed"}}}),
+        "desk",
+        json!({"kind": "agent", "extension": "agent2", "pacing": {"strategy": "fixed"}}),
     );
-    wait_for_state(&host, &key, id, "finished", Duration::from_secs(30));
-    let attempts = attempts(&host, &key, id);
-    let attempt = &attempts[0];
+    let attempt = &only_attempt(&host, &key, id);
     assert_eq!(attempt["outcome"], "answered", "{attempt}");
     assert_eq!(attempt["agent"], "agent2", "{attempt}\n{}", host.logs());
     // The phone hung up after ~1 s of talk; Ringhost then hung up the callee.
     assert_eq!(attempt["hangup_by"], "ringhost", "{attempt}");
     assert_eq!(calls_seen(&phone.messages()).len(), 1);
-    let (code, errors) = carrier.finish();
-    assert_eq!(code, 0, "SIPp carrier: {errors}");
+    carrier_went_as_scripted(carrier);
 }
 
 #[test]
@@ -294,12 +303,11 @@ fn an_ivr_script_transfers_its_caller_to_an_extension() {
     );
     let (host, key) = host_with(dir.path(), carrier.port, PHONES);
     let phone = agent_phone(dir.path(), &host, "agent2", "pw-two", "uas_agent_talks");
-    import(host.http, &key, "one", "numbers,name\n0630000003,A\n");
-    let id = start_campaign(
-        host.http,
+    let id = call_one(
+        &host,
         &key,
-        json!({"name": "ivr", "lists": ["one"], "settings": {
-            "kind": "notification", "ivr": "to-desk", "confirm": false}}),
+        "ivr",
+        json!({"kind": "notification", "ivr": "to-desk", "confirm": false}),
     );
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     let attempt = loop {
@@ -317,8 +325,7 @@ fn an_ivr_script_transfers_its_caller_to_an_extension() {
     assert_eq!(attempt["agent"], "agent2", "{attempt}\n{}", host.logs());
     assert_eq!(attempt["ivr_result"], "IVR_TRANSFER", "{attempt}");
     assert_eq!(calls_seen(&phone.messages()).len(), 1);
-    let (code, errors) = carrier.finish();
-    assert_eq!(code, 0, "SIPp carrier: {errors}");
+    carrier_went_as_scripted(carrier);
 }
 
 #[test]
@@ -326,23 +333,20 @@ fn past_the_queues_maximum_wait_the_call_is_closed_by_the_system() {
     let carrier = Sipp::uas("uas_by_number", "udp", &[]);
     let dir = tempfile::tempdir().unwrap();
     let (host, key) = host_with(dir.path(), carrier.port, "");
-    import(host.http, &key, "one", "numbers,name\n0630000003,A\n");
     // No abandoning (0): the call waits for an agent, up to the maximum.
-    let id = start_campaign(
-        host.http,
+    let id = call_one(
+        &host,
         &key,
-        json!({"name": "sales", "lists": ["one"], "settings": {
-            "kind": "agent", "queue": "sales", "pacing": {"strategy": "fixed"},
-            "abandon_after_ms": 0, "queue_max_wait_s": 1}}),
+        "sales",
+        json!({"kind": "agent", "queue": "sales", "pacing": {"strategy": "fixed"},
+            "abandon_after_ms": 0, "queue_max_wait_s": 1}),
     );
-    wait_for_state(&host, &key, id, "finished", Duration::from_secs(30));
-    let attempt = &attempts(&host, &key, id)[0];
+    let attempt = &only_attempt(&host, &key, id);
     assert_eq!(attempt["queue_result"], "QUEUE_TIMEOUT", "{attempt}");
     assert_eq!(attempt["hangup_by"], "ringhost", "{attempt}");
     let talk = attempt["talk_ms"].as_i64().unwrap();
     assert!((900..2500).contains(&talk), "waited 1 s, talked {talk} ms");
-    let (code, errors) = carrier.finish();
-    assert_eq!(code, 0, "SIPp carrier: {errors}");
+    carrier_went_as_scripted(carrier);
 }
 
 #[test]
@@ -354,13 +358,12 @@ fn a_call_waiting_in_its_queue_when_the_host_stops_gets_its_bye_and_its_record()
         carrier.port,
         "[shutdown]\ndrain_timeout = \"1s\"\n",
     );
-    import(host.http, &key, "one", "numbers,name\n0630000003,A\n");
-    let id = start_campaign(
-        host.http,
+    let id = call_one(
+        &host,
         &key,
-        json!({"name": "sales", "lists": ["one"], "settings": {
-            "kind": "agent", "queue": "sales", "pacing": {"strategy": "fixed"},
-            "abandon_after_ms": 60000, "queue_max_wait_s": 60}}),
+        "sales",
+        json!({"kind": "agent", "queue": "sales", "pacing": {"strategy": "fixed"},
+            "abandon_after_ms": 60000, "queue_max_wait_s": 60}),
     );
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while attempts(&host, &key, id)[0]["answer_at_ms"].is_null() {

@@ -14,7 +14,6 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use ringhost_sip::digest::Challenge;
 use rsip::headers::UntypedHeader as _;
-use rsip::prelude::*;
 use rsip::{Header, Method, Request, Response};
 use tokio::sync::mpsc;
 
@@ -219,28 +218,10 @@ impl Registration {
         })
     }
 
-    /// The time granted to this phone's contact: its `expires` parameter in the 200,
-    /// else the Expires header, else what was asked.
+    /// The time granted to this phone's contact; what was asked when the registrar
+    /// does not say.
     fn granted(&self, response: &Response) -> Duration {
-        let ours = format!("@{}>", self.socket.local_addr());
-        let from_contact = response.headers.iter().find_map(|h| match h {
-            Header::Contact(c) if c.value().contains(&ours) => c
-                .value()
-                .split(';')
-                .filter_map(|p| p.split_once('='))
-                .find(|(k, _)| k.trim().eq_ignore_ascii_case("expires"))
-                .and_then(|(_, v)| v.trim().parse::<u64>().ok()),
-            _ => None,
-        });
-        let seconds = from_contact
-            .or_else(|| {
-                response
-                    .expires_header()
-                    .and_then(|e| e.seconds().ok())
-                    .map(u64::from)
-            })
-            .unwrap_or(EXPIRES.as_secs());
-        Duration::from_secs(seconds)
+        ringhost_sip::request::granted(response, self.socket.local_addr()).unwrap_or(EXPIRES)
     }
 }
 

@@ -3,9 +3,11 @@
 //! From with our tag, To, Call-ID, CSeq, Contact, then what the caller adds.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use rsip::headers::UntypedHeader as _;
-use rsip::{Header, Method, Request};
+use rsip::prelude::*;
+use rsip::{Header, Method, Request, Response};
 
 use crate::digest::Challenge;
 use crate::ids;
@@ -99,7 +101,7 @@ impl std::fmt::Debug for DigestLogin {
 /// first challenge of `response` in an algorithm we speak (RFC 8760: challenges come
 /// most preferred first, unknown algorithms are skipped). `None` when there is none.
 pub(crate) fn authorization(
-    response: &rsip::Response,
+    response: &Response,
     login: &DigestLogin,
     method: &Method,
     uri: &str,
@@ -120,14 +122,43 @@ pub(crate) fn authorization(
     })
 }
 
+/// The lifetime a registrar granted the Contact registered from `local` (RFC 3261
+/// 10.2.4): that Contact's `expires` parameter in the 2xx, else the Expires header. A
+/// registrar lists every binding of the address of record; only ours counts.
+pub fn granted(response: &Response, local: SocketAddr) -> Option<Duration> {
+    let ours = format!("@{local}");
+    let is_ours = |value: &str| {
+        value.match_indices(&ours).any(|(at, _)| {
+            // `@127.0.0.1:5060` is not `@127.0.0.1:50600`.
+            !value[at + ours.len()..].starts_with(|c: char| c.is_ascii_digit())
+        })
+    };
+    let from_contact = response.headers.iter().find_map(|h| match h {
+        Header::Contact(c) if is_ours(c.value()) => c
+            .value()
+            .split(';')
+            .filter_map(|p| p.split_once('='))
+            .find(|(k, _)| k.trim().eq_ignore_ascii_case("expires"))
+            .and_then(|(_, v)| v.trim().trim_end_matches('>').parse::<u64>().ok()),
+        _ => None,
+    });
+    let seconds = from_contact.or_else(|| {
+        response
+            .expires_header()
+            .and_then(|e| e.seconds().ok())
+            .map(u64::from)
+    })?;
+    Some(Duration::from_secs(seconds))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn challenged(code: u16, header: Header) -> rsip::Response {
+    fn challenged(code: u16, header: Header) -> Response {
         let mut headers = rsip::Headers::default();
         headers.push(header);
-        rsip::Response {
+        Response {
             status_code: code.into(),
             version: rsip::Version::V2,
             headers,
@@ -178,5 +209,30 @@ mod tests {
         let credentials = crate::digest::Credentials::parse(answer.value()).unwrap();
         assert_eq!(credentials.algorithm, crate::digest::Algorithm::Sha256);
         assert!(credentials.verify("p", "REGISTER"));
+    }
+
+    #[test]
+    fn granted_reads_our_contact_only() {
+        let raw = "SIP/2.0 200 OK\r\n\
+                   Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK1\r\n\
+                   From: <sip:a@x>;tag=1\r\nTo: <sip:a@x>;tag=2\r\nCall-ID: c\r\n\
+                   CSeq: 2 REGISTER\r\n\
+                   Contact: <sip:a@127.0.0.1:50600>;expires=900\r\n\
+                   Contact: <sip:ringhost@127.0.0.1:5060>;expires=120\r\n\
+                   Expires: 3600\r\nContent-Length: 0\r\n\r\n";
+        let rsip::SipMessage::Response(response) = rsip::SipMessage::try_from(raw).unwrap() else {
+            panic!("not a response");
+        };
+        let granted_to = |local: &str| granted(&response, local.parse().unwrap());
+        assert_eq!(granted_to("127.0.0.1:5060"), Some(Duration::from_secs(120)));
+        assert_eq!(
+            granted_to("127.0.0.1:50600"),
+            Some(Duration::from_secs(900))
+        );
+        // Not among the bindings: the Expires header.
+        assert_eq!(
+            granted_to("127.0.0.1:7000"),
+            Some(Duration::from_secs(3600))
+        );
     }
 }

@@ -7,13 +7,12 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use rsip::headers::UntypedHeader as _;
-use rsip::prelude::*;
-use rsip::{Header, Method, Response};
+use rsip::{Header, Method};
 
 use super::{Trunk, request_with_auth};
 use crate::endpoint::Endpoint;
 use crate::ids;
-use crate::request::NewRequest;
+use crate::request::{NewRequest, granted};
 
 const RETRY: Duration = Duration::from_secs(30);
 
@@ -93,26 +92,5 @@ async fn register(
     if code / 100 != 2 {
         return Err(format!("the carrier answered {code}"));
     }
-    Ok(granted(&response).unwrap_or(trunk.spec.register_expires))
-}
-
-/// The lifetime the registrar granted: our Contact's `expires` parameter, else the
-/// Expires header (RFC 3261 10.2.4).
-fn granted(response: &Response) -> Option<Duration> {
-    let from_contact = response.headers.iter().find_map(|h| match h {
-        Header::Contact(c) => c
-            .value()
-            .split(';')
-            .filter_map(|p| p.split_once('='))
-            .find(|(k, _)| k.trim().eq_ignore_ascii_case("expires"))
-            .and_then(|(_, v)| v.trim().parse::<u64>().ok()),
-        _ => None,
-    });
-    let seconds = from_contact.or_else(|| {
-        response
-            .expires_header()
-            .and_then(|e| e.seconds().ok())
-            .map(u64::from)
-    })?;
-    Some(Duration::from_secs(seconds))
+    Ok(granted(&response, local).unwrap_or(trunk.spec.register_expires))
 }
