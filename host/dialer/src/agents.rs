@@ -82,6 +82,24 @@ pub struct Agent {
     pub since_ms: i64,
     /// Seconds of wrap-up after each call.
     pub wrap_up_s: i64,
+    /// The attempt whose call they are on.
+    pub attempt_id: Option<i64>,
+}
+
+/// The call an agent is on, with the contact's data: what their screen shows (the
+/// same as the `call_connected` event, for a desk that was not listening then).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScreenPop {
+    /// The attempt.
+    pub attempt_id: i64,
+    /// Its campaign.
+    pub campaign: String,
+    /// The contact.
+    pub contact_id: i64,
+    /// The number called.
+    pub number: String,
+    /// The contact's variables (the list's columns, the exchange table's data).
+    pub variables: serde_json::Value,
 }
 
 impl Agent {
@@ -100,6 +118,7 @@ impl Agent {
             reason: row.reason,
             since_ms,
             wrap_up_s: row.wrap_up_s,
+            attempt_id: row.attempt_id,
         }
     }
 }
@@ -144,6 +163,7 @@ impl Dialer {
             reason: None,
             since_ms: self.now_ms(),
             wrap_up_s: i64::from(wrap_up_s),
+            attempt_id: None,
         };
         store
             .create_agent(&row)
@@ -219,6 +239,37 @@ impl Dialer {
             since_ms: now,
             ..agent
         })
+    }
+
+    /// The call agent `name` is on, with the contact's data; `None` between calls.
+    ///
+    /// # Errors
+    /// [`Refused::NotFound`] for an unknown agent; when the database cannot be read.
+    pub async fn screen_pop(&self, name: &str) -> anyhow::Result<Option<ScreenPop>> {
+        let store = &self.inner.store;
+        let row = store
+            .agent(name)
+            .await?
+            .ok_or_else(|| Refused::NotFound(format!("agent {name:?}")))?;
+        let on_call = row.state == AgentState::OnCall.as_str();
+        let Some(attempt_id) = row.attempt_id.filter(|_| on_call) else {
+            return Ok(None);
+        };
+        let Some(attempt) = store.attempt(attempt_id).await? else {
+            return Ok(None);
+        };
+        let start = attempt.start;
+        let campaign = store.campaign(start.campaign_id).await?;
+        let contact = store.contact(start.contact_id).await?;
+        Ok(Some(ScreenPop {
+            attempt_id,
+            campaign: campaign.map(|c| c.name).unwrap_or_default(),
+            contact_id: start.contact_id,
+            number: start.number,
+            variables: contact
+                .and_then(|c| serde_json::from_str(&c.variables).ok())
+                .unwrap_or_default(),
+        }))
     }
 
     /// Makes an agent a member of a queue.
@@ -299,6 +350,7 @@ mod tests {
             reason: None,
             since_ms: 1_000,
             wrap_up_s: 10,
+            attempt_id: None,
         };
         assert_eq!(Agent::of(row.clone(), 10_999).state, S::WrapUp);
         let after = Agent::of(row, 11_000);

@@ -11,7 +11,7 @@
 //! This knows agents and their states, never telephony: the carrier (the binary's
 //! trunks and legs) rings the phone and bridges the audio.
 
-use ringhost_store::agent::TakenAgent;
+use ringhost_store::agent::{AgentCall, TakenAgent};
 
 use crate::agents::AgentState;
 use crate::events::DialerEvent;
@@ -68,20 +68,32 @@ impl Queues {
     ///
     /// # Errors
     /// When the database cannot be written.
-    pub async fn take(&self, queue: &str) -> anyhow::Result<Option<Offer>> {
-        let (host, now) = (&self.dialer.inner.config.host, self.dialer.now_ms());
-        let taken = self.dialer.inner.store.take_agent(queue, host, now).await?;
+    pub async fn take(&self, queue: &str, attempt_id: i64) -> anyhow::Result<Option<Offer>> {
+        let call = self.call(attempt_id);
+        let taken = self.dialer.inner.store.take_agent(queue, &call).await?;
         Ok(taken.map(|taken| self.offer(taken)))
     }
 
-    /// Who is at `extension`: its agent, taken for this call if free.
+    /// Attempt `attempt_id`'s call, from this host, now.
+    fn call(&self, attempt_id: i64) -> AgentCall<'_> {
+        AgentCall {
+            host: &self.dialer.inner.config.host,
+            attempt_id,
+            now_ms: self.dialer.now_ms(),
+        }
+    }
+
+    /// Who is at `extension`: its agent, taken for attempt `attempt_id`'s call if
+    /// free.
     ///
     /// # Errors
     /// When the database cannot be read or written.
-    pub async fn take_at(&self, extension: &str) -> anyhow::Result<AtExtension> {
+    pub async fn take_at(&self, extension: &str, attempt_id: i64) -> anyhow::Result<AtExtension> {
         let store = &self.dialer.inner.store;
-        let (host, now) = (&self.dialer.inner.config.host, self.dialer.now_ms());
-        if let Some(taken) = store.take_agent_at(extension, host, now).await? {
+        if let Some(taken) = store
+            .take_agent_at(extension, &self.call(attempt_id))
+            .await?
+        {
             return Ok(AtExtension::Agent(self.offer(taken)));
         }
         Ok(match store.agent_at(extension).await? {

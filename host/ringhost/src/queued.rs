@@ -282,7 +282,7 @@ async fn ring_agent(
     queues: &Queues,
 ) -> Option<PersonLeg> {
     loop {
-        let offer = match queues.take(queue).await {
+        let offer = match queues.take(queue, call.attempt_id).await {
             Ok(Some(offer)) => offer,
             Ok(None) => return None,
             Err(error) => {
@@ -314,7 +314,7 @@ async fn ring_extension(
     ring_for: Duration,
     queues: &Queues,
 ) -> Result<Option<PersonLeg>, ()> {
-    let offer = match queues.take_at(extension).await {
+    let offer = match queues.take_at(extension, call.attempt_id).await {
         Ok(AtExtension::Agent(offer)) => Some(offer),
         Ok(AtExtension::Busy) => return Ok(None),
         Ok(AtExtension::NoAgent) => None,

@@ -22,9 +22,11 @@ pub struct AgentRow {
     pub since_ms: i64,
     /// Seconds of wrap-up after each call.
     pub wrap_up_s: i64,
+    /// The attempt whose call they are on.
+    pub attempt_id: Option<i64>,
 }
 
-const COLUMNS: &str = "name, extension, state, reason, since_ms, wrap_up_s";
+const COLUMNS: &str = "name, extension, state, reason, since_ms, wrap_up_s, attempt_id";
 
 /// An agent free for a call. The state names are the dialer's (`AgentState::as_str`);
 /// they are written here because choosing an agent and taking them must be one
@@ -34,6 +36,17 @@ const FREE: &str = "(state = 'ready' OR (state = 'wrap_up' AND since_ms + wrap_u
 /// Since when a free agent has been free.
 const FREE_SINCE: &str =
     "(CASE WHEN state = 'wrap_up' THEN since_ms + wrap_up_s * 1000 ELSE since_ms END)";
+
+/// The call an agent is taken for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AgentCall<'a> {
+    /// The host placing it (a restarted host frees only its own agents).
+    pub host: &'a str,
+    /// Its attempt.
+    pub attempt_id: i64,
+    /// When the agent is taken.
+    pub now_ms: i64,
+}
 
 /// An agent taken for a call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,6 +68,7 @@ fn agent(row: &AnyRow) -> AgentRow {
         reason: row.get(3),
         since_ms: row.get(4),
         wrap_up_s: row.get(5),
+        attempt_id: row.get(6),
     }
 }
 
@@ -129,8 +143,8 @@ impl Store {
         since_ms: i64,
     ) -> anyhow::Result<bool> {
         let done = sqlx::query(
-            "UPDATE agent SET state = $3, reason = $4, since_ms = $5, taken_by = NULL \
-             WHERE name = $1 AND state = $2",
+            "UPDATE agent SET state = $3, reason = $4, since_ms = $5, taken_by = NULL, \
+             attempt_id = NULL WHERE name = $1 AND state = $2",
         )
         .bind(name)
         .bind(from)
@@ -155,8 +169,7 @@ impl Store {
     pub async fn take_agent(
         &self,
         queue: &str,
-        host: &str,
-        now_ms: i64,
+        call: &AgentCall<'_>,
     ) -> anyhow::Result<Option<TakenAgent>> {
         let lock = match self.backend {
             Backend::Sqlite => "",
@@ -166,7 +179,7 @@ impl Store {
             "name = (SELECT name FROM agent JOIN queue_member m ON m.agent = agent.name \
              WHERE m.queue = $1 AND {FREE} ORDER BY {FREE_SINCE}, name LIMIT 1{lock})"
         );
-        self.take(&longest_idle, queue, host, now_ms).await
+        self.take(&longest_idle, queue, call).await
     }
 
     /// Takes the agent whose phone is `extension`, if they are free, as
@@ -177,29 +190,28 @@ impl Store {
     pub async fn take_agent_at(
         &self,
         extension: &str,
-        host: &str,
-        now_ms: i64,
+        call: &AgentCall<'_>,
     ) -> anyhow::Result<Option<TakenAgent>> {
-        self.take("extension = $1", extension, host, now_ms).await
+        self.take("extension = $1", extension, call).await
     }
 
     async fn take(
         &self,
         which: &str,
         key: &str,
-        host: &str,
-        now_ms: i64,
+        call: &AgentCall<'_>,
     ) -> anyhow::Result<Option<TakenAgent>> {
         // SET's right-hand sides read the row as it was: free_since_ms is the old one.
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE agent SET state = 'on_call', reason = NULL, taken_by = $3, \
-             free_since_ms = {FREE_SINCE}, since_ms = $2 \
+             attempt_id = $4, free_since_ms = {FREE_SINCE}, since_ms = $2 \
              WHERE {FREE} AND {which} \
              RETURNING name, extension, free_since_ms"
         )))
         .bind(key)
-        .bind(now_ms)
-        .bind(host)
+        .bind(call.now_ms)
+        .bind(call.host)
+        .bind(call.attempt_id)
         .fetch_optional(&self.pool)
         .await
         .context("cannot take an agent")?;
@@ -225,8 +237,8 @@ impl Store {
     /// When the database cannot be written.
     pub async fn release_agents_on_call(&self, host: &str, now_ms: i64) -> anyhow::Result<u64> {
         let done = sqlx::query(
-            "UPDATE agent SET state = 'wrap_up', since_ms = $2, taken_by = NULL \
-             WHERE state = 'on_call' AND taken_by = $1",
+            "UPDATE agent SET state = 'wrap_up', since_ms = $2, taken_by = NULL, \
+             attempt_id = NULL WHERE state = 'on_call' AND taken_by = $1",
         )
         .bind(host)
         .bind(now_ms)

@@ -435,6 +435,21 @@ impl Store {
         Ok(done.rows_affected())
     }
 
+    /// The attempt `id`.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn attempt(&self, id: i64) -> anyhow::Result<Option<AttemptRow>> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM attempt WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .context("cannot read the attempt")?;
+        Ok(row.as_ref().map(attempt))
+    }
+
     /// Every attempt of a contact, oldest first.
     ///
     /// # Errors

@@ -253,6 +253,15 @@ fn contact_row(line: i64, numbers: &[&str], next_at_ms: i64) -> contact::NewCont
 }
 
 /// The dialer's path through the store: import, claim, attempt, end, crash recovery.
+/// A call of `host` at `now_ms` taking an agent (attempt 7).
+fn on_call(host: &str, now_ms: i64) -> agent::AgentCall<'_> {
+    agent::AgentCall {
+        host,
+        attempt_id: 7,
+        now_ms,
+    }
+}
+
 async fn dialer_tables(store: &Store) {
     let list = store.create_list("leads", "acc1", "{}", 1).await.unwrap();
     assert!(store.create_list("leads", "", "{}", 1).await.is_err());
@@ -434,6 +443,7 @@ async fn dialer_tables(store: &Store) {
         reason: None,
         since_ms: 1,
         wrap_up_s: 10,
+        attempt_id: None,
     };
     store.create_agent(&anna).await.unwrap();
     assert!(store.create_agent(&anna).await.is_err());
@@ -473,6 +483,7 @@ async fn dialer_tables(store: &Store) {
                 reason: None,
                 since_ms,
                 wrap_up_s,
+                attempt_id: None,
             })
             .await
             .unwrap();
@@ -487,7 +498,11 @@ async fn dialer_tables(store: &Store) {
             .unwrap()
     );
     let mut taken = Vec::new();
-    while let Some(agent) = store.take_agent("sales", "h1", 100).await.unwrap() {
+    while let Some(agent) = store
+        .take_agent("sales", &on_call("h1", 100))
+        .await
+        .unwrap()
+    {
         taken.push((agent.name, agent.free_since_ms));
     }
     assert_eq!(
@@ -496,7 +511,7 @@ async fn dialer_tables(store: &Store) {
         "dora is in no queue, bob wraps up"
     );
     let bob = store
-        .take_agent("sales", "h2", 6_000)
+        .take_agent("sales", &on_call("h2", 6_000))
         .await
         .unwrap()
         .unwrap();
@@ -505,24 +520,28 @@ async fn dialer_tables(store: &Store) {
         ("bob", "ext-bob", 5_000),
         "free since the end of the wrap-up"
     );
-    let on_call = store.agent("bob").await.unwrap().unwrap();
+    let bob_now = store.agent("bob").await.unwrap().unwrap();
     assert_eq!(
-        (on_call.state.as_str(), on_call.since_ms),
-        ("on_call", 6_000)
+        (bob_now.state.as_str(), bob_now.since_ms, bob_now.attempt_id),
+        ("on_call", 6_000, Some(7))
     );
     // By extension: only a free agent is taken.
     assert!(
         store
-            .take_agent_at("ext-carl", "h1", 6_000)
+            .take_agent_at("ext-carl", &on_call("h1", 6_000))
             .await
             .unwrap()
             .is_none()
     );
-    let dora = store.take_agent_at("ext-dora", "h1", 6_000).await.unwrap();
+    let dora = store
+        .take_agent_at("ext-dora", &on_call("h1", 6_000))
+        .await
+        .unwrap();
     assert_eq!(dora.map(|d| d.name).as_deref(), Some("dora"));
     // A restarted host frees only the agents its own calls held.
     assert_eq!(store.release_agents_on_call("h1", 7_000).await.unwrap(), 3);
-    assert_eq!(store.agent("carl").await.unwrap().unwrap().state, "wrap_up");
+    let carl = store.agent("carl").await.unwrap().unwrap();
+    assert_eq!((carl.state.as_str(), carl.attempt_id), ("wrap_up", None));
     assert_eq!(store.agent("bob").await.unwrap().unwrap().state, "on_call");
     // A wrap-up that ended earlier goes before a ready agent who came later.
     for (name, from, to, since) in [
@@ -533,7 +552,11 @@ async fn dialer_tables(store: &Store) {
         assert!(store.move_agent(name, from, to, None, since).await.unwrap());
     }
     let mut order = Vec::new();
-    while let Some(agent) = store.take_agent("sales", "h1", 8_000).await.unwrap() {
+    while let Some(agent) = store
+        .take_agent("sales", &on_call("h1", 8_000))
+        .await
+        .unwrap()
+    {
         order.push(agent.name);
     }
     assert_eq!(order, ["bob", "anna", "carl"]);
@@ -586,6 +609,7 @@ async fn racing_calls_never_share_an_agent(store: &Store) {
                 reason: None,
                 since_ms: 1,
                 wrap_up_s: 0,
+                attempt_id: None,
             })
             .await
             .unwrap();
@@ -594,7 +618,10 @@ async fn racing_calls_never_share_an_agent(store: &Store) {
     let calls: Vec<_> = (0..12)
         .map(|i| {
             let store = store.clone();
-            tokio::spawn(async move { store.take_agent("race", &format!("h{i}"), 10).await })
+            tokio::spawn(async move {
+                let host = format!("h{i}");
+                store.take_agent("race", &on_call(&host, 10)).await
+            })
         })
         .collect();
     let mut taken = Vec::new();

@@ -4,7 +4,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use ringhost_dialer::agents::{Agent, AgentState, QueueInfo};
+use ringhost_dialer::agents::{Agent, AgentState, QueueInfo, ScreenPop};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -27,6 +27,8 @@ pub(crate) struct AgentView {
     since_ms: i64,
     /// Seconds of wrap-up after each call.
     wrap_up_s: i64,
+    /// The attempt whose call the agent is on.
+    attempt_id: Option<i64>,
 }
 
 impl From<Agent> for AgentView {
@@ -38,6 +40,35 @@ impl From<Agent> for AgentView {
             reason: a.reason,
             since_ms: a.since_ms,
             wrap_up_s: a.wrap_up_s,
+            attempt_id: a.attempt_id,
+        }
+    }
+}
+
+/// The call an agent is on, with the contact's data: the screen pop.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ScreenPopView {
+    /// The attempt.
+    attempt_id: i64,
+    /// Its campaign.
+    campaign: String,
+    /// The contact.
+    contact_id: i64,
+    /// The number called.
+    number: String,
+    /// The contact's variables by name: the list's columns, the exchange table's data.
+    #[schema(value_type = Object)]
+    variables: serde_json::Value,
+}
+
+impl From<ScreenPop> for ScreenPopView {
+    fn from(p: ScreenPop) -> Self {
+        ScreenPopView {
+            attempt_id: p.attempt_id,
+            campaign: p.campaign,
+            contact_id: p.contact_id,
+            number: p.number,
+            variables: p.variables,
         }
     }
 }
@@ -225,4 +256,30 @@ pub(crate) async fn queue_info(
     Path(queue): Path<String>,
 ) -> Result<Json<QueueView>, ApiError> {
     Ok(Json(state.dialer.queue_info(&queue).await?.into()))
+}
+
+/// The call an agent is on, with the contact's data (the screen pop): what the
+/// `call_connected` event carried, for a desk that was not listening then.
+#[utoipa::path(
+    get,
+    path = "/api/v1/agents/{name}/call",
+    operation_id = "agentCall",
+    tag = "agents",
+    params(("name" = String, Path, description = "The agent")),
+    responses(
+        (status = 200, description = "The call and the contact's data", body = ScreenPopView),
+        (status = 404, description = "No such agent, or the agent is on no call", body = ErrorBody),
+    )
+)]
+pub(crate) async fn agent_call(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<ScreenPopView>, ApiError> {
+    match state.dialer.screen_pop(&name).await? {
+        Some(pop) => Ok(Json(pop.into())),
+        None => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("agent {name:?} is on no call"),
+        )),
+    }
 }

@@ -153,6 +153,7 @@ pub(crate) fn operations() -> Vec<Operation> {
         operation!(agents::list_agents),
         operation!(agents::create_agent),
         operation!(agents::set_agent_state),
+        operation!(agents::agent_call),
         operation!(agents::add_queue_member),
         operation!(agents::remove_queue_member),
         operation!(agents::queue_info),

@@ -849,3 +849,80 @@ async fn an_agent_sets_an_ended_calls_disposition_and_reschedules_the_contact() 
     .await;
     assert_eq!(empty.status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn an_agent_on_a_call_reads_the_contacts_data() {
+    use ringhost_dialer::agents::AgentState;
+    use ringhost_store::agent::AgentCall;
+    use ringhost_store::attempt::AttemptStart;
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(&dir).await;
+    let desk = key(&state, "desk", r#"["agentCall"]"#).await;
+    state
+        .dialer
+        .import(
+            "leads",
+            "numbers,name,customer_id\n0611111111,Anna Rossi,C042\n".as_bytes(),
+        )
+        .await
+        .unwrap();
+    let list = state.store.list_by_name("leads").await.unwrap().unwrap();
+    let contact = state.store.contacts(list.id, 0, 1).await.unwrap().remove(0);
+    state.dialer.create_agent("bruno", "202", 0).await.unwrap();
+    state
+        .dialer
+        .add_queue_member("sales", "bruno")
+        .await
+        .unwrap();
+    state
+        .dialer
+        .set_agent_state("bruno", AgentState::Ready, None)
+        .await
+        .unwrap();
+    let path = "/api/v1/agents/bruno/call";
+    let idle = call(&state, Method::GET, path, Some(&desk), None).await;
+    assert_eq!(idle.status, StatusCode::NOT_FOUND, "{}", idle.body);
+    // A call takes bruno, as the carrier does for an answered queued call.
+    let attempt = state
+        .store
+        .begin_attempt(&AttemptStart {
+            host: "h".into(),
+            campaign_id: 1,
+            run: 1,
+            list_id: list.id,
+            contact_id: contact.id,
+            number: contact.numbers[0].clone(),
+            attempt: 1,
+            started_at_ms: 1,
+        })
+        .await
+        .unwrap();
+    let taken = AgentCall {
+        host: "h",
+        attempt_id: attempt,
+        now_ms: 2,
+    };
+    assert!(
+        state
+            .store
+            .take_agent("sales", &taken)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let pop = call(&state, Method::GET, path, Some(&desk), None).await;
+    assert_eq!(pop.status, StatusCode::OK, "{}", pop.body);
+    assert_eq!(pop.body["attempt_id"], attempt);
+    assert_eq!(pop.body["number"], "+390611111111");
+    assert_eq!(pop.body["variables"]["name"], "Anna Rossi", "{}", pop.body);
+    assert_eq!(pop.body["variables"]["customer_id"], "C042");
+    let unknown = call(
+        &state,
+        Method::GET,
+        "/api/v1/agents/nobody/call",
+        Some(&desk),
+        None,
+    )
+    .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+}

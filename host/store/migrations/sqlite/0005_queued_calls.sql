@@ -10,3 +10,5 @@ ALTER TABLE attempt ADD COLUMN ivr_result TEXT;
 -- before they answered keeps their place in the queue.
 ALTER TABLE agent ADD COLUMN taken_by TEXT;
 ALTER TABLE agent ADD COLUMN free_since_ms BIGINT;
+-- The attempt whose call the agent is on: their screen pop, read through the API.
+ALTER TABLE agent ADD COLUMN attempt_id BIGINT;
