@@ -121,7 +121,9 @@ impl TrunkCarrier {
                                 let wait = Wait::transfer(target, &queues);
                                 queued::run(self, &call, &mut leg, &progress, wait).await
                             }
-                            (None, None) => report(wait_end(&mut leg).await, false),
+                            (None, None) => {
+                                report(leg.ended().await.unwrap_or_else(no_outcome), false)
+                            }
                         };
                         report.confirmed = run.confirmed;
                         report.ivr_result = run
@@ -266,16 +268,6 @@ impl TrunkCarrier {
             _ => leg.hangup(),
         }
     }
-}
-
-/// The rest of a call that is hanging up: its outcome.
-async fn wait_end(leg: &mut Leg) -> CallOutcome {
-    while let Some(event) = leg.next().await {
-        if let LegEvent::Ended(outcome) = event {
-            return outcome;
-        }
-    }
-    no_outcome()
 }
 
 /// A call whose events stopped without an outcome (its task is gone).

@@ -148,7 +148,7 @@ pub(crate) async fn demo(args: DemoArgs) -> anyhow::Result<()> {
         "{}",
         banner(
             &dir,
-            args.temp_dir(),
+            args.dir.is_none(),
             running.http_addr,
             &key,
             &carrier,
@@ -169,12 +169,6 @@ pub(crate) async fn demo(args: DemoArgs) -> anyhow::Result<()> {
         );
     }
     result
-}
-
-impl DemoArgs {
-    fn temp_dir(&self) -> bool {
-        self.dir.is_none()
-    }
 }
 
 /// The demo's configuration file: the simulated carrier as the one trunk, the agents'

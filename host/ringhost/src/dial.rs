@@ -252,14 +252,10 @@ async fn answered_call(
         }
     };
     // The bridged leg's own end, after the hang-up above.
-    if let Some(other) = bridged.as_mut() {
-        while bridge_outcome.is_none() {
-            match other.next().await {
-                Some(LegEvent::Ended(outcome)) => bridge_outcome = Some(outcome),
-                Some(_) => {}
-                None => break,
-            }
-        }
+    if bridge_outcome.is_none()
+        && let Some(other) = bridged.as_mut()
+    {
+        bridge_outcome = other.ended().await;
     }
     let mut line = serde_json::to_value(&outcome)?;
     if let Some(media) = leg.media() {

@@ -80,6 +80,17 @@ impl Leg {
         })
     }
 
+    /// The rest of a call that is hanging up: its outcome; `None` when its task is
+    /// gone without one.
+    pub(crate) async fn ended(&mut self) -> Option<CallOutcome> {
+        while let Some(event) = self.next().await {
+            if let LegEvent::Ended(outcome) = event {
+                return Some(outcome);
+            }
+        }
+        None
+    }
+
     /// Makes the leg hang up when `stop` is cancelled (the end of a drain).
     pub(crate) fn until(mut self, stop: CancellationToken) -> Leg {
         self.stop = stop;

@@ -206,9 +206,8 @@ pub(crate) async fn run(
                     Target::Queue(queue) => ring_agent(carrier, call, queue, wait.ring, wait.queues).await,
                     Target::Extension(extension) => {
                         match ring_extension(carrier, call, extension, wait.ring, wait.queues).await {
-                            // Its agent is busy: wait for them.
-                            Ok(None) => None,
-                            Ok(Some(person)) => Some(person),
+                            // `None` while its agent is busy: wait for them.
+                            Ok(person) => person,
                             Err(()) => {
                                 gave_up = Some(EXTENSION_UNANSWERED);
                                 callee.hangup();
@@ -238,11 +237,7 @@ pub(crate) async fn run(
     if let Some(mut p) = person.take() {
         p.bridge = None;
         p.leg.hangup();
-        while let Some(event) = p.leg.next().await {
-            if matches!(event, LegEvent::Ended(_)) {
-                break;
-            }
-        }
+        p.leg.ended().await;
         free(wait.queues, p, true).await;
     }
     let mut report = report(outcome, false);
