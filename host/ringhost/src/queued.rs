@@ -17,7 +17,7 @@ use ringhost_dialer::carrier::{
 use ringhost_dialer::queue::{AtExtension, Offer, Queues, Skip};
 use ringhost_media::{Bridge, MediaEvent};
 use ringhost_plugins::disposition::HangupBy;
-use ringhost_sip::{CallOutcome, Dial};
+use ringhost_sip::{CallOutcome, Dial, Registered};
 use tokio::sync::mpsc;
 use tokio::time::{Duration, Instant};
 
@@ -285,15 +285,15 @@ async fn ring_agent(
                 return None;
             }
         };
-        if carrier.registrar.contacts(&offer.extension).is_empty() {
+        let Some(phone) = phone_of(carrier, call, &offer.extension) else {
             queues.skip(&offer, Skip::Unreachable).await;
             continue;
-        }
-        let extension = offer.extension.clone();
-        let person = ring(carrier, call, &extension, ring_for, Some(offer.clone())).await;
+        };
+        let at = (offer.extension.as_str(), &phone);
+        let person = ring(carrier, call, at, ring_for, Some(offer.clone())).await;
         if person.is_none() {
-            // No media ports, or the registration lapsed a moment ago: not the agent's
-            // fault; the next try comes after the retry pause.
+            // No media ports: not the agent's fault; the next try comes after the
+            // retry pause.
             queues.skip(&offer, Skip::CallGone).await;
         }
         return person;
@@ -318,30 +318,38 @@ async fn ring_extension(
             return Ok(None);
         }
     };
-    match ring(carrier, call, extension, ring_for, offer.clone()).await {
-        Some(person) => Ok(Some(person)),
-        None => {
-            if let Some(offer) = &offer {
-                queues.skip(offer, Skip::Unreachable).await;
-            }
+    let person = match phone_of(carrier, call, extension) {
+        Some(phone) => ring(carrier, call, (extension, &phone), ring_for, offer.clone()).await,
+        None => None,
+    };
+    match (person, &offer) {
+        (Some(person), _) => Ok(Some(person)),
+        (None, Some(offer)) => {
+            queues.skip(offer, Skip::Unreachable).await;
             Err(())
         }
+        (None, None) => Err(()),
     }
 }
 
-/// Rings the phone registered as `extension`, showing the callee's number; `None`
-/// when it is not registered or cannot be rung.
+/// The phone registered as `extension`, if any.
+fn phone_of(carrier: &TrunkCarrier, call: &CallRequest, extension: &str) -> Option<Registered> {
+    let phone = carrier.registrar.contacts(extension).into_iter().next();
+    if phone.is_none() {
+        tracing::info!(attempt = call.attempt_id, %extension, "extension not registered");
+    }
+    phone
+}
+
+/// Rings `phone`, registered as `extension`, showing the callee's number; `None`
+/// when it cannot be rung (no media ports).
 async fn ring(
     carrier: &TrunkCarrier,
     call: &CallRequest,
-    extension: &str,
+    (extension, phone): (&str, &Registered),
     ring_for: Duration,
     offer: Option<Offer>,
 ) -> Option<PersonLeg> {
-    let Some(phone) = carrier.registrar.contacts(extension).into_iter().next() else {
-        tracing::info!(attempt = call.attempt_id, %extension, "extension not registered");
-        return None;
-    };
     let dial = Dial {
         number: extension.to_owned(),
         caller_id: Some(call.number.clone()),
@@ -350,7 +358,7 @@ async fn ring(
     };
     match Leg::ring_phone(
         &carrier.endpoint,
-        &phone,
+        phone,
         dial,
         &carrier.ports,
         &carrier.laws,
