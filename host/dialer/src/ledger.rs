@@ -17,14 +17,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-/// Where a call goes, for the internal and external limits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Class {
-    /// A registered extension of this host, dialled without a trunk.
-    Internal,
-    /// A number reached through a trunk.
-    External,
-}
+use ringhost_call::Class;
 
 /// The host-wide limits; 0 means no limit of that kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

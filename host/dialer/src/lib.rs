@@ -1,7 +1,7 @@
 //! Ringhost's dialer: the part that decides who is called, when, and on which channel.
 //!
 //! It knows calls, never SIP messages: a call is placed through the
-//! [`carrier::Carrier`] the binary hands it, and comes back as a report.
+//! [`ringhost_call::Carrier`] the binary hands it, and comes back as a report.
 //!
 //! - [`import`] and [`number`]: contact lists in the ADS CSV format, numbers to E.164.
 //! - [`settings`]: what lists and campaigns are configured with (JSON in the store).
@@ -18,7 +18,6 @@
 
 pub mod admin;
 pub mod agents;
-pub mod carrier;
 pub mod clock;
 pub mod events;
 pub mod exchange;

@@ -8,55 +8,22 @@
 //! Every move out of "on a call" checks that the agent is still on it, so a state the
 //! agent asked for meanwhile is never overwritten.
 //!
-//! This knows agents and their states, never telephony: the carrier (the binary's
-//! trunks and legs) rings the phone and bridges the audio.
+//! This knows agents and their states, never telephony: the call layer
+//! (`ringhost-call`, through [`Agents`]) rings the phone and bridges the audio.
 
+use ringhost_call::agents::AgentsFuture;
+use ringhost_call::{Agents, AtExtension, Offer, Skip};
 use ringhost_store::agent::{AgentCall, TakenAgent};
 
 use crate::agents::AgentState;
 use crate::events::DialerEvent;
 use crate::scheduler::Dialer;
 
-/// The queues as a queued call sees them; handed to the carrier with each call.
+/// The queues as a queued call sees them ([`Agents`]); handed to the carrier with
+/// each call.
 #[derive(Clone)]
 pub struct Queues {
     dialer: Dialer,
-}
-
-/// An agent taken for one call.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Offer {
-    /// The agent's name.
-    pub agent: String,
-    /// The address of record their phone registers.
-    pub extension: String,
-    /// Since when they had been free: given back when the call goes away before
-    /// they talk, so they keep their place.
-    free_since_ms: i64,
-}
-
-/// Who is at an extension a call is put through to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AtExtension {
-    /// A free agent, now on this call.
-    Agent(Offer),
-    /// An agent who is not free (on a call, paused, away): their phone is not rung.
-    Busy,
-    /// No agent: a phone anyone may ring.
-    NoAgent,
-}
-
-/// Why an agent was let go of before talking.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Skip {
-    /// Their phone rang out, was busy or refused the call: paused until they make
-    /// themself ready again.
-    NoAnswer,
-    /// Their phone is not registered: paused, since no call can reach them.
-    Unreachable,
-    /// The call went away while their phone rang (the callee hung up, the call was
-    /// abandoned): free again, in the place they had.
-    CallGone,
 }
 
 impl Queues {
@@ -68,7 +35,7 @@ impl Queues {
     ///
     /// # Errors
     /// When the database cannot be written.
-    pub async fn take(&self, queue: &str, attempt_id: i64) -> anyhow::Result<Option<Offer>> {
+    async fn take(&self, queue: &str, attempt_id: i64) -> anyhow::Result<Option<Offer>> {
         let call = self.call(attempt_id);
         let taken = self.dialer.inner.store.take_agent(queue, &call).await?;
         Ok(taken.map(|taken| self.offer(taken)))
@@ -88,7 +55,7 @@ impl Queues {
     ///
     /// # Errors
     /// When the database cannot be read or written.
-    pub async fn take_at(&self, extension: &str, attempt_id: i64) -> anyhow::Result<AtExtension> {
+    async fn take_at(&self, extension: &str, attempt_id: i64) -> anyhow::Result<AtExtension> {
         let store = &self.dialer.inner.store;
         if let Some(taken) = store
             .take_agent_at(extension, &self.call(attempt_id))
@@ -112,7 +79,7 @@ impl Queues {
     }
 
     /// Lets go of an agent who did not talk to the caller, as `why` says.
-    pub async fn skip(&self, offer: &Offer, why: Skip) {
+    async fn skip(&self, offer: &Offer, why: Skip) {
         let now = self.dialer.now_ms();
         let (state, reason, since) = match why {
             Skip::NoAnswer => (AgentState::Paused, Some("did not answer"), now),
@@ -124,7 +91,7 @@ impl Queues {
     }
 
     /// The agent's call is over: their wrap-up begins.
-    pub async fn release(&self, offer: &Offer) {
+    async fn release(&self, offer: &Offer) {
         let now = self.dialer.now_ms();
         self.leave_call(offer, AgentState::WrapUp, None, now).await;
     }
@@ -165,5 +132,31 @@ impl Queues {
             state: state.as_str().to_owned(),
             reason: reason.map(str::to_owned),
         });
+    }
+}
+
+impl Agents for Queues {
+    fn take<'a>(
+        &'a self,
+        queue: &'a str,
+        attempt_id: i64,
+    ) -> AgentsFuture<'a, anyhow::Result<Option<Offer>>> {
+        Box::pin(Queues::take(self, queue, attempt_id))
+    }
+
+    fn take_at<'a>(
+        &'a self,
+        extension: &'a str,
+        attempt_id: i64,
+    ) -> AgentsFuture<'a, anyhow::Result<AtExtension>> {
+        Box::pin(Queues::take_at(self, extension, attempt_id))
+    }
+
+    fn skip<'a>(&'a self, offer: &'a Offer, why: Skip) -> AgentsFuture<'a, ()> {
+        Box::pin(Queues::skip(self, offer, why))
+    }
+
+    fn release<'a>(&'a self, offer: &'a Offer) -> AgentsFuture<'a, ()> {
+        Box::pin(Queues::release(self, offer))
     }
 }

@@ -32,13 +32,13 @@ use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::carrier::{ABANDONED, CallReport, CallRequest, Carrier, OnAnswer, Progress};
 use crate::clock::Clock;
 use crate::events::DialerEvent;
 use crate::hours::{CallingHours, Verdict};
-use crate::ledger::{CampaignLimits, Class, Ledger, Permit};
+use crate::ledger::{CampaignLimits, Ledger, Permit};
 use crate::lifecycle::CampaignState;
 use crate::settings::{CampaignKind, CampaignSettings, ListSettings};
+use ringhost_call::{CallReport, CallRequest, Carrier, Class, OnAnswer, Progress, QueueResult};
 
 /// How the scheduler runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -634,8 +634,8 @@ impl Call {
     async fn run(self, request: CallRequest) {
         let attempt_id = request.attempt_id;
         let (progress, mut reports) = mpsc::unbounded_channel();
-        let queues = crate::queue::Queues::new(self.dialer.clone());
-        let placing = self.dialer.inner.carrier.place(request, progress, queues);
+        let agents = Arc::new(crate::queue::Queues::new(self.dialer.clone()));
+        let placing = self.dialer.inner.carrier.place(request, progress, agents);
         let inner = self.dialer.inner.clone();
         let campaign_id = self.campaign_id;
         let (campaign, contact_id) = (self.campaign_name.clone(), self.contact_id);
@@ -721,7 +721,7 @@ impl Call {
             talk_ms: report.talk.as_millis() as u64,
             hangup_by: report.hangup_by,
             ivr_result: report.ivr_result.clone(),
-            queue_result: report.queue_result.clone(),
+            queue_result: report.queue_result.map(|r| r.as_str().to_owned()),
             confirmed: report.confirmed,
             tags: report.tags.clone(),
             attempt: self.attempt as u32,
@@ -767,7 +767,7 @@ impl Call {
                 }
                 .to_owned()
             }),
-            queue_result: report.queue_result.clone(),
+            queue_result: report.queue_result.map(|r| r.as_str().to_owned()),
             ivr_result: report.ivr_result.clone(),
         };
         if let Err(error) = inner
@@ -782,7 +782,7 @@ impl Call {
                 "cannot record the attempt's end"
             );
         }
-        if report.queue_result.as_deref() == Some(ABANDONED)
+        if report.queue_result == Some(QueueResult::Abandoned)
             && self.settings.abandoned_no_call_days > 0
         {
             // The rule is about the person, whatever list or campaign holds them.
@@ -801,9 +801,9 @@ impl Call {
         }
         metrics::counter!("ringhost_attempts_total", "outcome" => outcome_name(report.outcome))
             .increment(1);
-        if let Some(result) = &report.queue_result {
+        if let Some(result) = report.queue_result {
             // QUEUE_ANSWER counts the calls handed to agents.
-            metrics::counter!("ringhost_queue_results_total", "result" => result.clone())
+            metrics::counter!("ringhost_queue_results_total", "result" => result.as_str())
                 .increment(1);
         }
         tracing::info!(

@@ -10,13 +10,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ringhost_dialer::carrier::{
-    ABANDONED, CallReport, CallRequest, Carrier, OnAnswer, Placing, Progress,
+use ringhost_call::{
+    Agents, CallReport, CallRequest, Carrier, Class, OnAnswer, Placing, Progress, QueueResult,
 };
 use ringhost_dialer::clock::ManualClock;
-use ringhost_dialer::ledger::{Class, Ledger, Limits};
+use ringhost_dialer::ledger::{Ledger, Limits};
 use ringhost_dialer::lifecycle::Command;
-use ringhost_dialer::queue::Queues;
 use ringhost_dialer::scheduler::{Dialer, SchedulerConfig};
 use ringhost_plugins::disposition::Outcome;
 use ringhost_store::Store;
@@ -71,7 +70,7 @@ impl Carrier for ScriptedCarrier {
         &self,
         call: CallRequest,
         progress: mpsc::UnboundedSender<Progress>,
-        queues: Queues,
+        queues: Arc<dyn Agents>,
     ) -> Placing {
         let this = self.clone();
         Box::pin(async move {
@@ -121,7 +120,7 @@ impl Carrier for ScriptedCarrier {
             CallReport {
                 agent: agent.map(|offer| offer.agent),
                 confirmed: confirmed && outcome == Outcome::Answered,
-                queue_result: abandoned.then(|| ABANDONED.to_owned()),
+                queue_result: abandoned.then_some(QueueResult::Abandoned),
                 ring: Duration::from_millis(1500),
                 talk: if outcome == Outcome::Answered {
                     Duration::from_secs(20)

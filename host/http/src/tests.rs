@@ -6,7 +6,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt as _;
 use metrics_exporter_prometheus::PrometheusBuilder;
-use ringhost_dialer::carrier::{CallReport, CallRequest, Carrier, Placing, Progress};
+use ringhost_call::{Agents, CallReport, CallRequest, Carrier, Placing, Progress};
 use ringhost_dialer::clock::SystemClock;
 use ringhost_dialer::ledger::{Ledger, Limits};
 use ringhost_dialer::scheduler::SchedulerConfig;
@@ -26,7 +26,7 @@ impl Carrier for NoCalls {
         &self,
         _call: CallRequest,
         _progress: mpsc::UnboundedSender<Progress>,
-        _queues: ringhost_dialer::queue::Queues,
+        _agents: Arc<dyn Agents>,
     ) -> Placing {
         Box::pin(async { CallReport::failed(Outcome::Busy) })
     }

@@ -15,14 +15,10 @@ use std::process::ExitCode;
 use clap::Parser as _;
 
 mod admin;
-mod carrier;
 mod cli;
 mod demo;
 mod dial;
-mod ivr;
-mod leg;
 mod plugin;
-mod queued;
 mod scaffold;
 mod serve;
 mod shutdown;

@@ -8,12 +8,12 @@ use ringhost_config::Config;
 use ringhost_http::AppState;
 use ringhost_store::Store;
 
+use ringhost_call::{CallContext, MediaSettings, Prompts, TrunkCarrier};
 use ringhost_dialer::clock::SystemClock;
 use ringhost_dialer::ledger::{Ledger, Limits};
 use ringhost_dialer::scheduler::{Dialer, SchedulerConfig};
 use ringhost_media::RtpPorts;
 
-use crate::carrier::TrunkCarrier;
 use crate::shutdown::{self, Shutdown};
 use crate::{telemetry, telephony};
 
@@ -201,19 +201,20 @@ fn dialer(
     stop: tokio_util::sync::CancellationToken,
 ) -> anyhow::Result<Dialer> {
     let media = &config.media;
-    let carrier = TrunkCarrier {
+    let carrier = TrunkCarrier::new(CallContext {
         trunks,
         endpoint: phones.endpoint,
         registrar: phones.registrar,
-        ports: RtpPorts::new(media.ip, media.rtp_ports.min, media.rtp_ports.max)
-            .map_err(anyhow::Error::msg)?,
-        laws: media.codecs.iter().map(|&c| crate::dial::law(c)).collect(),
-        prompts: Default::default(),
-        prompts_dir: config.dialer.prompts_dir.clone(),
+        media: MediaSettings {
+            ports: RtpPorts::new(media.ip, media.rtp_ports.min, media.rtp_ports.max)
+                .map_err(anyhow::Error::msg)?,
+            laws: media.codecs.iter().map(|&c| crate::dial::law(c)).collect(),
+        },
+        prompts: Prompts::new(&config.dialer.prompts_dir),
         default_route,
         plugins: Some(plugins.clone()),
         stop,
-    };
+    });
     let d = &config.dialer;
     let ledger = Ledger::new(Limits {
         dialer_channels: d.channels,

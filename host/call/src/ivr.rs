@@ -5,32 +5,94 @@
 //! the script's status. A script that fails ends the call with `IVR_FAILED`.
 
 use std::collections::VecDeque;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use ringhost_media::{MediaEvent, Prompt, PromptCache};
-use ringhost_plugins::ivr::{Action, Collect, Event, IVR_FAILED, IvrSession};
+use ringhost_media::MediaEvent;
+use ringhost_plugins::ivr::{Action, Collect, Event, IVR_FAILED, IvrPlugin, IvrSession};
 use ringhost_sip::CallOutcome;
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+use crate::agents::Agents;
+use crate::context::CallContext;
 use crate::leg::{Leg, LegEvent};
+use crate::prompts::Prompts;
+use crate::queued::{self, Target, Wait};
+use crate::report::{CallReport, Progress, no_outcome};
+use crate::request::CallRequest;
+
+/// The IVR result of a call its script sent on without a status of its own.
+const IVR_TRANSFER: &str = "IVR_TRANSFER";
+
+/// The IVR script `name`, if it is loaded; when it is not, a log line says that the
+/// built-in message and confirmation serve instead.
+pub(crate) fn script(context: &CallContext, name: &str) -> Option<Arc<IvrPlugin>> {
+    let plugin = context.plugins.as_ref().and_then(|p| p.ivr(name));
+    if plugin.is_none() {
+        tracing::warn!(ivr = %name, "IVR plugin not loaded; the built-in message and confirmation serve");
+    }
+    plugin
+}
+
+/// Carries the answered `leg` of `call` to its end under `plugin`'s script: a session
+/// started with the contact's variables drives the call; where the script transfers
+/// the caller, the call goes on as a queued call. A script that fails to start ends
+/// the call with `IVR_FAILED`.
+pub(crate) async fn run(
+    context: &CallContext,
+    call: &CallRequest,
+    mut leg: Leg,
+    plugin: &Arc<IvrPlugin>,
+    progress: &mpsc::UnboundedSender<Progress>,
+    agents: &dyn Agents,
+) -> CallReport {
+    let (outcome, run) = match tokio::task::block_in_place(|| plugin.start(&call.variables)) {
+        Ok(session) => drive(&mut leg, session, &context.prompts).await,
+        Err(_) => {
+            leg.hangup();
+            let failed = IvrRun {
+                result: Some(IVR_FAILED.to_owned()),
+                ..IvrRun::default()
+            };
+            (None, failed)
+        }
+    };
+    let mut report = match (outcome, &run.transfer) {
+        (Some(outcome), _) => CallReport::ended(outcome),
+        (None, Some(transfer)) => {
+            let target = match transfer {
+                Transfer::Queue(queue) => Target::Queue(queue),
+                Transfer::Extension(extension) => Target::Extension(extension),
+            };
+            let wait = Wait::transfer(target);
+            queued::run(context, call, &mut leg, progress, agents, wait).await
+        }
+        (None, None) => CallReport::ended(leg.ended().await.unwrap_or_else(no_outcome)),
+    };
+    report.confirmed = run.confirmed;
+    report.ivr_result = run
+        .result
+        .or_else(|| run.transfer.is_some().then(|| IVR_TRANSFER.to_owned()));
+    report.tags.extend(run.tags);
+    report
+}
 
 /// What the script decided, for the attempt's record.
 #[derive(Debug, Default)]
-pub(crate) struct IvrRun {
+struct IvrRun {
     /// The callee confirmed.
-    pub(crate) confirmed: bool,
+    confirmed: bool,
     /// Tags the script set.
-    pub(crate) tags: Vec<String>,
+    tags: Vec<String>,
     /// The status the script hung up with (or `IVR_FAILED`).
-    pub(crate) result: Option<String>,
+    result: Option<String>,
     /// Where the script sent the caller; the call goes on there.
-    pub(crate) transfer: Option<Transfer>,
+    transfer: Option<Transfer>,
 }
 
 /// Where an IVR script sends its caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Transfer {
+enum Transfer {
     /// A queue's longest-idle free agent.
     Queue(String),
     /// A registered phone.
@@ -48,8 +110,7 @@ struct Collecting {
 /// A session and the state of what it asked for.
 struct Script<'a> {
     session: IvrSession,
-    prompts: &'a Path,
-    cache: &'a Arc<PromptCache>,
+    prompts: &'a Prompts,
     events: VecDeque<Event>,
     collecting: Option<Collecting>,
     playing: Option<u64>,
@@ -60,16 +121,14 @@ struct Script<'a> {
 
 /// Runs `session` on the answered `leg` until the call ends; its outcome and what the
 /// script decided.
-pub(crate) async fn drive(
+async fn drive(
     leg: &mut Leg,
     session: IvrSession,
-    prompts: &Path,
-    cache: &Arc<PromptCache>,
+    prompts: &Prompts,
 ) -> (Option<CallOutcome>, IvrRun) {
     let mut script = Script {
         session,
         prompts,
-        cache,
         events: VecDeque::from([Event::Answered]),
         collecting: None,
         playing: None,
@@ -219,18 +278,9 @@ impl Script<'_> {
             return;
         };
         let law = media.negotiated().law;
-        let prompts: Vec<Arc<Prompt>> = names
+        let prompts: Vec<_> = names
             .iter()
-            .filter_map(|name| {
-                let path = prompt_path(self.prompts, name);
-                match tokio::task::block_in_place(|| self.cache.load(&path, law)) {
-                    Ok(prompt) => Some(prompt),
-                    Err(error) => {
-                        tracing::warn!(prompt = %path.display(), %error, "IVR prompt not played");
-                        None
-                    }
-                }
-            })
+            .filter_map(|name| self.prompts.named(name, law))
             .collect();
         if prompts.is_empty() {
             self.events.push_back(Event::PlaybackDone);
@@ -265,15 +315,5 @@ impl Script<'_> {
                 Event::Collected(collecting.digits)
             });
         }
-    }
-}
-
-/// A prompt's file: `NAME.wav` in the prompts folder, or the name as given when it
-/// already ends in `.wav`.
-fn prompt_path(folder: &Path, name: &str) -> PathBuf {
-    if name.ends_with(".wav") {
-        folder.join(name)
-    } else {
-        folder.join(format!("{name}.wav"))
     }
 }

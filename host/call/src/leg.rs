@@ -1,7 +1,7 @@
 //! A call leg with its media: the SIP [`Call`] and the [`MediaSession`] that the answer
 //! started, driven as one. The SIP crate carries SDP as bytes and the media crate knows
-//! nothing of SIP; this is where the two meet, for `ringhost dial` and for the
-//! dialer's calls (`carrier.rs`).
+//! nothing of SIP; this is where the two meet, for every call the host places and
+//! every phone it rings.
 
 use std::sync::Arc;
 
@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 /// What happens on a leg, in order.
 #[derive(Debug)]
-pub(crate) enum LegEvent {
+pub enum LegEvent {
     /// The far end rings (each provisional response that says so).
     Ringing,
     /// The far end answered and its media runs.
@@ -25,7 +25,7 @@ pub(crate) enum LegEvent {
 }
 
 /// A call placed with an SDP offer naming its own RTP ports.
-pub(crate) struct Leg {
+pub struct Leg {
     call: Call,
     pending: Option<PendingSession>,
     media: Option<MediaSession>,
@@ -37,7 +37,7 @@ pub(crate) struct Leg {
 impl Leg {
     /// Binds the leg's RTP ports and places the call through `route` with an offer
     /// naming them.
-    pub(crate) async fn place(
+    pub async fn place(
         trunks: &Arc<Trunks>,
         route: &str,
         dial: Dial,
@@ -49,7 +49,7 @@ impl Leg {
 
     /// Binds the leg's RTP ports and rings a registered phone with an offer naming
     /// them.
-    pub(crate) async fn ring_phone(
+    pub async fn ring_phone(
         endpoint: &Endpoint,
         phone: &Registered,
         dial: Dial,
@@ -82,7 +82,7 @@ impl Leg {
 
     /// The rest of a call that is hanging up: its outcome; `None` when its task is
     /// gone without one.
-    pub(crate) async fn ended(&mut self) -> Option<CallOutcome> {
+    pub async fn ended(&mut self) -> Option<CallOutcome> {
         while let Some(event) = self.next().await {
             if let LegEvent::Ended(outcome) = event {
                 return Some(outcome);
@@ -92,23 +92,23 @@ impl Leg {
     }
 
     /// Makes the leg hang up when `stop` is cancelled (the end of a drain).
-    pub(crate) fn until(mut self, stop: CancellationToken) -> Leg {
+    pub fn until(mut self, stop: CancellationToken) -> Leg {
         self.stop = stop;
         self
     }
 
     /// The leg's media once answered.
-    pub(crate) fn media(&mut self) -> Option<&mut MediaSession> {
+    pub fn media(&mut self) -> Option<&mut MediaSession> {
         self.media.as_mut()
     }
 
     /// Hangs up (CANCEL or BYE).
-    pub(crate) fn hangup(&self) {
+    pub fn hangup(&self) {
         self.call.hangup();
     }
 
     /// The next thing that happens; `None` after [`LegEvent::Ended`].
-    pub(crate) async fn next(&mut self) -> Option<LegEvent> {
+    pub async fn next(&mut self) -> Option<LegEvent> {
         loop {
             let media = async {
                 match self.media.as_mut() {

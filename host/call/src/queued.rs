@@ -7,22 +7,20 @@
 //! callee hears the abandon message and the call ends as abandoned; past `max_wait` it
 //! ends "closed by the system".
 //!
-//! The dialer's [`Queues`] chooses and frees agents; this rings their phones and
+//! The [`Agents`] (the dialer) choose and free agents; this rings their phones and
 //! carries the audio.
 
-use ringhost_dialer::carrier::{
-    ABANDONED, CallReport, CallRequest, OnAnswer, Progress, QUEUE_ANSWER, QUEUE_HANGUP,
-    QUEUE_TIMEOUT,
-};
-use ringhost_dialer::queue::{AtExtension, Offer, Queues, Skip};
 use ringhost_media::{Bridge, MediaEvent};
 use ringhost_plugins::disposition::HangupBy;
 use ringhost_sip::{CallOutcome, Dial, Registered};
 use tokio::sync::mpsc;
 use tokio::time::{Duration, Instant};
 
-use crate::carrier::{TrunkCarrier, no_outcome, report};
+use crate::agents::{Agents, AtExtension, Offer, Skip};
+use crate::context::CallContext;
 use crate::leg::{Leg, LegEvent};
+use crate::report::{CallReport, Progress, QueueResult, no_outcome};
+use crate::request::{CallRequest, OnAnswer};
 
 /// How often a waiting call asks again for a free agent (agents become free by the
 /// API and by wrap-ups running out, which no event announces).
@@ -40,6 +38,17 @@ const TRANSFER_AGENT_RING: Duration = Duration::from_secs(15);
 /// The tag of a call whose extension did not answer.
 const EXTENSION_UNANSWERED: &str = "extension_unanswered";
 
+/// Why a call stopped waiting without anyone taking it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum GaveUp {
+    /// Nobody talked within `abandon_after`.
+    Abandoned,
+    /// The maximum wait passed: closed by the system.
+    Closed,
+    /// The extension's phone could not be rung, or did not answer.
+    Unanswered,
+}
+
 /// Who the call is for.
 #[derive(Clone, Copy)]
 pub(crate) enum Target<'a> {
@@ -53,8 +62,6 @@ pub(crate) enum Target<'a> {
 /// How a call waits for its person.
 pub(crate) struct Wait<'a> {
     pub(crate) target: Target<'a>,
-    /// Where agents are taken and freed.
-    pub(crate) queues: &'a Queues,
     /// Zero: never abandoned, only closed at `max_wait`.
     pub(crate) abandon_after: Duration,
     /// Zero: no limit (the callee may still hang up).
@@ -69,7 +76,7 @@ pub(crate) struct Wait<'a> {
 
 impl<'a> Wait<'a> {
     /// The wait of a call whose campaign says `on_answer`: its queue or its extension.
-    pub(crate) fn of(on_answer: &'a OnAnswer, queues: &'a Queues) -> Option<Wait<'a>> {
+    pub(crate) fn of(on_answer: &'a OnAnswer) -> Option<Wait<'a>> {
         match on_answer {
             OnAnswer::Queue {
                 queue,
@@ -80,30 +87,26 @@ impl<'a> Wait<'a> {
                 music,
             } => Some(Wait {
                 target: Target::Queue(queue),
-                queues,
                 abandon_after: *abandon_after,
                 max_wait: *max_wait,
                 ring: *agent_ring,
                 message: message.as_deref(),
                 music: music.as_deref(),
             }),
-            OnAnswer::Extension(extension) => {
-                Some(Wait::transfer(Target::Extension(extension), queues))
-            }
+            OnAnswer::Extension(extension) => Some(Wait::transfer(Target::Extension(extension))),
             OnAnswer::Notify { .. } | OnAnswer::HangUp => None,
         }
     }
 
     /// A caller an IVR sends on: not a call the dialer placed ahead of an agent, so
     /// never counted as abandoned; it waits up to two minutes in a queue.
-    pub(crate) fn transfer(target: Target<'a>, queues: &'a Queues) -> Wait<'a> {
+    pub(crate) fn transfer(target: Target<'a>) -> Wait<'a> {
         let (max_wait, ring) = match target {
             Target::Queue(_) => (TRANSFER_MAX_WAIT, TRANSFER_AGENT_RING),
             Target::Extension(_) => (EXTENSION_RING, EXTENSION_RING),
         };
         Wait {
             target,
-            queues,
             abandon_after: Duration::ZERO,
             max_wait,
             ring,
@@ -128,28 +131,29 @@ struct PersonLeg {
 /// Puts `call`'s answered `callee` through as `wait` says; the report once both legs
 /// are over and the agent is freed.
 pub(crate) async fn run(
-    carrier: &TrunkCarrier,
+    context: &CallContext,
     call: &CallRequest,
     callee: &mut Leg,
     progress: &mpsc::UnboundedSender<Progress>,
+    agents: &dyn Agents,
     wait: Wait<'_>,
 ) -> CallReport {
     let joined = Instant::now();
     if let Some(music) = wait.music {
-        carrier.hold_music(music, callee).await;
+        context.prompts.hold_music(music, callee).await;
     }
     let abandon_at = (!wait.abandon_after.is_zero()).then(|| joined + wait.abandon_after);
     let close_at = (!wait.max_wait.is_zero()).then(|| joined + wait.max_wait);
     let mut person: Option<PersonLeg> = None;
     // Why the call stopped waiting without anyone: abandoned, closed, unanswered.
-    let mut gave_up: Option<&'static str> = None;
+    let mut gave_up: Option<GaveUp> = None;
     // Who took the call.
     let mut connected: Option<String> = None;
     let mut next_try = joined;
     let outcome: CallOutcome = loop {
         let waiting = connected.is_none() && gave_up.is_none();
         // Nobody is rung once the host stops.
-        let ring_next = waiting && person.is_none() && !carrier.stop.is_cancelled();
+        let ring_next = waiting && person.is_none() && !context.stop.is_cancelled();
         let person_event = async {
             match person.as_mut() {
                 Some(person) => person.leg.next().await,
@@ -187,12 +191,12 @@ pub(crate) async fn run(
                     Some(LegEvent::Ended(_)) | None => {
                         let p = person.take().expect("the person is there");
                         let talked = p.talked;
-                        free(wait.queues, p, gave_up.is_some()).await;
+                        free(agents, p, gave_up.is_some()).await;
                         if talked {
                             // They hung up: so does the callee's leg.
                             callee.hangup();
                         } else if matches!(wait.target, Target::Extension(_)) && gave_up.is_none() {
-                            gave_up = Some(EXTENSION_UNANSWERED);
+                            gave_up = Some(GaveUp::Unanswered);
                             callee.hangup();
                         }
                         next_try = Instant::now();
@@ -203,13 +207,13 @@ pub(crate) async fn run(
             () = tokio::time::sleep_until(next_try), if ring_next => {
                 next_try = Instant::now() + RETRY;
                 person = match wait.target {
-                    Target::Queue(queue) => ring_agent(carrier, call, queue, wait.ring, wait.queues).await,
+                    Target::Queue(queue) => ring_agent(context, call, queue, wait.ring, agents).await,
                     Target::Extension(extension) => {
-                        match ring_extension(carrier, call, extension, wait.ring, wait.queues).await {
+                        match ring_extension(context, call, extension, wait.ring, agents).await {
                             // `None` while its agent is busy: wait for them.
                             Ok(person) => person,
                             Err(()) => {
-                                gave_up = Some(EXTENSION_UNANSWERED);
+                                gave_up = Some(GaveUp::Unanswered);
                                 callee.hangup();
                                 None
                             }
@@ -219,15 +223,15 @@ pub(crate) async fn run(
             }
             () = sleep_until(abandon_at), if waiting => {
                 tracing::info!(attempt = call.attempt_id, "no agent in time: the call is abandoned");
-                gave_up = Some(ABANDONED);
+                gave_up = Some(GaveUp::Abandoned);
                 stop_ringing(person.as_ref());
-                if !carrier.prompt(wait.message, callee).await {
+                if !context.prompts.play(wait.message, callee, "the abandon message").await {
                     callee.hangup();
                 }
             }
             () = sleep_until(close_at), if waiting => {
                 tracing::info!(attempt = call.attempt_id, "the maximum wait passed: closed by the system");
-                gave_up = Some(QUEUE_TIMEOUT);
+                gave_up = Some(GaveUp::Closed);
                 stop_ringing(person.as_ref());
                 callee.hangup();
             }
@@ -238,23 +242,24 @@ pub(crate) async fn run(
         p.bridge = None;
         p.leg.hangup();
         p.leg.ended().await;
-        free(wait.queues, p, true).await;
+        free(agents, p, true).await;
     }
-    let mut report = report(outcome, false);
+    let mut report = CallReport::ended(outcome);
     match wait.target {
         Target::Queue(_) => {
             let result = match (gave_up, &connected) {
-                (Some(why), _) => why,
-                (None, Some(_)) => QUEUE_ANSWER,
+                (Some(GaveUp::Abandoned), _) => QueueResult::Abandoned,
+                (Some(GaveUp::Closed | GaveUp::Unanswered), _) => QueueResult::Timeout,
+                (None, Some(_)) => QueueResult::Answer,
                 // Hung up while waiting.
-                (None, None) if report.hangup_by == Some(HangupBy::Callee) => QUEUE_HANGUP,
+                (None, None) if report.hangup_by == Some(HangupBy::Callee) => QueueResult::Hangup,
                 // Cut off waiting (the host stopped): a campaign's call answered ahead
                 // of an agent is abandoned; any other is closed by the system.
-                (None, None) if abandon_at.is_some() => ABANDONED,
-                (None, None) => QUEUE_TIMEOUT,
+                (None, None) if abandon_at.is_some() => QueueResult::Abandoned,
+                (None, None) => QueueResult::Timeout,
             };
-            report.queue_result = Some(result.to_owned());
-            if result == ABANDONED {
+            report.queue_result = Some(result);
+            if result == QueueResult::Abandoned {
                 report.tags.push("abandoned".to_owned());
             }
         }
@@ -270,14 +275,14 @@ pub(crate) async fn run(
 /// Takes the next free agent of `queue` and rings their phone; `None` when no agent
 /// is free (agents whose phone is not registered are skipped on the way).
 async fn ring_agent(
-    carrier: &TrunkCarrier,
+    context: &CallContext,
     call: &CallRequest,
     queue: &str,
     ring_for: Duration,
-    queues: &Queues,
+    agents: &dyn Agents,
 ) -> Option<PersonLeg> {
     loop {
-        let offer = match queues.take(queue, call.attempt_id).await {
+        let offer = match agents.take(queue, call.attempt_id).await {
             Ok(Some(offer)) => offer,
             Ok(None) => return None,
             Err(error) => {
@@ -285,16 +290,16 @@ async fn ring_agent(
                 return None;
             }
         };
-        let Some(phone) = phone_of(carrier, call, &offer.extension) else {
-            queues.skip(&offer, Skip::Unreachable).await;
+        let Some(phone) = phone_of(context, call, &offer.extension) else {
+            agents.skip(&offer, Skip::Unreachable).await;
             continue;
         };
         let at = (offer.extension.as_str(), &phone);
-        let person = ring(carrier, call, at, ring_for, Some(offer.clone())).await;
+        let person = ring(context, call, at, ring_for, Some(offer.clone())).await;
         if person.is_none() {
             // No media ports: not the agent's fault; the next try comes after the
             // retry pause.
-            queues.skip(&offer, Skip::CallGone).await;
+            agents.skip(&offer, Skip::CallGone).await;
         }
         return person;
     }
@@ -303,13 +308,13 @@ async fn ring_agent(
 /// Rings the phone at `extension`: taking its agent first when it is an agent's.
 /// `Ok(None)` while that agent is not free; `Err` when the phone cannot be rung.
 async fn ring_extension(
-    carrier: &TrunkCarrier,
+    context: &CallContext,
     call: &CallRequest,
     extension: &str,
     ring_for: Duration,
-    queues: &Queues,
+    agents: &dyn Agents,
 ) -> Result<Option<PersonLeg>, ()> {
-    let offer = match queues.take_at(extension, call.attempt_id).await {
+    let offer = match agents.take_at(extension, call.attempt_id).await {
         Ok(AtExtension::Agent(offer)) => Some(offer),
         Ok(AtExtension::Busy) => return Ok(None),
         Ok(AtExtension::NoAgent) => None,
@@ -318,14 +323,14 @@ async fn ring_extension(
             return Ok(None);
         }
     };
-    let person = match phone_of(carrier, call, extension) {
-        Some(phone) => ring(carrier, call, (extension, &phone), ring_for, offer.clone()).await,
+    let person = match phone_of(context, call, extension) {
+        Some(phone) => ring(context, call, (extension, &phone), ring_for, offer.clone()).await,
         None => None,
     };
     match (person, &offer) {
         (Some(person), _) => Ok(Some(person)),
         (None, Some(offer)) => {
-            queues.skip(offer, Skip::Unreachable).await;
+            agents.skip(offer, Skip::Unreachable).await;
             Err(())
         }
         (None, None) => Err(()),
@@ -333,8 +338,8 @@ async fn ring_extension(
 }
 
 /// The phone registered as `extension`, if any.
-fn phone_of(carrier: &TrunkCarrier, call: &CallRequest, extension: &str) -> Option<Registered> {
-    let phone = carrier.registrar.contacts(extension).into_iter().next();
+fn phone_of(context: &CallContext, call: &CallRequest, extension: &str) -> Option<Registered> {
+    let phone = context.phone_of(extension);
     if phone.is_none() {
         tracing::info!(attempt = call.attempt_id, %extension, "extension not registered");
     }
@@ -344,7 +349,7 @@ fn phone_of(carrier: &TrunkCarrier, call: &CallRequest, extension: &str) -> Opti
 /// Rings `phone`, registered as `extension`, showing the callee's number; `None`
 /// when it cannot be rung (no media ports).
 async fn ring(
-    carrier: &TrunkCarrier,
+    context: &CallContext,
     call: &CallRequest,
     (extension, phone): (&str, &Registered),
     ring_for: Duration,
@@ -356,17 +361,9 @@ async fn ring(
         ring_timeout: ring_for,
         offer: None,
     };
-    match Leg::ring_phone(
-        &carrier.endpoint,
-        phone,
-        dial,
-        &carrier.ports,
-        &carrier.laws,
-    )
-    .await
-    {
+    match context.ring_phone(phone, dial).await {
         Ok(leg) => Some(PersonLeg {
-            leg: leg.until(carrier.stop.clone()),
+            leg,
             name: offer.as_ref().map_or(extension, |o| &o.agent).to_owned(),
             offer,
             bridge: None,
@@ -381,14 +378,14 @@ async fn ring(
 
 /// Frees an agent whose leg ended: wrap-up after talking; else skipped, at fault
 /// unless the call went away (`call_gone`) while their phone rang.
-async fn free(queues: &Queues, person: PersonLeg, call_gone: bool) {
+async fn free(agents: &dyn Agents, person: PersonLeg, call_gone: bool) {
     let Some(offer) = &person.offer else {
         return;
     };
     match (person.talked, call_gone) {
-        (true, _) => queues.release(offer).await,
-        (false, true) => queues.skip(offer, Skip::CallGone).await,
-        (false, false) => queues.skip(offer, Skip::NoAnswer).await,
+        (true, _) => agents.release(offer).await,
+        (false, true) => agents.skip(offer, Skip::CallGone).await,
+        (false, false) => agents.skip(offer, Skip::NoAnswer).await,
     }
 }
 

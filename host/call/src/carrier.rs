@@ -1,0 +1,143 @@
+//! The carrier: what places the dialer's calls. [`Carrier`] is the seam (the dialer
+//! holds one; its tests script their own); [`TrunkCarrier`] is the real one, over the
+//! host's trunks and media legs.
+//!
+//! A call's path is one way: the leg is placed and followed until it is answered (or
+//! ends), then exactly one handler carries the answered call to its end, as the
+//! campaign says: a notification's message and confirmation ([`crate::notify`]), an
+//! IVR script ([`crate::ivr`]), or a person (a queue's agent or an extension,
+//! [`crate::queued`]).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use ringhost_plugins::disposition::Outcome;
+use ringhost_sip::{CallOutcome, Dial};
+use tokio::sync::mpsc;
+
+use crate::agents::Agents;
+use crate::context::CallContext;
+use crate::leg::{Leg, LegEvent};
+use crate::queued::Wait;
+use crate::report::{CallReport, Progress, no_outcome};
+use crate::request::{CallRequest, Class, OnAnswer};
+use crate::{ivr, notify, queued};
+
+/// A boxed call in progress.
+pub type Placing = Pin<Box<dyn Future<Output = CallReport> + Send>>;
+
+/// Places calls: the trunks and legs in the host ([`TrunkCarrier`]), a script in the
+/// dialer's tests.
+pub trait Carrier: Send + Sync + 'static {
+    /// Places `call`, reporting progress on `progress`, and resolves when it is over.
+    /// A queued call takes its agent from `agents`.
+    fn place(
+        &self,
+        call: CallRequest,
+        progress: mpsc::UnboundedSender<Progress>,
+        agents: Arc<dyn Agents>,
+    ) -> Placing;
+
+    /// Whether `number` is reached inside the host or through a trunk: the ledger
+    /// counts the two apart.
+    fn class_of(&self, number: &str) -> Class {
+        let _ = number;
+        Class::External
+    }
+}
+
+/// Places the dialer's calls through the host's trunks.
+#[derive(Clone)]
+pub struct TrunkCarrier {
+    context: Arc<CallContext>,
+}
+
+impl TrunkCarrier {
+    /// A carrier placing calls with what `context` holds.
+    pub fn new(context: CallContext) -> TrunkCarrier {
+        TrunkCarrier {
+            context: Arc::new(context),
+        }
+    }
+}
+
+impl Carrier for TrunkCarrier {
+    fn place(
+        &self,
+        call: CallRequest,
+        progress: mpsc::UnboundedSender<Progress>,
+        agents: Arc<dyn Agents>,
+    ) -> Placing {
+        let context = self.context.clone();
+        Box::pin(async move { run(&context, &call, &progress, agents.as_ref()).await })
+    }
+}
+
+/// A call from its INVITE to its report.
+async fn run(
+    context: &CallContext,
+    call: &CallRequest,
+    progress: &mpsc::UnboundedSender<Progress>,
+    agents: &dyn Agents,
+) -> CallReport {
+    let route = call.route.as_deref().unwrap_or(&context.default_route);
+    let dial = Dial {
+        number: call.number.clone(),
+        caller_id: call.caller_id.clone(),
+        ring_timeout: call.ring_timeout,
+        offer: None,
+    };
+    let mut leg = match context.place(route, dial).await {
+        Ok(leg) => leg,
+        Err(error) => {
+            tracing::warn!(attempt = call.attempt_id, %route, error = format!("{error:#}"), "the call could not be placed");
+            return CallReport::failed(Outcome::NoRoute);
+        }
+    };
+    if let Err(outcome) = until_answered(call, &mut leg, progress).await {
+        return CallReport::ended(outcome);
+    }
+    let _ = progress.send(Progress::Answered);
+    match &call.on_answer {
+        OnAnswer::Notify {
+            ivr: Some(name), ..
+        } => match ivr::script(context, name) {
+            Some(script) => ivr::run(context, call, leg, &script, progress, agents).await,
+            None => notify::run(context, call, leg).await,
+        },
+        OnAnswer::Notify { ivr: None, .. } => notify::run(context, call, leg).await,
+        on_answer @ (OnAnswer::Queue { .. } | OnAnswer::Extension(_)) => {
+            let wait = Wait::of(on_answer).expect("a queue or an extension");
+            queued::run(context, call, &mut leg, progress, agents, wait).await
+        }
+        OnAnswer::HangUp => {
+            leg.hangup();
+            CallReport::ended(leg.ended().await.unwrap_or_else(no_outcome))
+        }
+    }
+}
+
+/// Follows a placed leg until the callee answers with usable media; its outcome when
+/// it ends first.
+async fn until_answered(
+    call: &CallRequest,
+    leg: &mut Leg,
+    progress: &mpsc::UnboundedSender<Progress>,
+) -> Result<(), CallOutcome> {
+    loop {
+        match leg.next().await {
+            Some(LegEvent::Ringing) => {
+                let _ = progress.send(Progress::Ringing);
+            }
+            Some(LegEvent::Answered) => return Ok(()),
+            Some(LegEvent::MediaRefused(reason)) => {
+                // The leg hangs itself up; its end follows.
+                tracing::warn!(attempt = call.attempt_id, %reason, "answered call without usable media");
+            }
+            Some(LegEvent::Media(_)) => {}
+            Some(LegEvent::Ended(outcome)) => return Err(outcome),
+            None => return Err(no_outcome()),
+        }
+    }
+}
