@@ -1,13 +1,18 @@
 //! Builds the SIP side of the host from the configuration and the store: the
-//! registrar with its phone accounts, and the trunks and routes.
+//! registrar with its phone accounts (its bindings kept in the store), and the trunks
+//! and routes.
 
 use std::sync::Arc;
 
 use anyhow::Context as _;
 use ringhost_config::{Config, TransportName, TrunkConfig};
+use ringhost_sip::binding::BindingFuture;
 use ringhost_sip::digest::Algorithm;
-use ringhost_sip::{DigestLogin, Protocol, Registrar, RegistrarSettings, TrunkSpec};
+use ringhost_sip::{
+    Binding, BindingStore, DigestLogin, Protocol, Registrar, RegistrarSettings, TrunkSpec,
+};
 use ringhost_store::Store;
+use ringhost_store::sip_binding::Binding as BindingRow;
 
 /// The registrar, with the accounts of `[[phones]]` and the bindings kept in the store.
 pub(crate) async fn registrar(config: &Config, store: &Store) -> anyhow::Result<Arc<Registrar>> {
@@ -52,7 +57,7 @@ pub(crate) async fn registrar(config: &Config, store: &Store) -> anyhow::Result<
             block_for: r.block_for,
             phones,
         },
-        store.clone(),
+        Arc::new(StoredBindings(store.clone())),
     )
     .await?;
     let purging = registrar.clone();
@@ -67,6 +72,52 @@ pub(crate) async fn registrar(config: &Config, store: &Store) -> anyhow::Result<
         }
     });
     Ok(registrar)
+}
+
+/// The registrar's bindings in the store's `sip_binding` table.
+struct StoredBindings(Store);
+
+impl BindingStore for StoredBindings {
+    fn put<'a>(&'a self, b: &'a Binding, now_ms: i64) -> BindingFuture<'a, ()> {
+        let row = BindingRow {
+            aor: b.aor.clone(),
+            contact: b.contact.clone(),
+            source: b.source.clone(),
+            transport: b.transport.clone(),
+            call_id: b.call_id.clone(),
+            cseq: b.cseq,
+            user_agent: b.user_agent.clone(),
+            expires_at_ms: b.expires_at_ms,
+        };
+        Box::pin(async move { self.0.put_binding(&row, now_ms).await })
+    }
+
+    fn remove<'a>(&'a self, aor: &'a str, contact: Option<&'a str>) -> BindingFuture<'a, ()> {
+        Box::pin(self.0.remove_bindings(aor, contact))
+    }
+
+    fn live<'a>(&'a self, aor: Option<&'a str>, now_ms: i64) -> BindingFuture<'a, Vec<Binding>> {
+        Box::pin(async move {
+            let rows = self.0.live_bindings(aor, now_ms).await?;
+            Ok(rows
+                .into_iter()
+                .map(|r| Binding {
+                    aor: r.aor,
+                    contact: r.contact,
+                    source: r.source,
+                    transport: r.transport,
+                    call_id: r.call_id,
+                    cseq: r.cseq,
+                    user_agent: r.user_agent,
+                    expires_at_ms: r.expires_at_ms,
+                })
+                .collect())
+        })
+    }
+
+    fn purge(&self, now_ms: i64) -> BindingFuture<'_, u64> {
+        Box::pin(self.0.purge_bindings(now_ms))
+    }
 }
 
 /// The trunks of the configuration file and of the store (the file wins on a name

@@ -1,7 +1,7 @@
 //! The simulated far ends against the host's own SIP stack, on loopback: calls placed
 //! with `ringhost_sip::Endpoint` (as the dialer's legs place them, with an SDP offer
 //! and a media session started from the answer) to a `SimCarrier`, and to a `SimPhone`
-//! registered with a real `Registrar` over a SQLite store.
+//! registered with a real `Registrar` (its bindings in memory).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -315,12 +315,8 @@ async fn options_are_answered_and_garbage_is_dropped() {
 }
 
 /// A registrar behind an endpoint, granting at most `max_expires`.
-async fn registrar(
-    max_expires: Duration,
-) -> (tempfile::TempDir, Endpoint, Arc<Registrar>, SocketAddr) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
-    let store = ringhost_store::Store::open(&url).await.unwrap();
+async fn registrar(max_expires: Duration) -> (Endpoint, Arc<Registrar>, SocketAddr) {
+    let store = Arc::new(ringhost_sip::MemoryBindings::default());
     let registrar = Registrar::new(
         RegistrarSettings {
             realm: "ringhost".into(),
@@ -341,12 +337,12 @@ async fn registrar(
     .unwrap();
     let endpoint = endpoint(Some(registrar.clone())).await;
     let addr = endpoint.transport().local_addr(Protocol::Udp).unwrap();
-    (dir, endpoint, registrar, addr)
+    (endpoint, registrar, addr)
 }
 
 #[tokio::test]
 async fn a_phone_registers_answers_one_call_and_refuses_a_second_as_busy() {
-    let (_dir, endpoint, registrar, addr) = registrar(Duration::from_secs(3600)).await;
+    let (endpoint, registrar, addr) = registrar(Duration::from_secs(3600)).await;
     let phone = SimPhone::start(
         addr,
         "agent1",
@@ -418,7 +414,7 @@ async fn a_phone_registers_answers_one_call_and_refuses_a_second_as_busy() {
 
 #[tokio::test]
 async fn an_agent_who_does_not_answer_rings_out_and_a_wrong_password_is_refused() {
-    let (_dir, endpoint, registrar, addr) = registrar(Duration::from_secs(3600)).await;
+    let (endpoint, registrar, addr) = registrar(Duration::from_secs(3600)).await;
     let refused = SimPhone::start(addr, "agent2", "wrong", PhoneBehaviour::default()).await;
     let error = refused.expect_err("a wrong password registers").to_string();
     assert!(error.contains("403"), "{error}");
@@ -607,7 +603,7 @@ fn ok_to(request: &str) -> String {
 /// registered past the first grant.
 #[tokio::test]
 async fn a_short_grant_is_refreshed_before_it_lapses() {
-    let (_dir, _endpoint, registrar, addr) = registrar(Duration::from_secs(2)).await;
+    let (_endpoint, registrar, addr) = registrar(Duration::from_secs(2)).await;
     let phone = SimPhone::start(addr, "agent1", "pw-one", PhoneBehaviour::default())
         .await
         .unwrap();

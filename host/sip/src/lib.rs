@@ -7,11 +7,13 @@
 //! - [`call`]: outbound calls as the dialer sees them: a [`CallRequest`] in,
 //!   [`CallEvent`]s and a [`CallOutcome`] out.
 //! - [`endpoint`]: binds it all and answers what arrives outside a call.
-//! - [`phone`]: calls to phones registered with the [`registrar`].
+//! - [`phone`]: calls to phones registered with the [`registrar`], whose bindings
+//!   are kept by a [`binding::BindingStore`].
 //!
 //! **Architecture invariant:** this is the only crate that depends on rsip; nothing
 //! above [`call`] sees a SIP message.
 
+pub mod binding;
 pub mod call;
 pub mod dialog;
 pub mod digest;
@@ -26,6 +28,7 @@ pub mod transaction;
 pub mod transport;
 pub mod trunk;
 
+pub use binding::{Binding, BindingStore, MemoryBindings};
 pub use call::{Call, CallEvent, CallRequest};
 pub use endpoint::{Endpoint, EndpointConfig};
 pub use outcome::{CallOutcome, HangupBy, Outcome};

@@ -1,6 +1,6 @@
 //! The registrar (RFC 3261 10.3) for agents' phones and PBX users: REGISTER with
-//! digest authentication (MD5 and SHA-256, RFC 8760), expiry, bindings kept in the
-//! store, and brute-force protection.
+//! digest authentication (MD5 and SHA-256, RFC 8760), expiry, bindings kept in a
+//! [`BindingStore`], and brute-force protection.
 //!
 //! **Security:** every failed authentication is one `warn` line naming the user, the
 //! source IP and port (a fail2ban filter can match `SIP authentication failed`); an
@@ -15,12 +15,11 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ringhost_store::Store;
-use ringhost_store::sip_binding::Binding;
 use rsip::headers::UntypedHeader as _;
 use rsip::prelude::*;
 use rsip::{Header, Request};
 
+use crate::binding::{Binding, BindingStore};
 use crate::call::wall_clock_ms;
 use crate::digest::{Algorithm, Challenge, Credentials};
 use crate::transaction::ServerTransaction;
@@ -65,7 +64,7 @@ pub struct Registered {
 pub struct Registrar {
     settings: RegistrarSettings,
     secret: u128,
-    store: Store,
+    store: Arc<dyn BindingStore>,
     bindings: Mutex<HashMap<String, Vec<Registered>>>,
     failures: Mutex<HashMap<IpAddr, Failures>>,
 }
@@ -101,11 +100,14 @@ enum ContactSpec {
 }
 
 impl Registrar {
-    /// Builds the registrar with the bindings that were live in the store.
+    /// Builds the registrar with the bindings that were live in `store`.
     ///
     /// # Errors
     /// When the store cannot be read.
-    pub async fn new(settings: RegistrarSettings, store: Store) -> anyhow::Result<Arc<Registrar>> {
+    pub async fn new(
+        settings: RegistrarSettings,
+        store: Arc<dyn BindingStore>,
+    ) -> anyhow::Result<Arc<Registrar>> {
         let registrar = Arc::new(Registrar {
             settings,
             secret: rand::random(),
@@ -113,10 +115,7 @@ impl Registrar {
             bindings: Mutex::new(HashMap::new()),
             failures: Mutex::new(HashMap::new()),
         });
-        let live = registrar
-            .store
-            .live_bindings(None, wall_clock_ms() as i64)
-            .await?;
+        let live = registrar.store.live(None, wall_clock_ms() as i64).await?;
         {
             let mut map = registrar.bindings.lock().unwrap();
             for binding in live {
@@ -339,15 +338,15 @@ impl Registrar {
             return;
         }
         let now = wall_clock_ms() as i64;
-        let store = &self.store;
+        let store = self.store.as_ref();
         let result: anyhow::Result<()> = async {
             for contact in &contacts {
                 match contact {
-                    ContactSpec::Wildcard => store.remove_bindings(aor, None).await?,
+                    ContactSpec::Wildcard => store.remove(aor, None).await?,
                     ContactSpec::Uri { uri, expires } => {
                         let expires = expires.unwrap_or(default_expires);
                         if expires == 0 {
-                            store.remove_bindings(aor, Some(uri)).await?;
+                            store.remove(aor, Some(uri)).await?;
                             continue;
                         }
                         let granted =
@@ -373,7 +372,7 @@ impl Registrar {
                                 .unwrap_or_default(),
                             expires_at_ms: now + granted.as_millis() as i64,
                         };
-                        store.put_binding(&binding, now).await?;
+                        store.put(&binding, now).await?;
                     }
                 }
             }
@@ -385,7 +384,7 @@ impl Registrar {
             transaction.reply(500, "Server Internal Error", Vec::new());
             return;
         }
-        let live = match store.live_bindings(Some(aor), now).await {
+        let live = match store.live(Some(aor), now).await {
             Ok(live) => live,
             Err(error) => {
                 tracing::error!(%error, aor, "registrations not read back");
@@ -418,7 +417,7 @@ impl Registrar {
             all.retain(|b| b.expires_at_ms > now);
             !all.is_empty()
         });
-        if let Err(error) = self.store.purge_bindings(now).await {
+        if let Err(error) = self.store.purge(now).await {
             tracing::warn!(%error, "lapsed registrations not purged");
         }
     }

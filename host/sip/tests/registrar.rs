@@ -11,9 +11,8 @@ use ringhost_sip::digest::{Algorithm, Challenge};
 use ringhost_sip::{Endpoint, EndpointConfig, Protocol, Registrar, RegistrarSettings};
 use tokio::net::UdpSocket;
 
-async fn registrar_endpoint(dir: &tempfile::TempDir) -> (Endpoint, Arc<Registrar>, SocketAddr) {
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
-    let store = ringhost_store::Store::open(&url).await.unwrap();
+async fn registrar_endpoint() -> (Endpoint, Arc<Registrar>, SocketAddr) {
+    let store = Arc::new(ringhost_sip::MemoryBindings::default());
     let registrar = Registrar::new(
         RegistrarSettings {
             realm: "ringhost".into(),
@@ -100,8 +99,7 @@ fn status(response: &str) -> &str {
 
 #[tokio::test]
 async fn sha256_registration_expiry_and_unregistration() {
-    let dir = tempfile::tempdir().unwrap();
-    let (_endpoint, registrar, addr) = registrar_endpoint(&dir).await;
+    let (_endpoint, registrar, addr) = registrar_endpoint().await;
     let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let phone_addr = socket.local_addr().unwrap();
     let mut phone = Phone {
@@ -148,8 +146,7 @@ async fn sha256_registration_expiry_and_unregistration() {
 /// A nonce the registrar did not sign is a failure even with a right hash.
 #[tokio::test]
 async fn forged_nonce_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let (_endpoint, _registrar, addr) = registrar_endpoint(&dir).await;
+    let (_endpoint, _registrar, addr) = registrar_endpoint().await;
     let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let mut phone = Phone {
         socket,
