@@ -32,7 +32,7 @@ fn dtmf_from_sipp_pcap_is_collected() {
     );
     assert_eq!(media["packets_lost"], 0, "{line}");
     assert_eq!(
-        line["hangup_by"], "local",
+        line["hangup_by"], "ringhost",
         "hung up once the digit came: {line}"
     );
 }

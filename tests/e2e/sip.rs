@@ -223,7 +223,7 @@ fn assert_outcome(line: &serde_json::Value, outcome: &str, sip_code: u64) {
 fn answered_and_hung_up_by_ringhost(transport: &str) {
     let line = dial("uas_answer_wait_bye", transport, &[], &["--hold", "0.3"]);
     assert_outcome(&line, "answered", 200);
-    assert_eq!(line["hangup_by"], "local", "{line}");
+    assert_eq!(line["hangup_by"], "ringhost", "{line}");
     let talk = line["talk_ms"].as_u64().unwrap();
     assert!((250..2000).contains(&talk), "talk_ms {talk}");
     let ring = line["ring_ms"].as_u64().unwrap();
@@ -236,7 +236,7 @@ fn answered_and_hung_up_by_ringhost(transport: &str) {
 fn answered_and_hung_up_by_callee(transport: &str) {
     let line = dial("uas_answer_then_bye", transport, &[], &["--hold", "10"]);
     assert_outcome(&line, "answered", 200);
-    assert_eq!(line["hangup_by"], "remote", "{line}");
+    assert_eq!(line["hangup_by"], "callee", "{line}");
     let talk = line["talk_ms"].as_u64().unwrap();
     assert!(
         (400..3000).contains(&talk),

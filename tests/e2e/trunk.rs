@@ -20,7 +20,7 @@ fn challenged_invite_is_answered_with_digest() {
         ],
     );
     assert_eq!(line["outcome"], "answered", "{line}");
-    assert_eq!(line["hangup_by"], "local", "{line}");
+    assert_eq!(line["hangup_by"], "ringhost", "{line}");
 }
 
 #[test]
@@ -56,7 +56,7 @@ fn route_fails_over_from_a_congested_trunk() {
     let line: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
     assert_eq!(line["outcome"], "answered", "{line}");
     assert_eq!(line["trunk"], "second", "{line}");
-    assert_eq!(line["hangup_by"], "remote", "{line}");
+    assert_eq!(line["hangup_by"], "callee", "{line}");
     let (first, errors) = congested.finish();
     assert_eq!(
         first, 0,

@@ -12,7 +12,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use ringhost_plugins::disposition::Outcome;
 use ringhost_sip::{CallOutcome, Dial};
 use tokio::sync::mpsc;
 
@@ -20,7 +19,7 @@ use crate::agents::Agents;
 use crate::context::CallContext;
 use crate::leg::{Leg, LegEvent};
 use crate::queued::Wait;
-use crate::report::{CallReport, Progress, no_outcome};
+use crate::report::{CallReport, Outcome, Progress, no_outcome};
 use crate::request::{CallRequest, Class, OnAnswer};
 use crate::{ivr, notify, queued};
 

@@ -8,7 +8,7 @@ use tokio::time::Instant;
 
 use crate::context::CallContext;
 use crate::leg::{Leg, LegEvent};
-use crate::report::{CallReport, no_outcome};
+use crate::report::{CallReport, Outcome, no_outcome};
 use crate::request::{CallRequest, OnAnswer};
 
 /// The IVR result of a notification call the callee confirmed.
@@ -72,7 +72,7 @@ pub(crate) async fn run(context: &CallContext, call: &CallRequest, mut leg: Leg)
     };
     let mut report = CallReport::ended(outcome);
     report.confirmed = confirmed;
-    if *confirm && report.outcome == ringhost_plugins::disposition::Outcome::Answered {
+    if *confirm && report.outcome == Outcome::Answered {
         let result = if confirmed { CONFIRMED } else { NOT_CONFIRMED };
         report.ivr_result = Some(result.to_owned());
     }

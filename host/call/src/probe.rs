@@ -252,18 +252,14 @@ pub async fn load_test(
         tasks.spawn(async move { one_call(&trunks, &route, dial, hold).await });
     }
     let sent_in = started.elapsed();
-    let mut outcomes: BTreeMap<String, u32> = BTreeMap::new();
+    let mut outcomes: BTreeMap<&str, u32> = BTreeMap::new();
     let mut answered = 0;
     while let Some(result) = tasks.join_next().await {
         let outcome = result.context("a call task panicked")??;
         if outcome.outcome == Outcome::Answered {
             answered += 1;
         }
-        let name = serde_json::to_value(outcome.outcome)?
-            .as_str()
-            .unwrap_or("unknown")
-            .to_owned();
-        *outcomes.entry(name).or_default() += 1;
+        *outcomes.entry(outcome.outcome.as_str()).or_default() += 1;
     }
     let elapsed = started.elapsed();
     Ok(serde_json::json!({

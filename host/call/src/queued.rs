@@ -11,7 +11,6 @@
 //! carries the audio.
 
 use ringhost_media::{Bridge, MediaEvent};
-use ringhost_plugins::disposition::HangupBy;
 use ringhost_sip::{CallOutcome, Dial, Registered};
 use tokio::sync::mpsc;
 use tokio::time::{Duration, Instant};
@@ -19,7 +18,7 @@ use tokio::time::{Duration, Instant};
 use crate::agents::{Agents, AtExtension, Offer, Skip};
 use crate::context::CallContext;
 use crate::leg::{Leg, LegEvent};
-use crate::report::{CallReport, Progress, QueueResult, no_outcome};
+use crate::report::{CallReport, HangupBy, Progress, QueueResult, no_outcome};
 use crate::request::{CallRequest, OnAnswer};
 
 /// How often a waiting call asks again for a free agent (agents become free by the

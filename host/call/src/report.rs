@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use ringhost_plugins::disposition::{HangupBy, Outcome};
+pub use ringhost_ads::{HangupBy, Outcome};
 use ringhost_sip::CallOutcome;
 
 /// A call's progress, reported as it happens so that the attempt is written at
@@ -96,29 +96,14 @@ impl CallReport {
     /// The report of a call that ended as `outcome` says, before anything that
     /// happened after the answer is added.
     pub fn ended(outcome: CallOutcome) -> CallReport {
-        use ringhost_sip::Outcome as Sip;
-        let kind = match outcome.outcome {
-            Sip::Answered => Outcome::Answered,
-            Sip::Busy => Outcome::Busy,
-            Sip::NoAnswer => Outcome::NoAnswer,
-            Sip::Congestion => Outcome::Congestion,
-            Sip::NoRoute => Outcome::NoRoute,
-            Sip::ChannelUnavailable => Outcome::ChannelUnavailable,
-            Sip::Cancelled => Outcome::Cancelled,
-            Sip::Failed => Outcome::Failed,
-        };
         CallReport {
-            outcome: kind,
             sip_code: outcome.sip_code,
             cause: outcome.q850_cause,
             trunk: outcome.trunk,
             ring: Duration::from_millis(outcome.ring_ms),
             talk: Duration::from_millis(outcome.talk_ms),
-            hangup_by: outcome.hangup_by.map(|h| match h {
-                ringhost_sip::HangupBy::Local => HangupBy::Ringhost,
-                ringhost_sip::HangupBy::Remote => HangupBy::Callee,
-            }),
-            ..CallReport::failed(kind)
+            hangup_by: outcome.hangup_by,
+            ..CallReport::failed(outcome.outcome)
         }
     }
 }
@@ -126,7 +111,7 @@ impl CallReport {
 /// A call whose events stopped without an outcome (its task is gone).
 pub(crate) fn no_outcome() -> CallOutcome {
     CallOutcome {
-        outcome: ringhost_sip::Outcome::Failed,
+        outcome: Outcome::Failed,
         sip_code: None,
         q850_cause: None,
         ring_ms: 0,

@@ -4,7 +4,7 @@
 //! called (a bad number, an unknown campaign) is marked with the reason instead.
 
 use ringhost_store::contact::NewContactRow;
-use ringhost_store::interface::InterfaceRow;
+use ringhost_store::exchange::ExchangeRow;
 
 use crate::scheduler::Dialer;
 use crate::settings::ListSettings;
@@ -20,19 +20,19 @@ impl Dialer {
     pub async fn pick_up_exchange(&self, now: i64) -> anyhow::Result<u64> {
         let store = &self.inner.store;
         let mut added = 0;
-        for row in store.pending_interface_rows(PER_PASS).await? {
+        for row in store.pending_exchange_rows(PER_PASS).await? {
             match self.contact_of(&row, now).await? {
                 Ok((list_id, contact)) => {
                     let id = store.insert_contact(list_id, &contact, now).await?;
                     store
-                        .mark_interface_row(&row.id, Some(id), None, now)
+                        .mark_exchange_row(&row.id, Some(id), None, now)
                         .await?;
                     added += 1;
                 }
                 Err(reason) => {
                     tracing::warn!(row = %row.id, %reason, "exchange table row not taken");
                     store
-                        .mark_interface_row(&row.id, None, Some(&reason), now)
+                        .mark_exchange_row(&row.id, None, Some(&reason), now)
                         .await?;
                 }
             }
@@ -49,7 +49,7 @@ impl Dialer {
     /// # Errors
     /// When the database cannot be written.
     pub async fn reset_exchange(&self) -> anyhow::Result<u64> {
-        let reset = self.inner.store.reset_interface().await?;
+        let reset = self.inner.store.reset_exchange().await?;
         self.wake();
         Ok(reset)
     }
@@ -57,7 +57,7 @@ impl Dialer {
     /// The contact a row becomes, in which list, or why it cannot.
     async fn contact_of(
         &self,
-        row: &InterfaceRow,
+        row: &ExchangeRow,
         now: i64,
     ) -> anyhow::Result<Result<(i64, NewContactRow), String>> {
         let store = &self.inner.store;

@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use ringhost_plugins::PluginRegistry;
-use ringhost_plugins::disposition::{self, AttemptResult, HangupBy, Outcome};
+use ringhost_plugins::disposition::{self, AttemptResult};
 use ringhost_plugins::pacer::{self, AgentBasis, Parameters, Snapshot};
 use ringhost_store::Store;
 use ringhost_store::attempt::{AttemptEnd, AttemptStart};
@@ -714,12 +714,12 @@ impl Call {
         let inner = &self.dialer.inner;
         let policy = &self.list.retry;
         let result = AttemptResult {
-            outcome: report.outcome,
+            outcome: report.outcome.into(),
             sip_code: report.sip_code,
             q850_cause: report.cause,
             ring_ms: report.ring.as_millis() as u64,
             talk_ms: report.talk.as_millis() as u64,
-            hangup_by: report.hangup_by,
+            hangup_by: report.hangup_by.map(Into::into),
             ivr_result: report.ivr_result.clone(),
             queue_result: report.queue_result.map(|r| r.as_str().to_owned()),
             confirmed: report.confirmed,
@@ -753,20 +753,14 @@ impl Call {
             talk_ms: result.talk_ms as i64,
             sip_code: report.sip_code.map(i64::from),
             cause: report.cause.map(i64::from),
-            outcome: outcome_name(report.outcome).to_owned(),
+            outcome: report.outcome.as_str().to_owned(),
             status: decided.status.clone(),
             retry,
             next_at_ms: next_at,
             tags: serde_json::to_string(&decided.tags).unwrap_or_else(|_| "[]".into()),
             agent: report.agent.clone(),
             confirmed: report.confirmed,
-            hangup_by: report.hangup_by.map(|by| {
-                match by {
-                    HangupBy::Callee => "callee",
-                    HangupBy::Ringhost => "ringhost",
-                }
-                .to_owned()
-            }),
+            hangup_by: report.hangup_by.map(|by| by.as_str().to_owned()),
             queue_result: report.queue_result.map(|r| r.as_str().to_owned()),
             ivr_result: report.ivr_result.clone(),
         };
@@ -799,7 +793,7 @@ impl Call {
                 );
             }
         }
-        metrics::counter!("ringhost_attempts_total", "outcome" => outcome_name(report.outcome))
+        metrics::counter!("ringhost_attempts_total", "outcome" => report.outcome.as_str())
             .increment(1);
         if let Some(result) = report.queue_result {
             // QUEUE_ANSWER counts the calls handed to agents.
@@ -809,7 +803,7 @@ impl Call {
         tracing::info!(
             campaign = %self.campaign_name,
             attempt = attempt_id,
-            outcome = outcome_name(report.outcome),
+            outcome = report.outcome.as_str(),
             status = %decided.status,
             retry,
             "attempt ended"
@@ -817,7 +811,7 @@ impl Call {
         self.dialer.publish(DialerEvent::CallEnded {
             campaign: self.campaign_name.clone(),
             attempt_id,
-            outcome: outcome_name(report.outcome).to_owned(),
+            outcome: report.outcome.as_str().to_owned(),
             status: decided.status.clone(),
         });
         if let Some(name) = &self.settings.connector {
@@ -887,21 +881,5 @@ impl Stage {
             Stage::Ringing => &mut counts.ringing,
             Stage::Answered => &mut counts.answered,
         }
-    }
-}
-
-/// The name an outcome is stored and counted under.
-pub fn outcome_name(outcome: Outcome) -> &'static str {
-    match outcome {
-        Outcome::Answered => "answered",
-        Outcome::Busy => "busy",
-        Outcome::NoAnswer => "no_answer",
-        Outcome::Congestion => "congestion",
-        Outcome::NoRoute => "no_route",
-        Outcome::ChannelUnavailable => "channel_unavailable",
-        Outcome::Cancelled => "cancelled",
-        Outcome::Failed => "failed",
-        Outcome::AnsweringMachine => "answering_machine",
-        Outcome::Fax => "fax",
     }
 }

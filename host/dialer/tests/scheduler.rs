@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use ringhost_call::Outcome;
 use ringhost_call::{
     Agents, CallReport, CallRequest, Carrier, Class, OnAnswer, Placing, Progress, QueueResult,
 };
@@ -17,7 +18,6 @@ use ringhost_dialer::clock::ManualClock;
 use ringhost_dialer::ledger::{Ledger, Limits};
 use ringhost_dialer::lifecycle::Command;
 use ringhost_dialer::scheduler::{Dialer, SchedulerConfig};
-use ringhost_plugins::disposition::Outcome;
 use ringhost_store::Store;
 use serde_json::json;
 use tokio::sync::{Semaphore, mpsc};
@@ -658,7 +658,7 @@ async fn beyond_the_maximum_of_active_campaigns_the_lower_priority_waits() {
 
 #[tokio::test]
 async fn exchange_table_rows_become_contacts_and_reset_reads_them_again() {
-    use ringhost_store::interface::InterfaceRow;
+    use ringhost_store::exchange::ExchangeRow;
     let rig = rig(Limits::default(), None).await;
     rig.dialer
         .import("base", "numbers\n".as_bytes())
@@ -671,7 +671,7 @@ async fn exchange_table_rows_become_contacts_and_reset_reads_them_again() {
             json!({"kind": "agent", "pacing": {"strategy": "fixed"}}),
         )
         .await;
-    let row = |id: &str, number: &str, campaign: &str| InterfaceRow {
+    let row = |id: &str, number: &str, campaign: &str| ExchangeRow {
         id: id.into(),
         phone_number: number.into(),
         campaign: campaign.into(),
@@ -682,7 +682,7 @@ async fn exchange_table_rows_become_contacts_and_reset_reads_them_again() {
         error: None,
     };
     rig.store
-        .insert_interface_rows(&[
+        .insert_exchange_rows(&[
             row("a1", "06 1111 1111", "crm"),
             row("a2", "12", "crm"),
             row("a3", "06 2222 2222", "nope"),
@@ -691,7 +691,7 @@ async fn exchange_table_rows_become_contacts_and_reset_reads_them_again() {
         .unwrap();
     rig.run_now().await;
     assert_eq!(rig.placed(), ["+390611111111"]);
-    let rows = rig.store.interface_rows("", 10).await.unwrap();
+    let rows = rig.store.exchange_rows("", 10).await.unwrap();
     assert!(rows[0].contact_id.is_some(), "{rows:?}");
     assert!(rows[1].error.as_deref().unwrap().contains("12"), "{rows:?}");
     assert!(

@@ -6,11 +6,11 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt as _;
 use metrics_exporter_prometheus::PrometheusBuilder;
+use ringhost_call::Outcome;
 use ringhost_call::{Agents, CallReport, CallRequest, Carrier, Placing, Progress};
 use ringhost_dialer::clock::SystemClock;
 use ringhost_dialer::ledger::{Ledger, Limits};
 use ringhost_dialer::scheduler::SchedulerConfig;
-use ringhost_plugins::disposition::Outcome;
 use tokio::sync::mpsc;
 use tower::ServiceExt as _;
 

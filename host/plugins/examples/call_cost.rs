@@ -19,7 +19,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use ringhost_plugins::disposition::{self, AttemptResult, MapperPlugin, Outcome, RetryPolicy};
+use ringhost_plugins::disposition::wit::Outcome;
+use ringhost_plugins::disposition::{self, AttemptResult, MapperPlugin, RetryPolicy};
 use ringhost_plugins::ivr::{Event, IvrPlugin};
 use ringhost_plugins::pacer::{self, AgentBasis, PacerPlugin, Parameters, Snapshot};
 use ringhost_plugins::{Limits, Package, PluginEngine, PluginRegistry};

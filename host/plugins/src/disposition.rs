@@ -22,8 +22,42 @@ pub(crate) mod bindings {
 }
 
 pub use bindings::exports::ringhost::plugin::dispositions::{
-    AttemptResult, Disposition, HangupBy, Outcome, RetryPolicy,
+    AttemptResult, Disposition, RetryPolicy,
 };
+
+/// The WIT's own copies of the result vocabulary, as the mapper world's bindings
+/// generate them. The host speaks [`ringhost_ads::Outcome`] and
+/// [`ringhost_ads::HangupBy`]; this is the one seam where they are converted (`into`).
+pub mod wit {
+    pub use super::bindings::exports::ringhost::plugin::dispositions::{HangupBy, Outcome};
+}
+
+impl From<ringhost_ads::Outcome> for wit::Outcome {
+    fn from(outcome: ringhost_ads::Outcome) -> wit::Outcome {
+        use ringhost_ads::Outcome as O;
+        match outcome {
+            O::Answered => wit::Outcome::Answered,
+            O::Busy => wit::Outcome::Busy,
+            O::NoAnswer => wit::Outcome::NoAnswer,
+            O::Congestion => wit::Outcome::Congestion,
+            O::NoRoute => wit::Outcome::NoRoute,
+            O::ChannelUnavailable => wit::Outcome::ChannelUnavailable,
+            O::Cancelled => wit::Outcome::Cancelled,
+            O::Failed => wit::Outcome::Failed,
+            O::AnsweringMachine => wit::Outcome::AnsweringMachine,
+            O::Fax => wit::Outcome::Fax,
+        }
+    }
+}
+
+impl From<ringhost_ads::HangupBy> for wit::HangupBy {
+    fn from(by: ringhost_ads::HangupBy) -> wit::HangupBy {
+        match by {
+            ringhost_ads::HangupBy::Ringhost => wit::HangupBy::Ringhost,
+            ringhost_ads::HangupBy::Callee => wit::HangupBy::Callee,
+        }
+    }
+}
 
 /// A loaded disposition mapper.
 pub struct MapperPlugin {
@@ -104,6 +138,7 @@ pub fn dispose(plugin: Option<&MapperPlugin>, attempt: &AttemptResult) -> Dispos
 
 /// The built-in mapping: ADS statuses, retries by the list's policy.
 pub fn ads(attempt: &AttemptResult) -> Disposition {
+    use wit::Outcome;
     let decision = ringhost_ads::decide_attempt!(attempt, Outcome);
     Disposition {
         status: decision.status.to_owned(),

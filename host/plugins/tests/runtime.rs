@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ringhost_plugins::crm::{AttemptRecord, ConnectorPlugin};
-use ringhost_plugins::disposition::{self, AttemptResult, MapperPlugin, Outcome, RetryPolicy};
+use ringhost_plugins::disposition::wit::Outcome;
+use ringhost_plugins::disposition::{self, AttemptResult, MapperPlugin, RetryPolicy};
 use ringhost_plugins::ivr::{Action, Collect, Event, IvrPlugin};
 use ringhost_plugins::pacer::{self, AgentBasis, PacerPlugin, Parameters, Snapshot};
 use ringhost_plugins::{

@@ -14,8 +14,8 @@ use ringhost_sim::{
 };
 use ringhost_sip::digest::Algorithm;
 use ringhost_sip::{
-    CallEvent, CallOutcome, CallRequest, Endpoint, EndpointConfig, HangupBy, Outcome, Peer,
-    Protocol, Registrar, RegistrarSettings,
+    CallEvent, CallOutcome, CallSetup, Endpoint, EndpointConfig, HangupBy, Outcome, Peer, Protocol,
+    Registrar, RegistrarSettings,
 };
 use tokio::net::UdpSocket;
 
@@ -67,7 +67,7 @@ async fn call(
 ) -> Seen {
     let ports = RtpPorts::new("127.0.0.1".parse().unwrap(), 20_000, 39_999).unwrap();
     let pending = PendingSession::open(&ports).await.unwrap();
-    let mut call = endpoint.place_call(CallRequest {
+    let mut call = endpoint.place_call(CallSetup {
         number: number.into(),
         trunk: Peer {
             addr: to,
@@ -157,7 +157,7 @@ async fn an_answered_callee_confirms_with_1_and_hangs_up_after_the_talk_time() {
     assert!(seen.ringing && seen.answered, "{seen:?}");
     assert_eq!(outcome.outcome, Outcome::Answered, "{seen:?}");
     assert_eq!(outcome.sip_code, Some(200));
-    assert_eq!(outcome.hangup_by, Some(HangupBy::Remote), "{seen:?}");
+    assert_eq!(outcome.hangup_by, Some(HangupBy::Callee), "{seen:?}");
     assert_eq!(outcome.q850_cause, Some(16), "the BYE's Reason: {seen:?}");
     assert!(
         (900..=1_400).contains(&outcome.talk_ms),
@@ -256,7 +256,7 @@ async fn the_host_hanging_up_first_gets_its_bye_answered() {
     .await;
     let outcome = seen.outcome.clone().unwrap();
     assert_eq!(outcome.outcome, Outcome::Answered, "{seen:?}");
-    assert_eq!(outcome.hangup_by, Some(HangupBy::Local), "{seen:?}");
+    assert_eq!(outcome.hangup_by, Some(HangupBy::Ringhost), "{seen:?}");
     assert!(seen.digits.is_empty(), "confirm_rate 0: {seen:?}");
     settled(
         CarrierStats {
@@ -390,7 +390,7 @@ async fn a_phone_registers_answers_one_call_and_refuses_a_second_as_busy() {
     let (first, second) = tokio::join!(first, second);
     let outcome = first.outcome.clone().unwrap();
     assert_eq!(outcome.outcome, Outcome::Answered, "{first:?}");
-    assert_eq!(outcome.hangup_by, Some(HangupBy::Remote), "{first:?}");
+    assert_eq!(outcome.hangup_by, Some(HangupBy::Callee), "{first:?}");
     assert!(
         (900..=1_400).contains(&outcome.talk_ms),
         "talked {} ms for 1000: {first:?}",

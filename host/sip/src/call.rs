@@ -1,6 +1,6 @@
 //! Outbound calls: the UAC side of an INVITE dialog, from the INVITE to the BYE, as a
 //! task that reports [`CallEvent`]s. The dialer sees only this module's types: a
-//! [`CallRequest`] in, events and a [`CallOutcome`] out, never a SIP message.
+//! [`CallSetup`] in, events and a [`CallOutcome`] out, never a SIP message.
 //!
 //! - Ring timeout: CANCEL once a provisional response has arrived (RFC 3261 9.1); if
 //!   none has, the CANCEL waits for the first one.
@@ -8,7 +8,7 @@
 //! - In the call: BYE from either side, re-INVITEs (hold, unhold) answered with our
 //!   session description, other in-dialog requests answered 200.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use rsip::headers::UntypedHeader as _;
@@ -27,7 +27,7 @@ use crate::transport::Peer;
 
 /// What to call, and through which trunk.
 #[derive(Debug, Clone)]
-pub struct CallRequest {
+pub struct CallSetup {
     /// The number (or user) to call; it becomes the user part of the Request-URI.
     pub number: String,
     /// The trunk: where the INVITE goes.
@@ -100,7 +100,7 @@ impl Call {
 
 impl Endpoint {
     /// Places a call; its progress arrives on the returned [`Call`].
-    pub fn place_call(&self, request: CallRequest) -> Call {
+    pub fn place_call(&self, request: CallSetup) -> Call {
         let (call, events_tx, hangup_rx) = Call::channel();
         let endpoint = self.clone();
         tokio::spawn(async move {
@@ -135,7 +135,7 @@ enum CancelReason {
 
 struct Leg {
     endpoint: Endpoint,
-    request: CallRequest,
+    request: CallSetup,
     events: mpsc::UnboundedSender<CallEvent>,
     hangup: mpsc::UnboundedReceiver<()>,
     started: Instant,
@@ -384,7 +384,7 @@ impl Leg {
 
         let (hangup_by, q850) = loop {
             if hangup_requested {
-                break (HangupBy::Local, None);
+                break (HangupBy::Ringhost, None);
             }
             tokio::select! {
                 hangup = self.hangup.recv() => {
@@ -404,7 +404,7 @@ impl Leg {
                         Method::Bye => {
                             let q850 = message::q850_cause(&server.request.headers);
                             server.reply(200, "OK", Vec::new());
-                            break (HangupBy::Remote, q850);
+                            break (HangupBy::Callee, q850);
                         }
                         Method::Invite => self.answer_reinvite(&server),
                         _ => server.reply(200, "OK", Vec::new()),
@@ -414,7 +414,7 @@ impl Leg {
             }
         };
         let talk_ms = answered_at.elapsed().as_millis() as u64;
-        if hangup_by == HangupBy::Local {
+        if hangup_by == HangupBy::Ringhost {
             let bye = dialog.request(
                 Method::Bye,
                 vec![Header::Other(
@@ -498,11 +498,4 @@ fn mirror_direction(ours: &[u8], offer: &[u8]) -> Vec<u8> {
     out.push_str(direction);
     out.push_str("\r\n");
     out.into_bytes()
-}
-
-/// Wall-clock milliseconds since the Unix epoch.
-pub fn wall_clock_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
 }

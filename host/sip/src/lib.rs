@@ -4,7 +4,7 @@
 //! - [`transport`]: UDP and TCP sockets (section 18).
 //! - [`transaction`]: the four transaction state machines (section 17).
 //! - [`dialog`]: dialog state and in-dialog requests (section 12).
-//! - [`call`]: outbound calls as the dialer sees them: a [`CallRequest`] in,
+//! - [`call`]: outbound calls as the dialer sees them: a [`CallSetup`] in,
 //!   [`CallEvent`]s and a [`CallOutcome`] out.
 //! - [`endpoint`]: binds it all and answers what arrives outside a call.
 //! - [`phone`]: calls to phones registered with the [`registrar`], whose bindings
@@ -29,7 +29,7 @@ pub mod transport;
 pub mod trunk;
 
 pub use binding::{Binding, BindingStore, MemoryBindings};
-pub use call::{Call, CallEvent, CallRequest};
+pub use call::{Call, CallEvent, CallSetup};
 pub use endpoint::{Endpoint, EndpointConfig};
 pub use outcome::{CallOutcome, HangupBy, Outcome};
 pub use registrar::{Registered, Registrar, RegistrarSettings};

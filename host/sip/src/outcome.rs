@@ -1,45 +1,16 @@
-//! The result of a call attempt as a typed value: what the dialer, the disposition
-//! mapper and the attempt record see. No SIP message crosses this line, only the
-//! numbers a report needs (SIP code, Q.850 cause).
+//! The result of a call as a typed value, in the host's one vocabulary
+//! ([`ringhost_ads::Outcome`], [`ringhost_ads::HangupBy`]): a final response is
+//! classified here. No SIP message crosses this line, only the numbers a report needs
+//! (SIP code, Q.850 cause).
 
-use serde::Serialize;
-
-/// How an attempt ended, in the vocabulary of outbound dialers (ADS, TVox).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    /// The callee answered (2xx).
-    Answered,
-    /// 486 Busy Here, 600 Busy Everywhere, or Q.850 cause 17.
-    Busy,
-    /// Rang until the ring timeout and was cancelled, or 408 / 480.
-    NoAnswer,
-    /// 503, or Q.850 cause 34 (no circuit available) and its kin.
-    Congestion,
-    /// 404, 484, 604: the number does not exist.
-    NoRoute,
-    /// The trunk could not be reached or never answered the INVITE.
-    ChannelUnavailable,
-    /// We cancelled before the ring timeout (hang-up requested, shutdown).
-    Cancelled,
-    /// Any other failure.
-    Failed,
-}
-
-/// Who ended an answered call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum HangupBy {
-    /// Ringhost sent the BYE.
-    Local,
-    /// The far end sent the BYE.
-    Remote,
-}
+pub use ringhost_ads::{HangupBy, Outcome};
+use serde::{Serialize, Serializer};
 
 /// Everything known about how an attempt ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CallOutcome {
     /// The outcome class.
+    #[serde(serialize_with = "outcome_name")]
     pub outcome: Outcome,
     /// The final SIP status of the INVITE, if one arrived.
     pub sip_code: Option<u16>,
@@ -53,7 +24,19 @@ pub struct CallOutcome {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trunk: Option<String>,
     /// Who hung up an answered call.
+    #[serde(serialize_with = "hangup_name")]
     pub hangup_by: Option<HangupBy>,
+}
+
+fn outcome_name<S: Serializer>(outcome: &Outcome, to: S) -> Result<S::Ok, S::Error> {
+    to.serialize_str(outcome.as_str())
+}
+
+fn hangup_name<S: Serializer>(by: &Option<HangupBy>, to: S) -> Result<S::Ok, S::Error> {
+    match by {
+        Some(by) => to.serialize_str(by.as_str()),
+        None => to.serialize_none(),
+    }
 }
 
 /// Classifies a final response to an INVITE (not a 2xx).

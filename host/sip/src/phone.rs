@@ -4,7 +4,7 @@
 //! Contact as the Request-URI (RFC 3261 16.5). A phone is called only when the dialer
 //! asks, for a call a campaign placed; nothing from the network leads here.
 
-use crate::call::{Call, CallRequest};
+use crate::call::{Call, CallSetup};
 use crate::endpoint::Endpoint;
 use crate::registrar::Registered;
 use crate::trunk::Dial;
@@ -13,7 +13,7 @@ impl Endpoint {
     /// Rings the phone registered as `phone` with `dial`'s offer and caller ID (the
     /// callee's number, so the agent sees who is on the line).
     pub fn call_phone(&self, phone: &Registered, dial: Dial) -> Call {
-        self.place_call(CallRequest {
+        self.place_call(CallSetup {
             number: dial.number,
             trunk: phone.peer,
             domain: String::new(),

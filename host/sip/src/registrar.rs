@@ -20,8 +20,8 @@ use rsip::prelude::*;
 use rsip::{Header, Request};
 
 use crate::binding::{Binding, BindingStore};
-use crate::call::wall_clock_ms;
 use crate::digest::{Algorithm, Challenge, Credentials};
+use crate::ids::wall_clock_ms;
 use crate::transaction::ServerTransaction;
 use crate::transport::{Peer, Protocol};
 

@@ -19,7 +19,7 @@
 //! - [`contact`]: contact lists, contacts (claimed by the scheduler) and do-not-call.
 //! - [`campaign`]: campaigns, templates, runs with their settings' snapshots, events.
 //! - [`attempt`]: call attempts, written before the call and closed after a crash.
-//! - [`interface`]: the exchange table an external application writes.
+//! - [`exchange`]: the exchange table an external application writes.
 //! - [`agent`]: agents, their states, queue membership.
 //! - [`api_key`]: API keys (hashes) and the methods each may call.
 
@@ -36,8 +36,8 @@ pub mod api_key;
 pub mod attempt;
 pub mod campaign;
 pub mod contact;
+pub mod exchange;
 pub mod host_start;
-pub mod interface;
 pub mod sip_binding;
 pub mod trunk;
 

@@ -1,25 +1,29 @@
-//! The InstantVoice ADS statuses and what they mean for a contact: one table, used by
-//! the host's built-in disposition mapping and by the `default` mapper plugin, so that
-//! the plugin and the fallback can never disagree.
+//! The vocabulary of a call's result (how it ended, who hung up) and the InstantVoice
+//! ADS statuses it maps to: one definition, used by every crate of the host (the SIP
+//! layer classifies into it, the call layer reports it, the dialer records it) and by
+//! the `default` mapper plugin, so that the plugin and the built-in fallback can never
+//! disagree. The WIT bindings have their own copies of the enums, converted at one
+//! seam (the host's `ringhost_plugins::disposition`, a plugin's [`decide_attempt`]).
 
 #![no_std]
 
-/// How a call ended, as far as the mapping cares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How a call attempt ended (the ADS and TVox outcome vocabulary).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Outcome {
-    /// The callee answered.
+    /// The callee answered (2xx).
     Answered,
-    /// 486 and friends.
+    /// 486 Busy Here, 600 Busy Everywhere, or Q.850 cause 17.
     Busy,
-    /// Rang out, or 480.
+    /// Rang until the ring timeout and was cancelled, or 408 / 480.
     NoAnswer,
-    /// 503, 502, the network's refusal.
+    /// 503, or Q.850 cause 34 (no circuit available) and its kin.
     Congestion,
-    /// The number does not route (404, 484).
+    /// 404, 484, 604: the number does not exist.
     NoRoute,
-    /// No channel to place the call on.
+    /// No channel could carry the call: the trunk could not be reached or never
+    /// answered the INVITE.
     ChannelUnavailable,
-    /// Cancelled before answer by Ringhost.
+    /// Ringhost cancelled it before the ring timeout (hang-up requested, shutdown).
     Cancelled,
     /// Anything else that failed.
     Failed,
@@ -27,6 +31,44 @@ pub enum Outcome {
     AnsweringMachine,
     /// A fax answered.
     Fax,
+}
+
+impl Outcome {
+    /// The outcome's name in attempt records, metrics and JSON (`no_answer`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Answered => "answered",
+            Outcome::Busy => "busy",
+            Outcome::NoAnswer => "no_answer",
+            Outcome::Congestion => "congestion",
+            Outcome::NoRoute => "no_route",
+            Outcome::ChannelUnavailable => "channel_unavailable",
+            Outcome::Cancelled => "cancelled",
+            Outcome::Failed => "failed",
+            Outcome::AnsweringMachine => "answering_machine",
+            Outcome::Fax => "fax",
+        }
+    }
+}
+
+/// Who ended an answered call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HangupBy {
+    /// Ringhost sent the BYE (the IVR, the agent's side, the hold time, shutdown).
+    Ringhost,
+    /// The far end of the call sent it: the callee (or, on an agent's leg, the
+    /// agent's phone).
+    Callee,
+}
+
+impl HangupBy {
+    /// Its name in attempt records and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HangupBy::Ringhost => "ringhost",
+            HangupBy::Callee => "callee",
+        }
+    }
 }
 
 /// The list's retry policy.

@@ -2,7 +2,7 @@
 //! into Ringhost's database posts instead, and TVox's "reset statistics".
 
 use axum::extract::State;
-use ringhost_store::interface::InterfaceRow;
+use ringhost_store::exchange::ExchangeRow;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -78,9 +78,9 @@ pub(crate) async fn add_exchange_rows(
     State(state): State<AppState>,
     Json(rows): Json<Vec<NewExchangeRow>>,
 ) -> Result<(axum::http::StatusCode, Json<RowCount>), ApiError> {
-    let rows: Vec<InterfaceRow> = rows
+    let rows: Vec<ExchangeRow> = rows
         .into_iter()
-        .map(|r| InterfaceRow {
+        .map(|r| ExchangeRow {
             id: r.id,
             phone_number: r.phone_number,
             campaign: r.campaign,
@@ -91,7 +91,7 @@ pub(crate) async fn add_exchange_rows(
             error: None,
         })
         .collect();
-    let added = state.store.insert_interface_rows(&rows).await?;
+    let added = state.store.insert_exchange_rows(&rows).await?;
     state.dialer.wake();
     Ok((
         axum::http::StatusCode::CREATED,
@@ -114,7 +114,7 @@ pub(crate) async fn list_exchange_rows(
 ) -> Result<Json<Vec<ExchangeRowView>>, ApiError> {
     let rows = state
         .store
-        .interface_rows(page.after.as_deref().unwrap_or(""), page_limit(page.limit))
+        .exchange_rows(page.after.as_deref().unwrap_or(""), page_limit(page.limit))
         .await?;
     Ok(Json(
         rows.into_iter()

@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use super::{Trunk, TrunkPermit, Trunks, Unavailable};
-use crate::call::{Call, CallEvent, CallRequest};
+use crate::call::{Call, CallEvent, CallSetup};
 use crate::outcome::{CallOutcome, Outcome};
 
 /// A call to place through a route.
@@ -105,7 +105,7 @@ impl Trunks {
             );
         };
         let spec = &trunk.spec;
-        let mut call = self.endpoint.place_call(CallRequest {
+        let mut call = self.endpoint.place_call(CallSetup {
             number: dial.number.clone(),
             trunk: peer,
             domain: trunk.domain.clone(),

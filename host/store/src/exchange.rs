@@ -1,6 +1,7 @@
 //! The exchange table (TVox's `ast_pd_interface`): rows an external application
 //! writes straight into the database (or through the API), picked up by the dialer
-//! into contacts. "Reset statistics" makes every row be picked up again.
+//! into contacts. "Reset statistics" makes every row be picked up again. The SQL table
+//! keeps the name `interface`, after TVox's.
 
 use anyhow::Context as _;
 use sqlx::Row as _;
@@ -9,7 +10,7 @@ use crate::Store;
 
 /// One row of the exchange table.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InterfaceRow {
+pub struct ExchangeRow {
     /// The external application's own id.
     pub id: String,
     /// The number to call, as the application wrote it.
@@ -30,8 +31,8 @@ pub struct InterfaceRow {
 
 const COLUMNS: &str = "id, phone_number, campaign, list, data, picked_at_ms, contact_id, error";
 
-fn row(r: &sqlx::any::AnyRow) -> InterfaceRow {
-    InterfaceRow {
+fn row(r: &sqlx::any::AnyRow) -> ExchangeRow {
+    ExchangeRow {
         id: r.get(0),
         phone_number: r.get(1),
         campaign: r.get(2),
@@ -49,7 +50,7 @@ impl Store {
     ///
     /// # Errors
     /// When the database cannot be written.
-    pub async fn insert_interface_rows(&self, rows: &[InterfaceRow]) -> anyhow::Result<u64> {
+    pub async fn insert_exchange_rows(&self, rows: &[ExchangeRow]) -> anyhow::Result<u64> {
         let mut tx = self
             .pool
             .begin()
@@ -81,7 +82,7 @@ impl Store {
     ///
     /// # Errors
     /// When the database cannot be read.
-    pub async fn pending_interface_rows(&self, limit: i64) -> anyhow::Result<Vec<InterfaceRow>> {
+    pub async fn pending_exchange_rows(&self, limit: i64) -> anyhow::Result<Vec<ExchangeRow>> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM interface WHERE picked_at_ms IS NULL ORDER BY id LIMIT $1"
         )))
@@ -96,11 +97,11 @@ impl Store {
     ///
     /// # Errors
     /// When the database cannot be read.
-    pub async fn interface_rows(
+    pub async fn exchange_rows(
         &self,
         after_id: &str,
         limit: i64,
-    ) -> anyhow::Result<Vec<InterfaceRow>> {
+    ) -> anyhow::Result<Vec<ExchangeRow>> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM interface WHERE id > $1 ORDER BY id LIMIT $2"
         )))
@@ -116,7 +117,7 @@ impl Store {
     ///
     /// # Errors
     /// When the database cannot be written.
-    pub async fn mark_interface_row(
+    pub async fn mark_exchange_row(
         &self,
         id: &str,
         contact_id: Option<i64>,
@@ -141,7 +142,7 @@ impl Store {
     ///
     /// # Errors
     /// When the database cannot be written; nothing is then changed.
-    pub async fn reset_interface(&self) -> anyhow::Result<u64> {
+    pub async fn reset_exchange(&self) -> anyhow::Result<u64> {
         let mut tx = self
             .pool
             .begin()
