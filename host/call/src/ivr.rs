@@ -8,7 +8,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use ringhost_media::MediaEvent;
-use ringhost_plugins::ivr::{Action, Collect, Event, IVR_FAILED, IvrPlugin, IvrSession};
+use ringhost_plugins::ivr::{Action, Collect, Event, IvrPlugin, IvrSession};
 use ringhost_sip::CallOutcome;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -18,11 +18,8 @@ use crate::context::CallContext;
 use crate::leg::{Leg, LegEvent};
 use crate::prompts::Prompts;
 use crate::queued::{self, Target, Wait};
-use crate::report::{CallReport, Progress, no_outcome};
+use crate::report::{CallReport, IvrResult, Progress, no_outcome};
 use crate::request::CallRequest;
-
-/// The IVR result of a call its script sent on without a status of its own.
-const IVR_TRANSFER: &str = "IVR_TRANSFER";
 
 /// The IVR script `name`, if it is loaded; when it is not, a log line says that the
 /// built-in message and confirmation serve instead.
@@ -51,7 +48,7 @@ pub(crate) async fn run(
         Err(_) => {
             leg.hangup();
             let failed = IvrRun {
-                result: Some(IVR_FAILED.to_owned()),
+                result: Some(IvrResult::Failed),
                 ..IvrRun::default()
             };
             (None, failed)
@@ -72,7 +69,7 @@ pub(crate) async fn run(
     report.confirmed = run.confirmed;
     report.ivr_result = run
         .result
-        .or_else(|| run.transfer.is_some().then(|| IVR_TRANSFER.to_owned()));
+        .or_else(|| run.transfer.is_some().then_some(IvrResult::Transfer));
     report.tags.extend(run.tags);
     report
 }
@@ -85,7 +82,7 @@ struct IvrRun {
     /// Tags the script set.
     tags: Vec<String>,
     /// The status the script hung up with (or `IVR_FAILED`).
-    result: Option<String>,
+    result: Option<IvrResult>,
     /// Where the script sent the caller; the call goes on there.
     transfer: Option<Transfer>,
 }
@@ -203,7 +200,7 @@ impl Script<'_> {
                     }
                 }
                 Err(_) => {
-                    self.run.result = Some(IVR_FAILED.to_owned());
+                    self.run.result = Some(IvrResult::Failed);
                     self.hanging_up = true;
                     leg.hangup();
                 }
@@ -262,7 +259,7 @@ impl Script<'_> {
 
     /// Ends the call with `status`, after the prompts already queued.
     fn hang_up(&mut self, status: String, leg: &mut Leg) {
-        self.run.result = Some(status);
+        self.run.result = Some(IvrResult::Script(status));
         self.hanging_up = true;
         self.collecting = None;
         if self.playing.is_none() {

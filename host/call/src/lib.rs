@@ -35,5 +35,5 @@ pub use carrier::{Carrier, Placing, TrunkCarrier};
 pub use context::{CallContext, MediaSettings};
 pub use leg::{Leg, LegEvent};
 pub use prompts::Prompts;
-pub use report::{CallReport, HangupBy, Outcome, Progress, QueueResult};
+pub use report::{CallReport, HangupBy, IvrResult, Outcome, Progress, QueueResult};
 pub use request::{CallRequest, Class, OnAnswer};

@@ -8,14 +8,8 @@ use tokio::time::Instant;
 
 use crate::context::CallContext;
 use crate::leg::{Leg, LegEvent};
-use crate::report::{CallReport, Outcome, no_outcome};
+use crate::report::{CallReport, IvrResult, Outcome, no_outcome};
 use crate::request::{CallRequest, OnAnswer};
-
-/// The IVR result of a notification call the callee confirmed.
-const CONFIRMED: &str = "CONFIRMED";
-
-/// The IVR result of an answered notification call left unconfirmed.
-const NOT_CONFIRMED: &str = "NOT_CONFIRMED";
 
 /// Carries the answered `leg` of notification `call` to its end.
 pub(crate) async fn run(context: &CallContext, call: &CallRequest, mut leg: Leg) -> CallReport {
@@ -73,8 +67,11 @@ pub(crate) async fn run(context: &CallContext, call: &CallRequest, mut leg: Leg)
     let mut report = CallReport::ended(outcome);
     report.confirmed = confirmed;
     if *confirm && report.outcome == Outcome::Answered {
-        let result = if confirmed { CONFIRMED } else { NOT_CONFIRMED };
-        report.ivr_result = Some(result.to_owned());
+        report.ivr_result = Some(if confirmed {
+            IvrResult::Confirmed
+        } else {
+            IvrResult::NotConfirmed
+        });
     }
     report
 }

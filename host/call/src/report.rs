@@ -45,6 +45,36 @@ impl QueueResult {
     }
 }
 
+/// What an IVR (a script, or the built-in message and confirmation) made of an
+/// answered call, for the attempt record and the disposition mapper.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IvrResult {
+    /// The callee confirmed (pressed 1 after the built-in message).
+    Confirmed,
+    /// The callee heard the built-in message and did not confirm: retried.
+    NotConfirmed,
+    /// The script failed (trapped, ran out of time, could not start).
+    Failed,
+    /// The script sent the caller on (to a queue or an extension) without a status of
+    /// its own.
+    Transfer,
+    /// The status the script hung up with, as it gave it.
+    Script(String),
+}
+
+impl IvrResult {
+    /// The name kept in the attempt record and handed to the mapper.
+    pub fn as_str(&self) -> &str {
+        match self {
+            IvrResult::Confirmed => "CONFIRMED",
+            IvrResult::NotConfirmed => "NOT_CONFIRMED",
+            IvrResult::Failed => ringhost_plugins::ivr::IVR_FAILED,
+            IvrResult::Transfer => "IVR_TRANSFER",
+            IvrResult::Script(status) => status,
+        }
+    }
+}
+
 /// How a call went.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CallReport {
@@ -64,8 +94,8 @@ pub struct CallReport {
     pub hangup_by: Option<HangupBy>,
     /// The callee confirmed (notification calls).
     pub confirmed: bool,
-    /// The IVR's own result (its hang-up status).
-    pub ivr_result: Option<String>,
+    /// The IVR's result, when one ran.
+    pub ivr_result: Option<IvrResult>,
     /// The queue's result, when the call queued.
     pub queue_result: Option<QueueResult>,
     /// Tags set during the call.

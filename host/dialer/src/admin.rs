@@ -2,7 +2,7 @@
 //! import, edit, start, pause, resume, cancel, read the status. Every change is
 //! checked against the lifecycle before it is written, and wakes the scheduler.
 
-use anyhow::{Context as _, anyhow, bail};
+use anyhow::{Context as _, anyhow};
 use ringhost_store::Store;
 use ringhost_store::campaign::CampaignRow;
 use ringhost_store::contact::{ContactCounts, ListRow, NewContactRow};
@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::import::{self, ImportOptions, Rejected};
 use crate::lifecycle::{CampaignState, Command};
+use crate::refusal::{AdminResult, Refused};
 use crate::scheduler::{CallCounts, Dialer};
 use crate::settings::{CampaignSettings, ListSettings};
 
@@ -59,20 +60,6 @@ pub struct CampaignStatus {
     pub abandon_rate: f64,
 }
 
-/// Why a request is refused: the API turns these into 4xx answers.
-#[derive(Debug, thiserror::Error)]
-pub enum Refused {
-    /// No such object.
-    #[error("{0} not found")]
-    NotFound(String),
-    /// The request contradicts the object's state or the rules.
-    #[error("{0}")]
-    Conflict(String),
-    /// The request itself is malformed.
-    #[error("{0}")]
-    Invalid(String),
-}
-
 impl Dialer {
     fn now(&self) -> i64 {
         self.inner.clock.now_ms()
@@ -87,7 +74,7 @@ impl Dialer {
         name: &str,
         accountcode: &str,
         settings: &ListSettings,
-    ) -> anyhow::Result<ListRow> {
+    ) -> AdminResult<ListRow> {
         create_list(&self.inner.store, self.now(), name, accountcode, settings).await
     }
 
@@ -95,11 +82,7 @@ impl Dialer {
     ///
     /// # Errors
     /// As [`import`].
-    pub async fn import(
-        &self,
-        list: &str,
-        csv: impl std::io::Read,
-    ) -> anyhow::Result<ImportSummary> {
+    pub async fn import(&self, list: &str, csv: impl std::io::Read) -> AdminResult<ImportSummary> {
         let summary = import(&self.inner.store, self.now(), list, csv).await?;
         self.wake();
         Ok(summary)
@@ -118,7 +101,7 @@ impl Dialer {
         lists: &[String],
         settings: serde_json::Value,
         start_at_ms: Option<i64>,
-    ) -> anyhow::Result<i64> {
+    ) -> AdminResult<i64> {
         let store = &self.inner.store;
         if store.campaign_by_name(name).await?.is_some() {
             return Err(Refused::Conflict(format!("a campaign called {name:?} exists")).into());
@@ -147,7 +130,7 @@ impl Dialer {
             started_at_ms: None,
             list_ids,
         };
-        store.create_campaign(&row, self.now()).await
+        Ok(store.create_campaign(&row, self.now()).await?)
     }
 
     /// Changes a campaign that is not dialling: `settings` (a JSON object) overrides
@@ -161,7 +144,7 @@ impl Dialer {
         lists: Option<&[String]>,
         settings: serde_json::Value,
         start_at_ms: Option<i64>,
-    ) -> anyhow::Result<()> {
+    ) -> AdminResult<()> {
         let store = &self.inner.store;
         let mut row = self.campaign_row(id).await?;
         let state = CampaignState::parse(&row.state).unwrap_or(CampaignState::Created);
@@ -182,14 +165,14 @@ impl Dialer {
         if start_at_ms.is_some() {
             row.start_at_ms = start_at_ms;
         }
-        store.update_campaign(&row, self.now()).await
+        Ok(store.update_campaign(&row, self.now()).await?)
     }
 
     /// Applies a user's command; the campaign's new state.
     ///
     /// # Errors
     /// [`Refused::Conflict`] when the command does not apply in the campaign's state.
-    pub async fn command(&self, id: i64, command: Command) -> anyhow::Result<CampaignState> {
+    pub async fn command(&self, id: i64, command: Command) -> AdminResult<CampaignState> {
         let store = &self.inner.store;
         let row = self.campaign_row(id).await?;
         let now = self.now();
@@ -240,7 +223,7 @@ impl Dialer {
     ///
     /// # Errors
     /// [`Refused::Conflict`] unless the campaign is Incomplete.
-    pub async fn more_attempts(&self, id: i64, contact_ids: &[i64]) -> anyhow::Result<u64> {
+    pub async fn more_attempts(&self, id: i64, contact_ids: &[i64]) -> AdminResult<u64> {
         let store = &self.inner.store;
         let row = self.campaign_row(id).await?;
         if CampaignState::parse(&row.state) != Some(CampaignState::Incomplete) {
@@ -254,9 +237,12 @@ impl Dialer {
         for &contact_id in contact_ids {
             match store.contact(contact_id).await? {
                 Some(c) if row.list_ids.contains(&c.list_id) => mine.push(contact_id),
-                _ => bail!(Refused::NotFound(format!(
-                    "contact {contact_id} in this campaign"
-                ))),
+                _ => {
+                    return Err(Refused::NotFound(format!(
+                        "contact {contact_id} in this campaign"
+                    ))
+                    .into());
+                }
             }
         }
         let now = self.now();
@@ -286,7 +272,7 @@ impl Dialer {
         id: i64,
         number: &str,
         variables: &[(String, String)],
-    ) -> anyhow::Result<i64> {
+    ) -> AdminResult<i64> {
         let store = &self.inner.store;
         let row = self.campaign_row(id).await?;
         if !matches!(
@@ -337,7 +323,7 @@ impl Dialer {
         tags: &[String],
         reschedule_at_ms: Option<i64>,
         extension: Option<&str>,
-    ) -> anyhow::Result<()> {
+    ) -> AdminResult<()> {
         let store = &self.inner.store;
         if status.trim().is_empty() {
             return Err(Refused::Invalid("a disposition needs a status".into()).into());
@@ -370,7 +356,7 @@ impl Dialer {
     ///
     /// # Errors
     /// [`Refused::NotFound`]; database errors.
-    pub async fn status(&self, id: i64) -> anyhow::Result<CampaignStatus> {
+    pub async fn status(&self, id: i64) -> AdminResult<CampaignStatus> {
         let store = &self.inner.store;
         let row = self.campaign_row(id).await?;
         let ContactCounts {
@@ -415,7 +401,7 @@ impl Dialer {
         list: Option<&str>,
         until_ms: Option<i64>,
         reason: &str,
-    ) -> anyhow::Result<String> {
+    ) -> AdminResult<String> {
         let store = &self.inner.store;
         let (list_id, settings) = match list {
             Some(name) => {
@@ -434,7 +420,7 @@ impl Dialer {
         Ok(e164)
     }
 
-    async fn campaign_row(&self, id: i64) -> anyhow::Result<CampaignRow> {
+    async fn campaign_row(&self, id: i64) -> AdminResult<CampaignRow> {
         self.inner
             .store
             .campaign(id)
@@ -442,7 +428,7 @@ impl Dialer {
             .ok_or_else(|| Refused::NotFound(format!("campaign {id}")).into())
     }
 
-    async fn list_ids(&self, lists: &[String]) -> anyhow::Result<Vec<i64>> {
+    async fn list_ids(&self, lists: &[String]) -> AdminResult<Vec<i64>> {
         let mut ids = Vec::with_capacity(lists.len());
         for name in lists {
             let row = self
@@ -474,7 +460,7 @@ pub async fn create_list(
     name: &str,
     accountcode: &str,
     settings: &ListSettings,
-) -> anyhow::Result<ListRow> {
+) -> AdminResult<ListRow> {
     if name.trim().is_empty() {
         return Err(Refused::Invalid("a list needs a name".into()).into());
     }
@@ -483,10 +469,10 @@ pub async fn create_list(
     }
     let json = serde_json::to_string(settings)?;
     let id = store.create_list(name, accountcode, &json, now_ms).await?;
-    store
+    Ok(store
         .list(id)
         .await?
-        .ok_or_else(|| anyhow!("the list vanished"))
+        .ok_or_else(|| anyhow!("the list vanished"))?)
 }
 
 /// Imports an ADS CSV into the list `list` (created with default settings when
@@ -501,7 +487,7 @@ pub async fn import(
     now_ms: i64,
     list: &str,
     csv: impl std::io::Read,
-) -> anyhow::Result<ImportSummary> {
+) -> AdminResult<ImportSummary> {
     let row = match store.list_by_name(list).await? {
         Some(row) => row,
         None => create_list(store, now_ms, list, "", &ListSettings::default()).await?,
@@ -641,7 +627,7 @@ fn merge(mut base: serde_json::Value, overrides: serde_json::Value) -> serde_jso
     base
 }
 
-fn parse_settings(value: serde_json::Value) -> anyhow::Result<CampaignSettings> {
+fn parse_settings(value: serde_json::Value) -> AdminResult<CampaignSettings> {
     let settings: CampaignSettings = serde_json::from_value(value)
         .map_err(|e| Refused::Invalid(format!("campaign settings: {e}")))?;
     crate::hours::CallingHours::new(&settings.calling_hours)

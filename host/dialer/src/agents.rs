@@ -6,7 +6,7 @@
 use ringhost_store::agent::AgentRow;
 use serde::{Deserialize, Serialize};
 
-use crate::admin::Refused;
+use crate::refusal::{AdminResult, Refused};
 use crate::scheduler::Dialer;
 
 /// Where an agent stands.
@@ -148,7 +148,7 @@ impl Dialer {
         name: &str,
         extension: &str,
         wrap_up_s: u32,
-    ) -> anyhow::Result<Agent> {
+    ) -> AdminResult<Agent> {
         let store = &self.inner.store;
         if name.trim().is_empty() || extension.trim().is_empty() {
             return Err(Refused::Invalid("an agent needs a name and an extension".into()).into());
@@ -176,7 +176,7 @@ impl Dialer {
     ///
     /// # Errors
     /// When the database cannot be read.
-    pub async fn agents(&self) -> anyhow::Result<Vec<Agent>> {
+    pub async fn agents(&self) -> AdminResult<Vec<Agent>> {
         let now = self.now_ms();
         let rows = self.inner.store.agents().await?;
         Ok(rows.into_iter().map(|r| Agent::of(r, now)).collect())
@@ -193,7 +193,7 @@ impl Dialer {
         name: &str,
         to: AgentState,
         reason: Option<&str>,
-    ) -> anyhow::Result<Agent> {
+    ) -> AdminResult<Agent> {
         let store = &self.inner.store;
         let now = self.now_ms();
         let row = store
@@ -245,7 +245,7 @@ impl Dialer {
     ///
     /// # Errors
     /// [`Refused::NotFound`] for an unknown agent; when the database cannot be read.
-    pub async fn screen_pop(&self, name: &str) -> anyhow::Result<Option<ScreenPop>> {
+    pub async fn screen_pop(&self, name: &str) -> AdminResult<Option<ScreenPop>> {
         let store = &self.inner.store;
         let row = store
             .agent(name)
@@ -276,7 +276,7 @@ impl Dialer {
     ///
     /// # Errors
     /// [`Refused::NotFound`] for an unknown agent.
-    pub async fn add_queue_member(&self, queue: &str, agent: &str) -> anyhow::Result<()> {
+    pub async fn add_queue_member(&self, queue: &str, agent: &str) -> AdminResult<()> {
         let store = &self.inner.store;
         if store.agent(agent).await?.is_none() {
             return Err(Refused::NotFound(format!("agent {agent:?}")).into());
@@ -290,7 +290,7 @@ impl Dialer {
     ///
     /// # Errors
     /// [`Refused::NotFound`] when the agent was not in it.
-    pub async fn remove_queue_member(&self, queue: &str, agent: &str) -> anyhow::Result<()> {
+    pub async fn remove_queue_member(&self, queue: &str, agent: &str) -> AdminResult<()> {
         if !self.inner.store.remove_queue_member(queue, agent).await? {
             return Err(Refused::NotFound(format!("agent {agent:?} in queue {queue:?}")).into());
         }
@@ -301,7 +301,7 @@ impl Dialer {
     ///
     /// # Errors
     /// When the database cannot be read.
-    pub async fn queue_info(&self, queue: &str) -> anyhow::Result<QueueInfo> {
+    pub async fn queue_info(&self, queue: &str) -> AdminResult<QueueInfo> {
         let now = self.now_ms();
         let agents: Vec<Agent> = self
             .inner

@@ -14,7 +14,8 @@
 //! - [`exchange`]: the exchange table an external application writes.
 //! - [`agents`]: agents' states and queues, what the pacer counts; [`queue`]: an
 //!   answered call's agent taken, skipped, released.
-//! - [`admin`]: what users do (create, import, start, pause, ...) for the API.
+//! - [`admin`]: what users do (create, import, start, pause, ...) for the API;
+//!   [`refusal`]: how they are refused.
 
 pub mod admin;
 pub mod agents;
@@ -27,5 +28,6 @@ pub mod ledger;
 pub mod lifecycle;
 pub mod number;
 pub mod queue;
+pub mod refusal;
 pub mod scheduler;
 pub mod settings;

@@ -203,9 +203,8 @@ impl Default for CampaignSettings {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Pacing {
-    /// A pacer plugin's name, or a built-in: `fixed` (keep `max_calls` calls going,
-    /// ADS's simultaneous calls) or `progressive` (one call per ready agent).
-    pub strategy: String,
+    /// A built-in strategy or a pacer plugin.
+    pub strategy: Strategy,
     /// TVox's ratio: 0 means one call per agent, 100 two.
     pub ratio_percent: u32,
     /// Whether the ratio counts ready agents or present (logged-in) ones.
@@ -223,13 +222,47 @@ pub struct Pacing {
 impl Default for Pacing {
     fn default() -> Self {
         Pacing {
-            strategy: "progressive".into(),
+            strategy: Strategy::Progressive,
             ratio_percent: 0,
             ratio_on_present: false,
             multiplier: 1.0,
             only_when_agents_free: false,
             target_abandon_rate: 0.03,
             extra: Vec::new(),
+        }
+    }
+}
+
+/// How a campaign decides how many calls to start; written in the settings as one
+/// name: `fixed`, `progressive`, or a pacer plugin's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
+pub enum Strategy {
+    /// Keep `max_calls` calls going (ADS's simultaneous calls).
+    Fixed,
+    /// One call per ready agent (the built-in pacer).
+    Progressive,
+    /// The pacer plugin of this name; the built-in progressive pacer answers while it
+    /// is not loaded.
+    Plugin(String),
+}
+
+impl From<String> for Strategy {
+    fn from(name: String) -> Strategy {
+        match name.as_str() {
+            "fixed" => Strategy::Fixed,
+            "progressive" => Strategy::Progressive,
+            _ => Strategy::Plugin(name),
+        }
+    }
+}
+
+impl From<Strategy> for String {
+    fn from(strategy: Strategy) -> String {
+        match strategy {
+            Strategy::Fixed => "fixed".to_owned(),
+            Strategy::Progressive => "progressive".to_owned(),
+            Strategy::Plugin(name) => name,
         }
     }
 }

@@ -1,9 +1,9 @@
 //! How the API refuses: always `{"error": "..."}`, so a client parses one shape, with
 //! a status that tells it whether to fix its request (4xx) or try again later (5xx).
 //!
-//! The dialer says why it refuses with [`Refused`] inside its `anyhow::Error`; any
-//! other error is ours, so it is logged in full and answered with a generic message
-//! that leaks nothing of the host's internals. The extractors here wrap axum's so that
+//! The dialer's operations fail with an [`AdminError`]: [`Refused`] says why the
+//! request is refused (4xx); any other error is ours, so it is logged in full and
+//! answered with a generic message that leaks nothing of the host's internals. The extractors here wrap axum's so that
 //! a malformed body, path or query is refused in that same shape, not axum's text.
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
@@ -11,7 +11,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use ringhost_dialer::admin::Refused;
+use ringhost_dialer::refusal::{AdminError, Refused};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -62,12 +62,19 @@ impl ApiError {
 
 impl From<anyhow::Error> for ApiError {
     fn from(error: anyhow::Error) -> ApiError {
-        let Some(refused) = error.chain().find_map(|e| e.downcast_ref::<Refused>()) else {
-            tracing::error!(error = format!("{error:#}"), "an API request failed");
-            return ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal error: the host's log tells more",
-            );
+        tracing::error!(error = format!("{error:#}"), "an API request failed");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal error: the host's log tells more",
+        )
+    }
+}
+
+impl From<AdminError> for ApiError {
+    fn from(error: AdminError) -> ApiError {
+        let refused = match error {
+            AdminError::Refused(refused) => refused,
+            AdminError::Failed(error) => return error.into(),
         };
         let status = match refused {
             Refused::Invalid(_) => StatusCode::BAD_REQUEST,
