@@ -1,6 +1,6 @@
 //! Legs on loopback, with a plain UDP socket as the far end capturing what leaves.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rtp_rs::RtpReader;
 use tokio::net::UdpSocket;
