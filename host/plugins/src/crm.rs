@@ -5,6 +5,8 @@
 
 use std::time::Duration;
 
+use wasmtime::component::HasSelf;
+
 use crate::PluginEngine;
 use crate::error::{CallError, LoadError};
 use crate::instance::{Kept, Loaded};
@@ -49,19 +51,14 @@ impl ConnectorPlugin {
         package: &Package,
         kv: KvStore,
     ) -> Result<ConnectorPlugin, LoadError> {
-        let mut loaded = Loaded::compile(engine, package, Kind::CrmConnector, kv)?;
-        // A connector waits on the network: its calls run under the connector deadline.
-        loaded.call_ticks = engine.ticks(engine.limits().connector_deadline);
-        let mut linker = loaded.linker()?;
-        bindings::CrmConnector::add_to_linker::<
-            PluginState,
-            wasmtime::component::HasSelf<PluginState>,
-        >(&mut linker, |s| s)
-        .map_err(|e| loaded.refuse(e))?;
-        let pre = linker
-            .instantiate_pre(&loaded.component)
-            .and_then(bindings::CrmConnectorPre::new)
-            .map_err(|e| loaded.refuse(e))?;
+        let (loaded, pre) = Loaded::bind(
+            engine,
+            package,
+            Kind::CrmConnector,
+            kv,
+            |linker| bindings::CrmConnector::add_to_linker::<_, HasSelf<_>>(linker, |s| s),
+            bindings::CrmConnectorPre::new,
+        )?;
         let plugin = ConnectorPlugin {
             loaded,
             pre,

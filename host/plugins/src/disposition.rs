@@ -2,6 +2,8 @@
 //! the `default` mapper plugin uses) that answers when a campaign has no mapper or its
 //! mapper fails.
 
+use wasmtime::component::HasSelf;
+
 use crate::PluginEngine;
 use crate::error::{CallError, LoadError};
 use crate::instance::{Kept, Loaded};
@@ -76,17 +78,14 @@ impl MapperPlugin {
         package: &Package,
         kv: KvStore,
     ) -> Result<MapperPlugin, LoadError> {
-        let loaded = Loaded::compile(engine, package, Kind::DispositionMapper, kv)?;
-        let mut linker = loaded.linker()?;
-        bindings::DispositionMapper::add_to_linker::<
-            PluginState,
-            wasmtime::component::HasSelf<PluginState>,
-        >(&mut linker, |s| s)
-        .map_err(|e| loaded.refuse(e))?;
-        let pre = linker
-            .instantiate_pre(&loaded.component)
-            .and_then(bindings::DispositionMapperPre::new)
-            .map_err(|e| loaded.refuse(e))?;
+        let (loaded, pre) = Loaded::bind(
+            engine,
+            package,
+            Kind::DispositionMapper,
+            kv,
+            |linker| bindings::DispositionMapper::add_to_linker::<_, HasSelf<_>>(linker, |s| s),
+            bindings::DispositionMapperPre::new,
+        )?;
         let plugin = MapperPlugin {
             loaded,
             pre,

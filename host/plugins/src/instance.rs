@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use wasmtime::Store;
-use wasmtime::component::{Component, Linker};
+use wasmtime::component::{Component, InstancePre, Linker};
 
 use crate::PluginEngine;
 use crate::error::{CallError, LoadError};
@@ -16,6 +16,16 @@ use crate::state::{KvStore, PluginState};
 /// How long an instance's start-up may run (a Python interpreter's takes half a
 /// millisecond on a quiet machine, far more on a busy one).
 const STARTUP_DEADLINE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// How long one call into a plugin of `kind` may run: a pacer's or a mapper's is on
+/// the dialer's pass, an IVR's on a call's event, a connector's waits on the network.
+fn call_deadline(kind: Kind, limits: crate::Limits) -> std::time::Duration {
+    match kind {
+        Kind::Pacer | Kind::DispositionMapper => limits.call_deadline,
+        Kind::Ivr => limits.session_deadline,
+        Kind::CrmConnector => limits.connector_deadline,
+    }
+}
 
 /// A compiled plugin version, before it is bound to its world.
 pub(crate) struct Loaded {
@@ -31,8 +41,30 @@ pub(crate) struct Loaded {
 }
 
 impl Loaded {
+    /// The one loader of the four worlds: compiles (or loads from the cache) a package
+    /// of `kind`, links WASI (nothing granted) and the world's imports
+    /// (`add_imports`, the world's bindings), and makes its typed pre-instance (`pre`).
+    /// Proving the exports by a first instance is the world's own step.
+    pub(crate) fn bind<Pre>(
+        engine: &PluginEngine,
+        package: &Package,
+        kind: Kind,
+        kv: KvStore,
+        add_imports: fn(&mut Linker<PluginState>) -> wasmtime::Result<()>,
+        pre: fn(InstancePre<PluginState>) -> wasmtime::Result<Pre>,
+    ) -> Result<(Loaded, Pre), LoadError> {
+        let loaded = Loaded::compile(engine, package, kind, kv)?;
+        let mut linker = loaded.linker()?;
+        add_imports(&mut linker).map_err(|e| loaded.refuse(e))?;
+        let pre = linker
+            .instantiate_pre(&loaded.component)
+            .and_then(pre)
+            .map_err(|e| loaded.refuse(e))?;
+        Ok((loaded, pre))
+    }
+
     /// Compiles (or loads from the cache) a package of the expected kind.
-    pub(crate) fn compile(
+    fn compile(
         engine: &PluginEngine,
         package: &Package,
         kind: Kind,
@@ -55,7 +87,7 @@ impl Loaded {
                     reason: format!("{e:#}"),
                 })?;
         Ok(Loaded {
-            call_ticks: engine.ticks(engine.limits().call_deadline),
+            call_ticks: engine.ticks(call_deadline(kind, engine.limits())),
             startup_ticks: engine.ticks(STARTUP_DEADLINE),
             label,
             component,

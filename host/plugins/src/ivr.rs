@@ -12,6 +12,8 @@ use std::sync::Arc;
 use wasmtime::Store;
 use wasmtime::component::ResourceAny;
 
+use wasmtime::component::HasSelf;
+
 use crate::PluginEngine;
 use crate::error::{CallError, LoadError};
 use crate::instance::Loaded;
@@ -52,18 +54,14 @@ impl IvrPlugin {
         package: &Package,
         kv: KvStore,
     ) -> Result<IvrPlugin, LoadError> {
-        let mut loaded = Loaded::compile(engine, package, Kind::Ivr, kv)?;
-        loaded.call_ticks = engine.ticks(engine.limits().session_deadline);
-        let mut linker = loaded.linker()?;
-        bindings::Ivr::add_to_linker::<PluginState, wasmtime::component::HasSelf<PluginState>>(
-            &mut linker,
-            |s| s,
-        )
-        .map_err(|e| loaded.refuse(e))?;
-        let pre = linker
-            .instantiate_pre(&loaded.component)
-            .and_then(bindings::IvrPre::new)
-            .map_err(|e| loaded.refuse(e))?;
+        let (loaded, pre) = Loaded::bind(
+            engine,
+            package,
+            Kind::Ivr,
+            kv,
+            |linker| bindings::Ivr::add_to_linker::<_, HasSelf<_>>(linker, |s| s),
+            bindings::IvrPre::new,
+        )?;
         let plugin = IvrPlugin { loaded, pre };
         // A first instance proves the exports are there and the start-up runs.
         let mut store = plugin.loaded.store();

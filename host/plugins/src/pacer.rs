@@ -6,6 +6,8 @@
 //! by a fresh one from the `InstancePre` only after a failure, since a trapped instance
 //! cannot be entered again.
 
+use wasmtime::component::HasSelf;
+
 use crate::PluginEngine;
 use crate::error::{CallError, LoadError};
 use crate::instance::{Kept, Loaded};
@@ -40,17 +42,14 @@ impl PacerPlugin {
         package: &Package,
         kv: KvStore,
     ) -> Result<PacerPlugin, LoadError> {
-        let loaded = Loaded::compile(engine, package, Kind::Pacer, kv)?;
-        let mut linker = loaded.linker()?;
-        bindings::Pacer::add_to_linker::<PluginState, wasmtime::component::HasSelf<PluginState>>(
-            &mut linker,
-            |s| s,
-        )
-        .map_err(|e| loaded.refuse(e))?;
-        let pre = linker
-            .instantiate_pre(&loaded.component)
-            .and_then(bindings::PacerPre::new)
-            .map_err(|e| loaded.refuse(e))?;
+        let (loaded, pre) = Loaded::bind(
+            engine,
+            package,
+            Kind::Pacer,
+            kv,
+            |linker| bindings::Pacer::add_to_linker::<_, HasSelf<_>>(linker, |s| s),
+            bindings::PacerPre::new,
+        )?;
         let plugin = PacerPlugin {
             loaded,
             pre,
