@@ -2,13 +2,39 @@
 //! and `ringhost api-key`. Both open the database the configuration names, as `serve`
 //! does (SQLite in WAL mode lets them run beside a running host).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use clap::Subcommand;
 
 use anyhow::Context as _;
 use ringhost_store::Store;
 
-use crate::cli::{ApiKeyCommand, load_config};
+use crate::cli::load_config;
 use crate::serve::now_ms;
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ApiKeyCommand {
+    /// Create a key and print its secret (shown once: only a hash is stored).
+    Create {
+        /// The key's name, for people.
+        name: String,
+        /// An API method the key may call (`listCampaigns`, `startCampaign`, ...; see
+        /// /api/v1/openapi.json), or `*` for all. Repeat for several.
+        #[arg(long = "allow", value_name = "METHOD", required = true)]
+        allow: Vec<String>,
+        /// The configuration file naming the database.
+        #[arg(long, short, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// Delete a key.
+    Delete {
+        /// The key's name.
+        name: String,
+        /// The configuration file naming the database.
+        #[arg(long, short, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+}
 
 async fn open(config: Option<&Path>) -> anyhow::Result<Store> {
     let config = load_config(config)?;

@@ -5,6 +5,7 @@
 //! Both ways go through [`Trunks::place_call`], the path the dialer uses: a `--trunk`
 //! is a one-trunk route named `cli`.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -14,8 +15,88 @@ use ringhost_media::sdp::{self, LocalMedia};
 use ringhost_media::{Law, RtpPorts};
 use ringhost_sip::{Dial, DigestLogin, Endpoint, EndpointConfig, Protocol, TrunkSpec, Trunks};
 
-use crate::cli::{DialArgs, TransportArg, load_config};
+use crate::cli::load_config;
 use crate::telephony;
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct DialArgs {
+    /// The number to call (the user part of the Request-URI).
+    pub(crate) number: String,
+    /// The trunk, as `sip:HOST:PORT` (HOST a name or an address).
+    #[arg(
+        long,
+        value_name = "URI",
+        required_unless_present = "route",
+        conflicts_with = "route"
+    )]
+    pub(crate) trunk: Option<String>,
+    /// A route or trunk of the configuration file (`--config`) instead of `--trunk`;
+    /// failover included, registration and keepalives left out.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) route: Option<String>,
+    /// The configuration file that `--route` is read from.
+    #[arg(long, value_name = "FILE", requires = "route")]
+    pub(crate) config: Option<PathBuf>,
+    /// How to reach the trunk.
+    #[arg(long, value_enum, default_value_t = TransportArg::Udp)]
+    pub(crate) transport: TransportArg,
+    /// Caller ID (the user part of From).
+    #[arg(long, value_name = "CALLERID")]
+    pub(crate) from: Option<String>,
+    /// Digest user name for a trunk that challenges the INVITE.
+    #[arg(long, value_name = "USER", requires = "password")]
+    pub(crate) username: Option<String>,
+    /// Digest password (better in the environment than on the command line).
+    #[arg(
+        long,
+        env = "RINGHOST_DIAL_PASSWORD",
+        hide_env_values = true,
+        requires = "username"
+    )]
+    pub(crate) password: Option<String>,
+    /// Seconds to let it ring before cancelling.
+    #[arg(long, default_value_t = 30.0, value_name = "SECS")]
+    pub(crate) ring_timeout: f64,
+    /// Seconds to stay on the call after answer before hanging up.
+    #[arg(long, default_value_t = 0.0, value_name = "SECS")]
+    pub(crate) hold: f64,
+    /// Local address to send from.
+    #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
+    pub(crate) bind: std::net::SocketAddr,
+    /// Places this many calls (a trunk load test) and prints one summary line instead
+    /// of one outcome.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub(crate) calls: u32,
+    /// Calls started per second with `--calls`.
+    #[arg(long, default_value_t = 10.0, value_name = "RATE")]
+    pub(crate) cps: f64,
+    /// A WAV file played to the callee after answer (any rate, mono or stereo).
+    #[arg(long, value_name = "FILE.wav", conflicts_with = "calls")]
+    pub(crate) play: Option<PathBuf>,
+    /// Waits after the prompt for this many DTMF digits (RFC 4733 or in-band), then
+    /// hangs up; the JSON line gains `dtmf`.
+    #[arg(long, value_name = "N", conflicts_with = "calls")]
+    pub(crate) collect_dtmf: Option<usize>,
+    /// Seconds to wait for the digits of `--collect-dtmf`.
+    #[arg(long, default_value_t = 10.0, value_name = "SECS")]
+    pub(crate) dtmf_timeout: f64,
+    /// After answer (and the prompt and digits, if any), calls this party too, as
+    /// `sip:HOST:PORT`, and bridges the two calls' audio for `--hold` seconds.
+    #[arg(long, value_name = "URI", conflicts_with = "calls")]
+    pub(crate) bridge: Option<String>,
+    /// The local RTP port range, `MIN-MAX` (default: the configuration's, 10000-20000).
+    #[arg(long, value_name = "MIN-MAX")]
+    pub(crate) rtp_ports: Option<ringhost_config::PortRange>,
+}
+
+/// The transports `ringhost dial` can use.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub(crate) enum TransportArg {
+    /// UDP, with retransmissions.
+    Udp,
+    /// TCP.
+    Tcp,
+}
 
 /// Places the call (or calls) and returns the JSON line to print.
 pub(crate) async fn dial(args: DialArgs) -> anyhow::Result<String> {

@@ -1,12 +1,17 @@
 //! `ringhost`: the outbound contact-center telephony host.
 //!
-//! This crate is the composition root: it parses the command line, loads the
-//! configuration, and wires the store, the HTTP surface and (as they land) the SIP,
-//! media, plugin and dialer crates together. It holds no domain logic of its own.
+//! This crate only wires: it parses the command line, loads the configuration, and
+//! builds and connects the other crates' values (store, SIP, media, plugins, dialer,
+//! call layer, HTTP). Behaviour lives in those crates, where tests reach it. Each
+//! command keeps its arguments beside it.
 //!
-//! - [`cli`]: the command line.
-//! - [`serve`]: `ringhost serve`, the long-running host.
-//! - [`dial`]: `ringhost dial`, one call through a trunk.
+//! - [`cli`]: the command line and the configuration it names.
+//! - [`serve`]: `ringhost serve`, the long-running host ([`telephony`] builds its SIP
+//!   side: the registrar over the store, the trunks and routes).
+//! - [`demo`]: `ringhost demo`, the host against simulated far ends.
+//! - [`dial`]: `ringhost dial`, a trunk tested with one call or a load.
+//! - [`admin`]: `ringhost import` and `ringhost api-key`, without a running host.
+//! - [`plugin`]: `ringhost plugin check`, and `new` with [`scaffold`].
 //! - [`shutdown`]: signals and the drain of calls in progress.
 //! - [`telemetry`]: logs and metrics.
 
@@ -101,7 +106,7 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        cli::Command::Plugin(cli::PluginCommand::Check { path }) => match plugin::check(&path) {
+        cli::Command::Plugin(plugin::PluginCommand::Check { path }) => match plugin::check(&path) {
             Ok(report) => {
                 print!("{report}");
                 ExitCode::SUCCESS
@@ -111,7 +116,7 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        cli::Command::Plugin(cli::PluginCommand::New {
+        cli::Command::Plugin(plugin::PluginCommand::New {
             name,
             kind,
             lang,

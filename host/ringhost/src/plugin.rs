@@ -1,13 +1,65 @@
 //! `ringhost plugin`: plugin packages from the command line.
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use clap::Subcommand;
 
 use ringhost_plugins::crm::ConnectorPlugin;
 use ringhost_plugins::disposition::MapperPlugin;
 use ringhost_plugins::ivr::IvrPlugin;
 use ringhost_plugins::pacer::PacerPlugin;
 use ringhost_plugins::{Kind, Limits, Package, PluginEngine};
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum PluginCommand {
+    /// Check a plugin package (a folder with plugin.toml and its component): the
+    /// manifest, the world it claims, the exports it must have. Prints what it found;
+    /// exits 1 on a bad package.
+    Check {
+        /// The package: a folder, or a `.tar.gz` of one.
+        path: PathBuf,
+    },
+    /// Write the skeleton of a new plugin, ready to build: its manifest, the WIT it is
+    /// written against, the source of one of each world's functions, and `build.sh`.
+    New {
+        /// The plugin's name (lowercase letters, digits and '-'), also its folder's.
+        name: String,
+        /// What the plugin is.
+        #[arg(long, value_enum)]
+        kind: KindArg,
+        /// The language to write it in.
+        #[arg(long, value_enum, default_value_t = crate::scaffold::Lang::Rust)]
+        lang: crate::scaffold::Lang,
+        /// The folder to create the skeleton in.
+        #[arg(long, default_value = ".", value_name = "DIR")]
+        dir: PathBuf,
+    },
+}
+
+/// The plugin kinds, as the command line names them (the worlds' names).
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub(crate) enum KindArg {
+    /// How many calls a campaign starts now.
+    Pacer,
+    /// What an attempt's result means for the contact.
+    DispositionMapper,
+    /// The script of an answered call.
+    Ivr,
+    /// Lookups, results and contacts from a CRM.
+    CrmConnector,
+}
+
+impl From<KindArg> for Kind {
+    fn from(kind: KindArg) -> Self {
+        match kind {
+            KindArg::Pacer => Self::Pacer,
+            KindArg::DispositionMapper => Self::DispositionMapper,
+            KindArg::Ivr => Self::Ivr,
+            KindArg::CrmConnector => Self::CrmConnector,
+        }
+    }
+}
 
 /// Reads, compiles and instantiates a package as the host would; what it found.
 pub(crate) fn check(path: &Path) -> anyhow::Result<String> {
