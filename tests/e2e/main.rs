@@ -1,6 +1,6 @@
 //! End-to-end tests: the `ringhost` binary as an operator runs it, against real peers
-//! (SQLite and PostgreSQL files and servers now; SIPp, plugins and a browser as the
-//! issues land). Every peer listens on loopback only.
+//! (SQLite and PostgreSQL, SIPp carriers and phones, plugins built from source). Every
+//! peer listens on loopback only.
 //!
 //! One test binary made of modules, so that it links once.
 

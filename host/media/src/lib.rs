@@ -5,7 +5,7 @@
 //! started on what the far end answered, then told what to send (prompts, music on hold,
 //! comfort noise, DTMF digits, or the other leg of a [`Bridge`]) while it reports the
 //! digits it hears. The SIP crate carries SDP as bytes and knows nothing of this one;
-//! the dialer holds both and joins them.
+//! the call layer (`ringhost-call`) holds both and joins them.
 //!
 //! Layout, one concept per module:
 //! - [`g711`]: the two laws, as lookup tables, and conversion between them.

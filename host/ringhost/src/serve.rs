@@ -58,8 +58,9 @@ pub(crate) async fn start(config: Config) -> anyhow::Result<Running> {
     let http_addr = listener.local_addr()?;
     tracing::info!(address = %http_addr, "HTTP listening");
     let registrar = telephony::registrar(&config, &store).await?;
-    // The endpoint's tasks live as long as the runtime; no call is placed through it
-    // until the dialer lands, and every INVITE from outside is refused.
+    // The endpoint's tasks live as long as the runtime; only the dialer's calls (and
+    // the agents' phones they ring) are placed through it, and every INVITE from
+    // outside is refused.
     let sip = ringhost_sip::Endpoint::bind(ringhost_sip::EndpointConfig {
         udp: config.sip.udp.clone(),
         tcp: config.sip.tcp.clone(),

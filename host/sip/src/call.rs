@@ -1,5 +1,5 @@
 //! Outbound calls: the UAC side of an INVITE dialog, from the INVITE to the BYE, as a
-//! task that reports [`CallEvent`]s. The dialer sees only this module's types: a
+//! task that reports [`CallEvent`]s. Its callers see only this module's types: a
 //! [`CallSetup`] in, events and a [`CallOutcome`] out, never a SIP message.
 //!
 //! - Ring timeout: CANCEL once a provisional response has arrived (RFC 3261 9.1); if

@@ -5,7 +5,7 @@
 //! **Security:** no request from the network can start an outbound call. An INVITE
 //! outside a dialog is refused: 403 (and a log line naming the source) when it comes
 //! from an address that is neither a configured trunk nor a phone registered with
-//! digest authentication, 480 from those, since inbound calls are not served yet.
+//! digest authentication, 480 from those: Ringhost takes no inbound calls.
 //! REGISTER goes to the [`Registrar`] when there is one.
 
 use std::collections::HashMap;
@@ -188,7 +188,7 @@ impl Endpoint {
                     .as_ref()
                     .is_some_and(|r| r.is_registered_source(source));
                 if from_trunk || from_phone {
-                    tracing::info!(%source, from_trunk, "inbound call: not served yet (480)");
+                    tracing::info!(%source, from_trunk, "inbound call refused: Ringhost takes none (480)");
                     transaction.reply(480, "Temporarily Unavailable", Vec::new());
                 } else {
                     // One line per refusal with the source, for fail2ban and the like.

@@ -10,8 +10,9 @@
 //! - [`phone`]: calls to phones registered with the [`registrar`], whose bindings
 //!   are kept by a [`binding::BindingStore`].
 //!
-//! **Architecture invariant:** this is the only crate that depends on rsip; nothing
-//! above [`call`] sees a SIP message.
+//! **Architecture invariant:** this is the only crate of the host that depends on
+//! rsip (the demo's simulated far ends, `ringhost-sim`, build their messages with it
+//! too); nothing above [`call`] sees a SIP message.
 
 pub mod binding;
 pub mod call;
