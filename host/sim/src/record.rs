@@ -97,9 +97,12 @@ impl Recorder {
             packets: Vec::new(),
         }));
         lock(&self.calls).push(heard.clone());
-        let task = tokio::spawn(pass(pair.rtp, host, session, heard.clone()));
+        let socket = Arc::new(pair.rtp);
+        let task = tokio::spawn(pass(socket.clone(), host, session, heard.clone()));
         Ok(Tap {
             addr,
+            socket,
+            session,
             heard,
             task,
             _rtcp: pair.rtcp,
@@ -112,6 +115,8 @@ impl Recorder {
 #[derive(Debug)]
 pub(crate) struct Tap {
     addr: SocketAddr,
+    socket: Arc<UdpSocket>,
+    session: SocketAddr,
     heard: Arc<Mutex<Heard>>,
     task: JoinHandle<()>,
     /// The odd port above the tap's, held so that the RTCP both ends send there lands
@@ -128,15 +133,35 @@ impl Tap {
 
 impl Drop for Tap {
     fn drop(&mut self) {
-        // Under the lock the task records by: no packet comes after the end.
-        lock(&self.heard).ended_at.get_or_insert_with(Instant::now);
+        // Under the lock the task records by, so that nothing that arrives after the
+        // end is recorded, and nothing that arrived before it is lost: the host's last
+        // frame and its BYE come at the same moment, and the call's task may take the
+        // BYE (and drop the tap) before the tap's task has read the frame.
+        let mut heard = lock(&self.heard);
+        if heard.ended_at.is_none() {
+            let mut buf = [0u8; 2048];
+            while let Ok((len, from)) = self.socket.try_recv_from(&mut buf) {
+                if from != self.session
+                    && let Some(packet) = parse(&buf[..len], Instant::now())
+                {
+                    heard.packets.push(packet);
+                }
+            }
+            heard.ended_at = Some(Instant::now());
+        }
+        drop(heard);
         self.task.abort();
     }
 }
 
 /// Passes packets both ways until aborted: the session's to the host, anyone else's
 /// (the host's) to the session, recorded.
-async fn pass(socket: UdpSocket, host: SocketAddr, session: SocketAddr, heard: Arc<Mutex<Heard>>) {
+async fn pass(
+    socket: Arc<UdpSocket>,
+    host: SocketAddr,
+    session: SocketAddr,
+    heard: Arc<Mutex<Heard>>,
+) {
     let mut buf = vec![0u8; 2048];
     loop {
         let Ok((len, from)) = socket.recv_from(&mut buf).await else {
@@ -151,11 +176,14 @@ async fn pass(socket: UdpSocket, host: SocketAddr, session: SocketAddr, heard: A
         }
         if let Some(heard_packet) = parse(packet, at) {
             let mut heard = lock(&heard);
-            if heard.ended_at.is_some() {
-                // Dropped while aborting: nothing is heard after the end.
+            if heard.ended_at.is_some_and(|end| at > end) {
+                // Being aborted: nothing is heard after the end.
                 return;
             }
-            heard.packets.push(heard_packet);
+            // Read before the end while the tap was being dropped, it goes before
+            // the packets the drop read after it.
+            let place = heard.packets.partition_point(|p| p.at <= at);
+            heard.packets.insert(place, heard_packet);
         }
         let _ = socket.try_send_to(packet, session);
     }
