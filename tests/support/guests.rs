@@ -46,6 +46,33 @@ pub fn build(workspace: &str) -> PathBuf {
     out
 }
 
+/// [`build`], when the Rust toolchain has the wasm32-wasip2 target; otherwise `None`
+/// (after saying so), unless the test command requires the guest tools
+/// (`RINGHOST_REQUIRE_GUEST_TOOLS`, as CI sets), when the missing target fails the
+/// test. For tests whose subject is not the guest build itself.
+pub fn build_if_possible(workspace: &str) -> Option<PathBuf> {
+    // rustc is the toolchain's own here: rustup's proxy follows the RUSTUP_TOOLCHAIN
+    // that cargo passes down.
+    let libdir = Command::new("rustc")
+        .args(["--print", "target-libdir", "--target", "wasm32-wasip2"])
+        .output();
+    let installed = match &libdir {
+        Ok(out) if out.status.success() => {
+            Path::new(String::from_utf8_lossy(&out.stdout).trim()).is_dir()
+        }
+        _ => false,
+    };
+    if !installed {
+        assert!(
+            std::env::var_os("RINGHOST_REQUIRE_GUEST_TOOLS").is_none(),
+            "the wasm32-wasip2 target is not installed (rustup target add wasm32-wasip2)"
+        );
+        eprintln!("skipped: the wasm32-wasip2 target is not installed; tests/setup.sh installs it");
+        return None;
+    }
+    Some(build(workspace))
+}
+
 /// A package folder in `dir`: `wasm` beside a manifest of `kind` with `config`.
 pub fn package(
     dir: &Path,

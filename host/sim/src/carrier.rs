@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use crate::record::Heard;
 use crate::socket::SimSocket;
 use crate::uas::{AfterRing, Ending, Note, Plan, Role, Talk};
 use crate::{pick, rtp_ports};
@@ -113,6 +114,19 @@ impl SimCarrier {
     /// The IP the host must trust as a trunk.
     pub fn ip(&self) -> IpAddr {
         self.local_addr().ip()
+    }
+
+    /// Records what the callees answered from now on hear from the host: each RTP
+    /// packet with its arrival time, read back with [`SimCarrier::heard`]. For tests
+    /// that check the host's audio (see the `record` module for how); off by default,
+    /// as in the demo.
+    pub fn record_audio(&self) {
+        self.socket.recorder.start();
+    }
+
+    /// What each recorded call has heard so far, in the order they were answered.
+    pub fn heard(&self) -> Vec<Heard> {
+        self.socket.recorder.heard()
     }
 
     /// The counters so far.

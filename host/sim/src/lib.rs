@@ -40,6 +40,8 @@
 //! - `register`: the phone's REGISTER, digest answer and refreshes.
 //! - `uas`: what both share: one call as its UAS sees it, from the INVITE to the BYE,
 //!   with its media.
+//! - `record`: what a far end heard from the host ([`Heard`]), recorded for tests that
+//!   ask ([`SimCarrier::record_audio`]) through a tap in front of each call's media.
 //! - `socket`: a far end's UDP socket, its messages routed by Call-ID to their task.
 //! - `retransmit`: RFC 3261's retransmission schedule over UDP.
 //!
@@ -48,29 +50,44 @@
 
 mod carrier;
 mod phone;
+mod record;
 mod register;
 mod retransmit;
 mod socket;
 mod uas;
 
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::ops::RangeInclusive;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use ringhost_media::RtpPorts;
 
 pub use carrier::{CarrierBehaviour, CarrierStats, SimCarrier};
 pub use phone::{PhoneBehaviour, PhoneStats, SimPhone};
+pub use record::{Heard, HeardPacket};
 
 /// The RTP ports the sim's calls bind, on the far end's own address: above the host's
 /// default range (10000-20000), so that a demo's two sides rarely compete for a pair
 /// (and a pair in use is skipped anyway).
 pub const SIM_RTP_PORTS: RangeInclusive<u16> = 40_000..=49_999;
 
+/// The sim's RTP ports on `ip`: one round-robin for every far end of the process on
+/// that address (a carrier and its phones in the demo, many in a test binary), so that
+/// a pair one far end has just freed is not bound again at once by another, whose
+/// stream would then hear the old call's last packets.
 fn rtp_ports(ip: IpAddr) -> RtpPorts {
-    // The range is a constant that holds pairs: `new` cannot refuse it.
-    RtpPorts::new(ip, *SIM_RTP_PORTS.start(), *SIM_RTP_PORTS.end())
-        .unwrap_or_else(|_| unreachable!("the sim's RTP range holds port pairs"))
+    static PORTS: Mutex<BTreeMap<IpAddr, RtpPorts>> = Mutex::new(BTreeMap::new());
+    let mut ports = PORTS.lock().unwrap_or_else(|e| e.into_inner());
+    ports
+        .entry(ip)
+        .or_insert_with(|| {
+            // The range is a constant that holds pairs: `new` cannot refuse it.
+            RtpPorts::new(ip, *SIM_RTP_PORTS.start(), *SIM_RTP_PORTS.end())
+                .unwrap_or_else(|_| unreachable!("the sim's RTP range holds port pairs"))
+        })
+        .clone()
 }
 
 /// A duration drawn uniformly from a range given either way round; the range's one
@@ -92,5 +109,18 @@ mod tests {
             assert!((low..=high).contains(&pick((high, low))));
         }
         assert_eq!(pick((low, low)), low);
+    }
+
+    /// Two far ends' ranges on one address share their round-robin: a pair freed by
+    /// one is not the next the other binds (separate counters would both start at the
+    /// range's first pair).
+    #[tokio::test]
+    async fn far_ends_on_one_address_share_the_round_robin() {
+        let ip: IpAddr = "127.0.0.1".parse().unwrap();
+        let first = rtp_ports(ip).bind().await.unwrap();
+        let port = first.rtp.local_addr().unwrap().port();
+        drop(first);
+        let second = rtp_ports(ip).bind().await.unwrap();
+        assert_ne!(second.rtp.local_addr().unwrap().port(), port);
     }
 }

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::record::Heard;
 use crate::register::{Account, Registration};
 use crate::socket::SimSocket;
 use crate::uas::{AfterRing, Ending, Note, Plan, Role, Talk};
@@ -121,6 +122,18 @@ impl SimPhone {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .is_some_and(|until| until > Instant::now())
+    }
+
+    /// Records what the calls the agent picks up from now on hear from the host
+    /// (the callee's voice, bridged), read back with [`SimPhone::heard`]; as
+    /// [`crate::SimCarrier::record_audio`].
+    pub fn record_audio(&self) {
+        self.socket.recorder.start();
+    }
+
+    /// What each recorded call has heard so far, in the order they were answered.
+    pub fn heard(&self) -> Vec<Heard> {
+        self.socket.recorder.heard()
     }
 
     /// The counters so far.

@@ -23,6 +23,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
+use crate::record::Recorder;
 use crate::uas::{self, Role};
 
 /// What the sim says it is, in User-Agent and Server headers.
@@ -49,6 +50,8 @@ pub(crate) struct SimSocket {
     pub(crate) ports: RtpPorts,
     /// Decides what each call does and hears how it went.
     pub(crate) role: Arc<dyn Role>,
+    /// What answered calls heard, when a test asks.
+    pub(crate) recorder: Recorder,
     routes: Mutex<HashMap<String, mpsc::UnboundedSender<Inbound>>>,
     /// Aborted all at once by `stop`: the receiving loop, calls, registration.
     tasks: Mutex<JoinSet<()>>,
@@ -83,6 +86,7 @@ impl SimSocket {
             user: user.to_owned(),
             ports,
             role,
+            recorder: Recorder::default(),
             routes: Mutex::new(HashMap::new()),
             tasks: Mutex::new(JoinSet::new()),
             stopped: AtomicBool::new(false),

@@ -7,7 +7,8 @@
 //! - ringing: 100 and 180, then the plan's outcome when the ring time is up; a CANCEL at
 //!   any time before that is answered 200, and the INVITE 487;
 //! - answered: an RTP port pair bound, the offer answered ([`ringhost_media::sdp`]) and
-//!   the media started (comfort noise, the session's default); the 200 sent again on
+//!   the media started (comfort noise, the session's default), behind a tap when the
+//!   far end records what it hears ([`crate::record`]); the 200 sent again on
 //!   timer G until the ACK, given up (with a BYE) after 64*T1; digits sent when the plan
 //!   says; a BYE sent when the talk time is up, unless the host's BYE came first;
 //! - over: for 64*T1 more, retransmissions are answered (the last response to the
@@ -28,6 +29,7 @@ use rsip::{Header, Method, Request, Response};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+use crate::record::Tap;
 use crate::retransmit::{Retransmit, TIMEOUT, until};
 use crate::socket::{Inbound, SimSocket, USER_AGENT, allow, cseq, has_to_tag, response};
 
@@ -257,7 +259,8 @@ impl Call {
 
     /// 200 OK with media, then the conversation until either side hangs up.
     async fn answer(&mut self, talk: Talk) -> Ending {
-        let mut media = match self.open_media().await {
+        // The tap, when recording, lives as long as the media: dropped with it.
+        let (mut media, mut tap) = match self.open_media().await {
             Ok(media) => media,
             Err(code) => return self.refuse(code, Ending::MediaRefused(code)).await,
         };
@@ -284,7 +287,7 @@ impl Call {
                     };
                     if !schedule.fire() {
                         tracing::warn!(call_id = %self.call_id, "no ACK for the 200 in 64*T1: hanging up");
-                        drop(media);
+                        drop((media, tap));
                         self.bye();
                         return Ending::Unacknowledged;
                     }
@@ -319,6 +322,7 @@ impl Call {
                         }
                         Method::Bye => {
                             self.reply(&request, source, 200, Vec::new(), Vec::new());
+                            drop(tap.take());
                             return Ending::HungUpByHost;
                         }
                         // CANCEL after the answer has no effect (RFC 3261 9.2); INFO and
@@ -328,41 +332,66 @@ impl Call {
                 }
             }
         }
-        drop(media);
+        drop((media, tap));
         self.bye();
         Ending::HungUpBySim
     }
 
     /// Binds the call's RTP ports and answers the INVITE's offer, or makes an offer when
-    /// it had none. `Err` is the status code refusing the call.
-    async fn open_media(&mut self) -> Result<Media, u16> {
+    /// it had none; with the far end recording, a tap in front of the media (see
+    /// [`crate::record`]). `Err` is the status code refusing the call.
+    async fn open_media(&mut self) -> Result<(Media, Option<Tap>), u16> {
+        let no_port = |error: std::io::Error| {
+            tracing::warn!(%error, "no RTP port for a simulated call");
+            500u16
+        };
         let pending = PendingSession::open(&self.socket.ports)
             .await
-            .map_err(|error| {
-                tracing::warn!(%error, "no RTP port for a simulated call");
-                500u16
-            })?;
+            .map_err(no_port)?;
         if self.invite.body.is_empty() {
             self.sdp = pending.offer(&LAWS);
-            return Ok(Media::AwaitingAnswer(pending));
+            return Ok((Media::AwaitingAnswer(pending), None));
         }
+        let tap_ports = if self.socket.recorder.is_on() {
+            Some(self.socket.ports.bind().await.map_err(no_port)?)
+        } else {
+            None
+        };
+        let tap_addr = match &tap_ports {
+            Some(pair) => pair.rtp.local_addr().map_err(no_port)?,
+            None => pending.local_addr(),
+        };
         let local = LocalMedia {
-            addr: pending.local_addr(),
+            addr: tap_addr,
             laws: LAWS.to_vec(),
         };
-        let (answer, negotiated) =
+        let (answer, mut negotiated) =
             sdp::answer(&local, &self.invite.body, rand::random::<u32>().into()).map_err(
                 |error| {
                     tracing::warn!(%error, call_id = %self.call_id, "offer refused");
                     488u16
                 },
             )?;
+        let tap = match tap_ports {
+            Some(pair) => {
+                let number = self.invite.uri.user().unwrap_or_default().to_owned();
+                let tap = self
+                    .socket
+                    .recorder
+                    .tap(number, pair, negotiated.remote, pending.local_addr())
+                    .map_err(no_port)?;
+                // The session talks to the host through the tap.
+                negotiated.remote = tap.addr();
+                Some(tap)
+            }
+            None => None,
+        };
         let session = pending.start(negotiated).map_err(|error| {
             tracing::warn!(%error, "simulated call's media not started");
             500u16
         })?;
         self.sdp = answer.into_bytes();
-        Ok(Media::Running(session))
+        Ok((Media::Running(session), tap))
     }
 
     /// Sends a BYE; [`Call::await_bye`] waits for its answer once the role has heard

@@ -185,6 +185,69 @@ async fn an_answered_callee_confirms_with_1_and_hangs_up_after_the_talk_time() {
     .await;
 }
 
+/// A recording carrier hears every packet the host sends, in order and on time, from
+/// the answer to the hang-up; the tap in front of its media passes both ways, so the
+/// host still hears the callee's audio and the digit it presses.
+#[tokio::test]
+async fn a_recording_carrier_hears_each_packet_the_host_sends() {
+    let carrier = SimCarrier::bind("127.0.0.1:0".parse().unwrap(), carrier_behaviour(1.0, 0.0))
+        .await
+        .unwrap();
+    carrier.record_audio();
+    let endpoint = endpoint(None).await;
+    let seen = call(
+        &endpoint,
+        carrier.local_addr(),
+        "33123456789",
+        None,
+        Duration::from_secs(5),
+        None,
+    )
+    .await;
+    // Through the tap: the callee's noise and its digit reached the host.
+    assert_eq!(seen.digits, "1", "{seen:?}");
+    assert!(seen.packets_received > 25, "{seen:?}");
+    settled(1, || carrier.stats().hung_up_by_sim).await;
+
+    let heard = carrier.heard();
+    assert_eq!(heard.len(), 1, "{heard:?}");
+    let heard = &heard[0];
+    assert_eq!(heard.number, "33123456789");
+    let ended = heard.ended_at.expect("the call is over");
+    let talked = ended - heard.answered_at;
+    assert!((900 * MS..1_400 * MS).contains(&talked), "{talked:?}");
+    let packets = &heard.packets;
+    assert!(
+        packets.len() >= 40,
+        "{} packets in {talked:?}",
+        packets.len()
+    );
+    // What the host's leg sends until told otherwise: its comfort noise, from the
+    // start, one 20 ms frame after the other.
+    let law = Law::from_payload_type(packets[0].payload_type).expect("G.711");
+    let noise = &ringhost_media::prompt::comfort_noise(law).codes;
+    for (n, packet) in packets.iter().enumerate() {
+        assert_eq!(packet.payload, noise[n * 160..(n + 1) * 160], "frame {n}");
+        assert_eq!(
+            packet.seq,
+            packets[0].seq.wrapping_add(n as u16),
+            "frame {n}"
+        );
+        let step = packet.timestamp.wrapping_sub(packets[0].timestamp);
+        assert_eq!(step, 160 * n as u32, "frame {n}");
+    }
+    let first = packets[0].at - heard.answered_at;
+    assert!(
+        first < 100 * MS,
+        "the first frame came {first:?} after the answer"
+    );
+    for pair in packets.windows(2) {
+        let gap = pair[1].at - pair[0].at;
+        assert!(gap < 100 * MS, "a {gap:?} gap");
+    }
+    assert!(packets.iter().all(|p| p.at <= ended), "heard after the end");
+}
+
 #[tokio::test]
 async fn a_busy_callee_gives_486() {
     let carrier = SimCarrier::bind("127.0.0.1:0".parse().unwrap(), carrier_behaviour(0.0, 1.0))
@@ -355,6 +418,7 @@ async fn a_phone_registers_answers_one_call_and_refuses_a_second_as_busy() {
     )
     .await
     .unwrap();
+    phone.record_audio();
     assert!(phone.registered());
     let contacts = registrar.contacts("agent1");
     assert_eq!(contacts.len(), 1, "{contacts:?}");
@@ -410,6 +474,12 @@ async fn a_phone_registers_answers_one_call_and_refuses_a_second_as_busy() {
         || phone.stats(),
     )
     .await;
+    // The answered call was recorded, the refused one was not.
+    let heard = phone.heard();
+    assert_eq!(heard.len(), 1, "{heard:?}");
+    assert_eq!(heard[0].number, "agent1");
+    assert!(heard[0].packets.len() > 25, "{heard:?}");
+    assert!(heard[0].ended_at.is_some(), "{heard:?}");
 }
 
 #[tokio::test]

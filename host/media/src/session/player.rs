@@ -124,7 +124,7 @@ impl Player {
                 }
             }
         }
-        if let Some(id) = done {
+        if done.is_some() {
             // The rest of the last frame, and what follows, is comfort noise.
             let noise = comfort_noise(law);
             let mut position = 0;
@@ -135,7 +135,6 @@ impl Player {
                 prompt: noise,
                 position,
             };
-            let _ = self.events.send(MediaEvent::PlaybackDone(id));
         }
         if filled > 0 {
             let packet = self
@@ -145,6 +144,11 @@ impl Player {
                 self.counters.packets_sent.fetch_add(1, Ordering::Relaxed);
             }
             self.count_lateness(due);
+        }
+        if let Some(id) = done {
+            // Only once the last frame has left: a call hung up on this event (an
+            // abandon message, a notification) must not beat its last frame out.
+            let _ = self.events.send(MediaEvent::PlaybackDone(id));
         }
         true
     }

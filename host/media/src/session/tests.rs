@@ -138,6 +138,36 @@ async fn a_prompt_leaves_as_paced_continuous_frames_then_comfort_noise() {
     assert!(stats.frames_late < stats.packets_sent / 10, "{stats:?}");
 }
 
+/// `PlaybackDone` comes once the prompt's last frame has been sent: a call hung up
+/// on the event (an abandon message, a notification) does not cut that frame off.
+/// Each round reads only what is already in the far end's socket when the event
+/// comes (on loopback, a datagram sent is there at once).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn playback_done_comes_once_the_last_frame_has_left() {
+    let (socket, negotiated) = far_end(Law::Pcmu, Some(101)).await;
+    let mut session = open().await.start(negotiated).unwrap();
+    // Two frames of a rising ramp: no frame of it looks like another, or like noise.
+    let ramp: Vec<i16> = (0..320).map(|i| i * 50).collect();
+    let prompt = Arc::new(Prompt::from_samples("ramp", Law::Pcmu, &ramp));
+    let last_frame = &prompt.codes[160..];
+    let mut buffer = [0u8; 2048];
+    for round in 0..25 {
+        let id = session.play(vec![prompt.clone()]);
+        let done = tokio::time::timeout(Duration::from_secs(1), session.next_event()).await;
+        assert_eq!(done.unwrap(), Some(MediaEvent::PlaybackDone(id)));
+        let mut sent = Vec::new();
+        while let Ok((len, _)) = socket.try_recv_from(&mut buffer) {
+            let packet = RtpReader::new(&buffer[..len]).unwrap();
+            sent.push(packet.payload().to_vec());
+        }
+        assert!(
+            sent.iter().any(|payload| payload == last_frame),
+            "round {round}: the event came before the last frame ({} frames there)",
+            sent.len()
+        );
+    }
+}
+
 #[tokio::test]
 async fn digits_go_out_as_rfc_4733_events_or_as_tones() {
     let (socket, negotiated) = far_end(Law::Pcmu, Some(96)).await;
