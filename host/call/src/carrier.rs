@@ -4,9 +4,9 @@
 //!
 //! A call's path is one way: the leg is placed and followed until it is answered (or
 //! ends), then exactly one handler carries the answered call to its end, as the
-//! campaign says: a notification's message and confirmation ([`crate::notify`]), an
-//! IVR script ([`crate::ivr`]), or a person (a queue's agent or an extension,
-//! [`crate::queued`]).
+//! campaign says: a notification's message and confirmation (`notify`), an
+//! IVR script (`ivr`), or a person (a queue's agent or an extension,
+//! `queued`).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -106,14 +106,14 @@ async fn run(
             None => notify::run(context, call, leg).await,
         },
         OnAnswer::Notify { ivr: None, .. } => notify::run(context, call, leg).await,
-        on_answer @ (OnAnswer::Queue { .. } | OnAnswer::Extension(_)) => {
-            let wait = Wait::of(on_answer).expect("a queue or an extension");
-            queued::run(context, call, &mut leg, progress, agents, wait).await
-        }
-        OnAnswer::HangUp => {
-            leg.hangup();
-            CallReport::ended(leg.ended().await.unwrap_or_else(no_outcome))
-        }
+        // A queue or an extension: put through to a person.
+        on_answer => match Wait::of(on_answer) {
+            Some(wait) => queued::run(context, call, &mut leg, progress, agents, wait).await,
+            None => {
+                leg.hangup();
+                CallReport::ended(leg.ended().await.unwrap_or_else(no_outcome))
+            }
+        },
     }
 }
 

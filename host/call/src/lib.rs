@@ -5,9 +5,9 @@
 //! [`TrunkCarrier`] places the request through the trunks as a [`Leg`] (a SIP call and
 //! its media), follows it until answered, then hands the answered call to one handler:
 //!
-//! - [`notify`]: a notification's message and its confirmation by DTMF;
-//! - [`ivr`]: an IVR plugin's script driving the call;
-//! - [`queued`]: the call put through to a person (a queue's longest-idle free agent,
+//! - `notify`: a notification's message and its confirmation by DTMF;
+//! - `ivr`: an IVR plugin's script driving the call;
+//! - `queued`: the call put through to a person (a queue's longest-idle free agent,
 //!   taken from [`Agents`], or an extension), with music on hold, abandonment and the
 //!   maximum wait.
 //!
