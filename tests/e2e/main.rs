@@ -20,3 +20,4 @@ mod serve;
 mod sip;
 mod support;
 mod trunk;
+mod web;

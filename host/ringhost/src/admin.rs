@@ -36,7 +36,7 @@ pub(crate) enum ApiKeyCommand {
     },
 }
 
-async fn open(config: Option<&Path>) -> anyhow::Result<Store> {
+pub(crate) async fn open(config: Option<&Path>) -> anyhow::Result<Store> {
     let config = load_config(config)?;
     std::fs::create_dir_all(&config.data_dir).with_context(|| {
         format!(

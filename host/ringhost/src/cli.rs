@@ -48,6 +48,9 @@ pub(crate) enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     ApiKey(crate::admin::ApiKeyCommand),
+    /// Manage the web panel's users.
+    #[command(subcommand)]
+    User(crate::user::UserCommand),
     /// Work with configuration files.
     #[command(subcommand)]
     Config(ConfigCommand),

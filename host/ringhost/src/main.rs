@@ -10,7 +10,8 @@
 //!   side: the registrar over the store, the trunks and routes).
 //! - [`demo`]: `ringhost demo`, the host against simulated far ends.
 //! - [`dial`]: `ringhost dial`, a trunk tested with one call or a load.
-//! - [`admin`]: `ringhost import` and `ringhost api-key`, without a running host.
+//! - [`admin`]: `ringhost import` and `ringhost api-key`, without a running host;
+//!   [`user`]: `ringhost user`, the web panel's users.
 //! - [`plugin`]: `ringhost plugin check`, and `new` with [`scaffold`].
 //! - [`shutdown`]: signals and the drain of calls in progress.
 //! - [`telemetry`]: logs and metrics.
@@ -29,6 +30,7 @@ mod serve;
 mod shutdown;
 mod telemetry;
 mod telephony;
+mod user;
 
 /// Exit code for a refused configuration or command line, as clap uses for usage errors.
 const EXIT_USAGE: u8 = 2;
@@ -96,6 +98,16 @@ fn main() -> ExitCode {
                 }
             }
         }
+        cli::Command::User(command) => match block_on(user::user(command)) {
+            Ok(line) => {
+                println!("{line}");
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("ringhost: {error:#}");
+                ExitCode::FAILURE
+            }
+        },
         cli::Command::ApiKey(command) => match block_on(admin::api_key(command)) {
             Ok(line) => {
                 println!("{line}");

@@ -124,14 +124,23 @@ pub(crate) async fn start(config: Config) -> anyhow::Result<Running> {
         metrics,
         draining: shutdown.draining.clone(),
         dialer: dialer.clone(),
-    });
+    })
+    .merge(ringhost_web::router(ringhost_web::WebState {
+        store: store.clone(),
+        dialer: dialer.clone(),
+        settings: ringhost_web::WebSettings::default(),
+        throttle: Default::default(),
+    }));
     shutdown
         .calls
         .spawn(dialer.clone().run_until(shutdown.draining.clone()));
     let http = tokio::spawn(
-        axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown.hangup.clone().cancelled_owned())
-            .into_future(),
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown.hangup.clone().cancelled_owned())
+        .into_future(),
     );
     Ok(Running {
         store,

@@ -22,6 +22,7 @@
 //! - [`exchange`]: the exchange table an external application writes.
 //! - [`agent`]: agents, their states, queue membership.
 //! - [`api_key`]: API keys (hashes) and the methods each may call.
+//! - [`user`]: the web panel's users (argon2id hashes) and their sessions.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -40,6 +41,7 @@ pub mod exchange;
 pub mod host_start;
 pub mod sip_binding;
 pub mod trunk;
+pub mod user;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");

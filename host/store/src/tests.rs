@@ -646,3 +646,98 @@ async fn postgres_racing_calls_never_share_an_agent() {
         racing_calls_never_share_an_agent(&store).await;
     }
 }
+
+async fn users_and_sessions(store: &Store) {
+    let anna = user::NewUser {
+        name: "anna",
+        display_name: "Anna <Rossi>",
+        role: "agent",
+        language: "it",
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
+        agent: Some("anna"),
+    };
+    let id = store.create_user(&anna, 1_000).await.unwrap();
+    assert!(
+        store.create_user(&anna, 1_000).await.is_err(),
+        "names are unique"
+    );
+    let row = store.user_by_name("anna").await.unwrap().unwrap();
+    assert_eq!(
+        (row.id, row.role.as_str(), row.disabled),
+        (id, "agent", false)
+    );
+    assert_eq!(row.agent.as_deref(), Some("anna"));
+    assert_eq!(store.users().await.unwrap(), vec![row.clone()]);
+
+    store
+        .create_session("tok-1", id, "csrf-1", "127.0.0.1", 2_000)
+        .await
+        .unwrap();
+    // Seen within the idle time: found, and marked seen.
+    let session = store.session("tok-1", 1_500, 3_000).await.unwrap().unwrap();
+    assert_eq!((session.user, session.csrf.as_str()), (row, "csrf-1"));
+    assert_eq!(session.last_seen_at_ms, 2_000);
+    // Idle since before 3_000: gone.
+    assert!(
+        store
+            .session("tok-1", 3_000, 4_000)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .session("tok-1", 2_500, 4_000)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(store.session("nope", 0, 4_000).await.unwrap().is_none());
+
+    // A new password ends the user's sessions.
+    assert!(
+        store
+            .set_password("anna", "$argon2id$new", 5_000)
+            .await
+            .unwrap()
+    );
+    assert!(store.session("tok-1", 0, 5_000).await.unwrap().is_none());
+    let changed = store.user_by_name("anna").await.unwrap().unwrap();
+    assert_eq!(changed.password_hash, "$argon2id$new");
+    assert!(!store.set_password("nobody", "x", 5_000).await.unwrap());
+
+    // So does disabling; a disabled user's session is not found either.
+    store
+        .create_session("tok-2", id, "csrf-2", "127.0.0.1", 6_000)
+        .await
+        .unwrap();
+    assert!(store.set_user_disabled("anna", true, 7_000).await.unwrap());
+    assert!(store.session("tok-2", 0, 7_000).await.unwrap().is_none());
+    assert!(store.user_by_name("anna").await.unwrap().unwrap().disabled);
+    store.set_user_disabled("anna", false, 8_000).await.unwrap();
+
+    // Sign-out and the purge of idle sessions.
+    for (token, seen) in [("tok-3", 9_000), ("tok-4", 20_000)] {
+        store
+            .create_session(token, id, "c", "127.0.0.1", seen)
+            .await
+            .unwrap();
+    }
+    store.delete_session("tok-4").await.unwrap();
+    assert!(store.session("tok-4", 0, 21_000).await.unwrap().is_none());
+    assert_eq!(store.purge_sessions(10_000).await.unwrap(), 1);
+    assert!(store.session("tok-3", 0, 21_000).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn sqlite_users_and_sessions() {
+    let dir = tempfile::tempdir().unwrap();
+    users_and_sessions(&sqlite_store(&dir).await).await;
+}
+
+#[tokio::test]
+async fn postgres_users_and_sessions() {
+    if let Some((store, _)) = postgres_store().await {
+        users_and_sessions(&store).await;
+    }
+}

@@ -1,0 +1,81 @@
+//! Ringhost's web panel: people sign in and run the host from pages rendered by the
+//! server (askama templates, escaped by default; htmx vendored and embedded; every form
+//! works without JavaScript), in Italian and English.
+//!
+//! - [`password`]: argon2id hashes; [`role`]: what a user is to the panel;
+//!   [`language`]: the two languages and every text of the pages.
+//! - [`session`]: sessions in the store behind an HttpOnly cookie, anti-forgery
+//!   tokens, the signed-in user as an extractor; [`throttle`]: failed sign-ins.
+//! - [`pages`]: the pages; [`assets`]: the embedded static files.
+//! - [`users`]: users created, their passwords changed, listed, disabled (for the
+//!   command line and the pages).
+//!
+//! It knows the dialer's operations and the store's reads, never SQL.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::{get, post};
+use ringhost_dialer::scheduler::Dialer;
+use ringhost_store::Store;
+
+pub mod assets;
+pub mod language;
+pub mod pages;
+pub mod password;
+pub mod role;
+pub mod session;
+pub mod throttle;
+pub mod users;
+
+/// How the panel is served.
+#[derive(Debug, Clone)]
+pub struct WebSettings {
+    /// A session unused this long ends.
+    pub idle_timeout: Duration,
+    /// Cookies carry `Secure` (the panel is served over TLS, by a proxy in front).
+    pub secure_cookies: bool,
+}
+
+impl Default for WebSettings {
+    fn default() -> Self {
+        WebSettings {
+            idle_timeout: Duration::from_secs(30 * 60),
+            secure_cookies: false,
+        }
+    }
+}
+
+/// What the pages share.
+#[derive(Clone)]
+pub struct WebState {
+    /// The database (users, sessions, and what the pages read).
+    pub store: Store,
+    /// What the pages' changes go through.
+    pub dialer: Dialer,
+    /// How the panel is served.
+    pub settings: WebSettings,
+    /// Failed sign-ins.
+    pub throttle: Arc<throttle::Throttle>,
+}
+
+/// The panel's routes, to be merged with the API's; unknown paths get the 404 page.
+/// The server must provide `ConnectInfo<SocketAddr>` (sign-in logs the address).
+pub fn router(state: WebState) -> Router {
+    Router::new()
+        .route("/", get(pages::sign_in_form).post(pages::sign_in))
+        .route("/signout", post(pages::sign_out))
+        .route("/home", get(pages::home))
+        .route("/admin/lists", get(pages::lists).post(pages::create_list))
+        .route("/assets/{file}", get(assets::asset))
+        .fallback(pages::not_found)
+        .with_state(state)
+}
+
+/// Wall-clock milliseconds since the Unix epoch.
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}

@@ -1,0 +1,421 @@
+//! The pages: sign-in and sign-out, the home page, the admin's lists, and the error
+//! pages. Each handler checks the role the page needs and the anti-forgery token of
+//! every form it takes; a form's errors are shown beside their fields and nothing is
+//! saved half-way.
+
+use std::net::SocketAddr;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use ringhost_dialer::refusal::AdminError;
+use ringhost_dialer::settings::ListSettings;
+use ringhost_store::contact::ListRow;
+use serde::Deserialize;
+
+use crate::language::{Language, Text};
+use crate::role::Role;
+use crate::session::{
+    SESSION_COOKIE, SIGN_IN_COOKIE, Signed, cookie_value, new_token, same_token, set_cookie,
+    token_hash,
+};
+use crate::{WebState, assets, password};
+
+/// The signed-in user as the page header shows them.
+pub struct Me {
+    display_name: String,
+    csrf: String,
+    admin: bool,
+}
+
+impl Me {
+    fn of(signed: &Signed) -> Option<Me> {
+        Some(Me {
+            display_name: signed.user.display_name.clone(),
+            csrf: signed.csrf.clone(),
+            admin: signed.role == Role::Admin,
+        })
+    }
+}
+
+/// Renders `page`, or a 500 with a log line when a template fails.
+fn render(page: &impl Template) -> Response {
+    match page.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(error) => {
+            tracing::error!(%error, "a page could not be rendered");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    t: &'static Text,
+    lang: &'static str,
+    htmx: &'static str,
+    me: Option<Me>,
+    status: u16,
+    message: &'a str,
+}
+
+/// An error page with `status` and `message`, in `language`.
+pub fn error_page(status: StatusCode, language: Language, message: &str) -> Response {
+    let page = ErrorPage {
+        t: language.text(),
+        lang: language.as_str(),
+        htmx: assets::HTMX,
+        me: None,
+        status: status.as_u16(),
+        message,
+    };
+    (status, render(&page)).into_response()
+}
+
+/// The language of a signed-out request: its `Accept-Language`.
+fn asked_language(headers: &HeaderMap) -> Language {
+    Language::from_accept(
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    )
+}
+
+/// The 404 page, for any path the panel does not serve.
+pub async fn not_found(headers: HeaderMap) -> Response {
+    let language = asked_language(&headers);
+    error_page(StatusCode::NOT_FOUND, language, language.text().not_found)
+}
+
+#[derive(Template)]
+#[template(path = "sign_in.html")]
+struct SignInPage<'a> {
+    t: &'static Text,
+    lang: &'static str,
+    htmx: &'static str,
+    me: Option<Me>,
+    csrf: &'a str,
+    name: &'a str,
+    error: Option<&'a str>,
+}
+
+/// The sign-in page with a fresh anti-forgery token (set as its cookie too).
+fn sign_in_page(
+    status: StatusCode,
+    language: Language,
+    name: &str,
+    error: Option<&str>,
+    secure: bool,
+) -> Response {
+    let csrf = new_token();
+    let page = SignInPage {
+        t: language.text(),
+        lang: language.as_str(),
+        htmx: assets::HTMX,
+        me: None,
+        csrf: &csrf,
+        name,
+        error,
+    };
+    let cookie = set_cookie(SIGN_IN_COOKIE, Some(&csrf), secure);
+    (status, [(header::SET_COOKIE, cookie)], render(&page)).into_response()
+}
+
+/// `GET /`: the sign-in page; a signed-in user goes on to their home page.
+pub async fn sign_in_form(
+    State(state): State<WebState>,
+    signed: Result<Signed, Response>,
+    headers: HeaderMap,
+) -> Response {
+    if signed.is_ok() {
+        return Redirect::to("/home").into_response();
+    }
+    sign_in_page(
+        StatusCode::OK,
+        asked_language(&headers),
+        "",
+        None,
+        state.settings.secure_cookies,
+    )
+}
+
+/// The sign-in form.
+#[derive(Debug, Deserialize)]
+pub struct SignIn {
+    name: String,
+    password: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /`: signs in. Each failure is one log line with the source address (a
+/// fail2ban filter can match `web sign-in failed`); the password never reaches a log.
+pub async fn sign_in(
+    State(state): State<WebState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<SignIn>,
+) -> Response {
+    let language = asked_language(&headers);
+    let text = language.text();
+    let secure = state.settings.secure_cookies;
+    let expected = cookie_value(&headers, SIGN_IN_COOKIE).unwrap_or_default();
+    if expected.is_empty() || !same_token(&form.csrf, &expected) {
+        tracing::warn!(address = %peer.ip(), "web sign-in refused: anti-forgery token missing or wrong");
+        return sign_in_page(
+            StatusCode::FORBIDDEN,
+            language,
+            &form.name,
+            Some(text.bad_form),
+            secure,
+        );
+    }
+    let address = peer.ip();
+    if !state.throttle.allows(&form.name, address) {
+        tracing::warn!(user = %form.name, %address, "web sign-in failed: throttled");
+        return sign_in_page(
+            StatusCode::TOO_MANY_REQUESTS,
+            language,
+            &form.name,
+            Some(text.throttled),
+            secure,
+        );
+    }
+    let user = match state.store.user_by_name(&form.name).await {
+        Ok(user) => user,
+        Err(error) => {
+            tracing::error!(error = format!("{error:#}"), "cannot read the users");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    // A missing user costs a hash too, so that timing does not tell names apart.
+    let phc = user
+        .as_ref()
+        .map_or(DECOY.as_str(), |u| u.password_hash.as_str());
+    let checked = tokio::task::spawn_blocking({
+        let (password, phc) = (form.password.clone(), phc.to_owned());
+        move || password::verify(&password, &phc)
+    })
+    .await
+    .unwrap_or(false);
+    let user = match user {
+        Some(user) if checked && !user.disabled => user,
+        _ => {
+            state.throttle.failed(&form.name, address);
+            tracing::warn!(user = %form.name, %address, "web sign-in failed");
+            return sign_in_page(
+                StatusCode::UNAUTHORIZED,
+                language,
+                &form.name,
+                Some(text.bad_credentials),
+                secure,
+            );
+        }
+    };
+    state.throttle.succeeded(&form.name);
+    let token = new_token();
+    let created = state
+        .store
+        .create_session(
+            &token_hash(&token),
+            user.id,
+            &new_token(),
+            &address.to_string(),
+            crate::now_ms(),
+        )
+        .await;
+    if let Err(error) = created {
+        tracing::error!(error = format!("{error:#}"), "cannot start a web session");
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    }
+    tracing::info!(user = %user.name, %address, "web sign-in");
+    let mut response = Redirect::to("/home").into_response();
+    let headers = response.headers_mut();
+    headers.append(
+        header::SET_COOKIE,
+        set_cookie(SESSION_COOKIE, Some(&token), secure),
+    );
+    headers.append(header::SET_COOKIE, set_cookie(SIGN_IN_COOKIE, None, secure));
+    response
+}
+
+/// An argon2id hash of no one's password, checked for a name that has no user.
+static DECOY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    password::hash(&new_token()).expect("a token is long enough to be a password")
+});
+
+/// A form that carries only its anti-forgery token.
+#[derive(Debug, Deserialize)]
+pub struct Plain {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /signout`: ends the session.
+pub async fn sign_out(
+    State(state): State<WebState>,
+    signed: Signed,
+    Form(form): Form<Plain>,
+) -> Response {
+    if let Some(refused) = signed.refuse_forged(&form.csrf) {
+        return refused;
+    }
+    if let Err(error) = state.store.delete_session(&signed.token_hash).await {
+        tracing::error!(error = format!("{error:#}"), "cannot end a web session");
+    }
+    tracing::info!(user = %signed.user.name, "web sign-out");
+    let mut response = Redirect::to("/").into_response();
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(SESSION_COOKIE, None, state.settings.secure_cookies),
+    );
+    response
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    t: &'static Text,
+    lang: &'static str,
+    htmx: &'static str,
+    me: Option<Me>,
+    display_name: String,
+}
+
+/// `GET /home`: every signed-in user's landing page.
+pub async fn home(signed: Signed) -> Response {
+    render(&HomePage {
+        t: signed.language.text(),
+        lang: signed.language.as_str(),
+        htmx: assets::HTMX,
+        me: Me::of(&signed),
+        display_name: signed.user.display_name.clone(),
+    })
+}
+
+/// The create-list form.
+#[derive(Debug, Default, Deserialize)]
+pub struct NewList {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    accountcode: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// A form's errors, by field.
+#[derive(Debug, Default)]
+struct ListErrors {
+    name: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "lists.html")]
+struct ListsPage {
+    t: &'static Text,
+    lang: &'static str,
+    htmx: &'static str,
+    me: Option<Me>,
+    csrf: String,
+    lists: Vec<ListRow>,
+    form: NewList,
+    errors: ListErrors,
+}
+
+/// The lists page, with `form` and its `errors` as they were sent.
+async fn lists_page(
+    state: &WebState,
+    signed: &Signed,
+    status: StatusCode,
+    form: NewList,
+    errors: ListErrors,
+) -> Response {
+    let lists = match state.store.lists().await {
+        Ok(lists) => lists,
+        Err(error) => {
+            tracing::error!(error = format!("{error:#}"), "cannot read the lists");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let page = ListsPage {
+        t: signed.language.text(),
+        lang: signed.language.as_str(),
+        htmx: assets::HTMX,
+        me: Me::of(signed),
+        csrf: signed.csrf.clone(),
+        lists,
+        form,
+        errors,
+    };
+    (status, render(&page)).into_response()
+}
+
+/// `GET /admin/lists`: the contact lists, and a form to create one.
+pub async fn lists(State(state): State<WebState>, signed: Signed) -> Response {
+    if let Some(refused) = signed.refuse_unless(&[Role::Admin]) {
+        return refused;
+    }
+    lists_page(
+        &state,
+        &signed,
+        StatusCode::OK,
+        NewList::default(),
+        ListErrors::default(),
+    )
+    .await
+}
+
+/// `POST /admin/lists`: creates a list; its errors shown beside their fields.
+pub async fn create_list(
+    State(state): State<WebState>,
+    signed: Signed,
+    Form(form): Form<NewList>,
+) -> Response {
+    let refused = signed.refuse_unless(&[Role::Admin]);
+    if let Some(refused) = refused.or_else(|| signed.refuse_forged(&form.csrf)) {
+        return refused;
+    }
+    let text = signed.language.text();
+    let name = form.name.trim();
+    if name.is_empty() {
+        let errors = ListErrors {
+            name: Some(text.required.to_owned()),
+        };
+        return lists_page(
+            &state,
+            &signed,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            form,
+            errors,
+        )
+        .await;
+    }
+    let created = state
+        .dialer
+        .create_list(name, form.accountcode.trim(), &ListSettings::default())
+        .await;
+    match created {
+        Ok(_) => Redirect::to("/admin/lists").into_response(),
+        Err(AdminError::Refused(refused)) => {
+            let errors = ListErrors {
+                name: Some(refused.to_string()),
+            };
+            lists_page(
+                &state,
+                &signed,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                form,
+                errors,
+            )
+            .await
+        }
+        Err(AdminError::Failed(error)) => {
+            tracing::error!(error = format!("{error:#}"), "cannot create a list");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}

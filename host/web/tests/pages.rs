@@ -1,0 +1,432 @@
+//! The panel at the HTML level: requests through the router (no socket), a real SQLite
+//! store and dialer behind it, the HTML parsed back.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::connect_info::MockConnectInfo;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt as _;
+use ringhost_call::{Agents, CallReport, CallRequest, Carrier, Outcome, Placing, Progress};
+use ringhost_dialer::clock::SystemClock;
+use ringhost_dialer::ledger::{Ledger, Limits};
+use ringhost_dialer::scheduler::{Dialer, SchedulerConfig};
+use ringhost_store::Store;
+use ringhost_store::user::NewUser;
+use ringhost_web::{WebSettings, WebState, password, router};
+use scraper::{Html, Selector};
+use tokio::sync::mpsc;
+use tower::ServiceExt as _;
+
+/// No call is placed in these tests (the scheduler never runs); were one placed, it
+/// would be busy.
+struct NoCalls;
+
+impl Carrier for NoCalls {
+    fn place(
+        &self,
+        _call: CallRequest,
+        _progress: mpsc::UnboundedSender<Progress>,
+        _agents: Arc<dyn Agents>,
+    ) -> Placing {
+        Box::pin(async { CallReport::failed(Outcome::Busy) })
+    }
+}
+
+/// The panel over a new SQLite database with an admin (`ada`) and an agent (`bruno`).
+async fn panel(dir: &tempfile::TempDir) -> Router {
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("w.db").display());
+    let store = Store::open(&url).await.unwrap();
+    for (name, role) in [("ada", "admin"), ("bruno", "agent")] {
+        let hash = password::hash(&format!("{name}-password")).unwrap();
+        let user = NewUser {
+            name,
+            display_name: name,
+            role,
+            language: "en",
+            password_hash: &hash,
+            agent: None,
+        };
+        store.create_user(&user, 0).await.unwrap();
+    }
+    let dialer = Dialer::new(
+        store.clone(),
+        Ledger::new(Limits::default()),
+        Arc::new(NoCalls),
+        None,
+        Arc::new(SystemClock),
+        SchedulerConfig::default(),
+    );
+    let state = WebState {
+        store,
+        dialer,
+        settings: WebSettings::default(),
+        throttle: Arc::default(),
+    };
+    router(state).layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))))
+}
+
+struct Page {
+    status: StatusCode,
+    location: Option<String>,
+    cookies: Vec<String>,
+    html: Html,
+}
+
+impl Page {
+    fn select(&self, css: &str) -> Vec<String> {
+        let selector = Selector::parse(css).unwrap();
+        self.html
+            .select(&selector)
+            .map(|e| e.text().collect::<String>())
+            .collect()
+    }
+
+    fn attr(&self, css: &str, name: &str) -> Option<String> {
+        let selector = Selector::parse(css).unwrap();
+        self.html
+            .select(&selector)
+            .next()
+            .and_then(|e| e.value().attr(name).map(str::to_owned))
+    }
+
+    /// The value a `Set-Cookie` of this response gives `name`.
+    fn cookie(&self, name: &str) -> Option<String> {
+        self.cookies.iter().find_map(|c| {
+            let (pair, _) = c.split_once(';').unwrap_or((c, ""));
+            let (n, v) = pair.split_once('=')?;
+            (n == name).then(|| v.to_owned())
+        })
+    }
+}
+
+async fn send(app: &Router, request: Request<Body>) -> Page {
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let location = response
+        .headers()
+        .get(header::LOCATION)
+        .map(|v| v.to_str().unwrap().to_owned());
+    let cookies = response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    let html = Html::parse_document(&String::from_utf8_lossy(&body));
+    Page {
+        status,
+        location,
+        cookies,
+        html,
+    }
+}
+
+fn get(path: &str, cookie: Option<&str>) -> Request<Body> {
+    let mut request = Request::get(path);
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    request.body(Body::empty()).unwrap()
+}
+
+fn post(path: &str, cookie: Option<&str>, form: &[(&str, &str)]) -> Request<Body> {
+    let body = form
+        .iter()
+        .map(|(k, v)| format!("{k}={}", urlencode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let mut request =
+        Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    request.body(Body::from(body)).unwrap()
+}
+
+/// Percent-encodes a form value (every byte that is not unreserved).
+fn urlencode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Signs `name` in; the session cookie and the session's anti-forgery token.
+async fn sign_in(app: &Router, name: &str, password: &str) -> (String, String) {
+    let form = send(app, get("/", None)).await;
+    let csrf = form.attr("input[name=csrf]", "value").unwrap();
+    let cookie = format!("rh_sign_in={}", form.cookie("rh_sign_in").unwrap());
+    let signed = send(
+        app,
+        post(
+            "/",
+            Some(&cookie),
+            &[("name", name), ("password", password), ("csrf", &csrf)],
+        ),
+    )
+    .await;
+    assert_eq!(signed.status, StatusCode::SEE_OTHER);
+    assert_eq!(signed.location.as_deref(), Some("/home"));
+    let session = format!("rh_session={}", signed.cookie("rh_session").unwrap());
+    let home = send(app, get("/home", Some(&session))).await;
+    assert_eq!(home.status, StatusCode::OK);
+    let token = home.attr("header form input[name=csrf]", "value").unwrap();
+    (session, token)
+}
+
+#[tokio::test]
+async fn signed_out_requests_go_to_the_sign_in_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = panel(&dir).await;
+    for path in ["/home", "/admin/lists"] {
+        let page = send(&app, get(path, None)).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(page.location.as_deref(), Some("/"), "{path}");
+    }
+    let page = send(&app, get("/home", Some("rh_session=rh_forged"))).await;
+    assert_eq!(page.location.as_deref(), Some("/"));
+    let form = send(&app, get("/", None)).await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert_eq!(form.select("h1"), ["Sign in"]);
+    let cookie = form
+        .cookies
+        .iter()
+        .find(|c| c.starts_with("rh_sign_in="))
+        .unwrap();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+}
+
+#[tokio::test]
+async fn the_sign_in_page_speaks_the_browser_s_language() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = panel(&dir).await;
+    let request = Request::get("/")
+        .header(header::ACCEPT_LANGUAGE, "it-IT,it;q=0.9,en;q=0.5")
+        .body(Body::empty())
+        .unwrap();
+    let page = send(&app, request).await;
+    assert_eq!(page.select("h1"), ["Accedi"]);
+    assert_eq!(page.attr("html", "lang").as_deref(), Some("it"));
+}
+
+#[tokio::test]
+async fn signing_in_needs_the_password_the_form_token_and_no_throttle() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = panel(&dir).await;
+    let form = send(&app, get("/", None)).await;
+    let csrf = form.attr("input[name=csrf]", "value").unwrap();
+    let cookie = format!("rh_sign_in={}", form.cookie("rh_sign_in").unwrap());
+    // No anti-forgery token: refused before the password is looked at.
+    let forged = send(
+        &app,
+        post(
+            "/",
+            None,
+            &[
+                ("name", "ada"),
+                ("password", "ada-password"),
+                ("csrf", &csrf),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert!(forged.cookie("rh_session").is_none());
+    // A wrong password: the same message as an unknown user.
+    let wrong = send(
+        &app,
+        post(
+            "/",
+            Some(&cookie),
+            &[("name", "ada"), ("password", "nope-nope"), ("csrf", &csrf)],
+        ),
+    )
+    .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        wrong.select("[role=alert]"),
+        ["Wrong user name or password."]
+    );
+    let unknown = send(
+        &app,
+        post(
+            "/",
+            Some(&cookie),
+            &[("name", "zed"), ("password", "nope-nope"), ("csrf", &csrf)],
+        ),
+    )
+    .await;
+    assert_eq!(unknown.select("[role=alert]"), wrong.select("[role=alert]"));
+    // Five failures for ada in all: the sixth try is throttled, right password or not.
+    for _ in 0..4 {
+        send(
+            &app,
+            post(
+                "/",
+                Some(&cookie),
+                &[("name", "ada"), ("password", "nope-nope"), ("csrf", &csrf)],
+            ),
+        )
+        .await;
+    }
+    let throttled = send(
+        &app,
+        post(
+            "/",
+            Some(&cookie),
+            &[
+                ("name", "ada"),
+                ("password", "ada-password"),
+                ("csrf", &csrf),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(throttled.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(throttled.cookie("rh_session").is_none());
+}
+
+#[tokio::test]
+async fn a_session_lasts_until_sign_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = panel(&dir).await;
+    let (session, token) = sign_in(&app, "ada", "ada-password").await;
+    // Signing out needs the session's token too.
+    let forged = send(&app, post("/signout", Some(&session), &[("csrf", "rh_0")])).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        send(&app, get("/home", Some(&session))).await.status,
+        StatusCode::OK
+    );
+    let out = send(&app, post("/signout", Some(&session), &[("csrf", &token)])).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert_eq!(out.location.as_deref(), Some("/"));
+    let after = send(&app, get("/home", Some(&session))).await;
+    assert_eq!(after.status, StatusCode::SEE_OTHER, "the session ended");
+}
+
+#[tokio::test]
+async fn an_agent_may_not_see_admin_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = panel(&dir).await;
+    let (session, token) = sign_in(&app, "bruno", "bruno-password").await;
+    let page = send(&app, get("/admin/lists", Some(&session))).await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    let create = send(
+        &app,
+        post(
+            "/admin/lists",
+            Some(&session),
+            &[("name", "x"), ("csrf", &token)],
+        ),
+    )
+    .await;
+    assert_eq!(create.status, StatusCode::FORBIDDEN);
+    // The agent's header has no admin links.
+    let home = send(&app, get("/home", Some(&session))).await;
+    assert!(
+        home.select("header nav a")
+            .iter()
+            .all(|a| a != "Contact lists")
+    );
+}
+
+#[tokio::test]
+async fn an_admin_creates_lists_and_what_they_type_is_shown_as_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = panel(&dir).await;
+    let (session, token) = sign_in(&app, "ada", "ada-password").await;
+    // Without the form's token: refused, nothing created.
+    let forged = send(
+        &app,
+        post("/admin/lists", Some(&session), &[("name", "leads")]),
+    )
+    .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    // An empty name: the error beside the field, nothing created.
+    let empty = send(
+        &app,
+        post(
+            "/admin/lists",
+            Some(&session),
+            &[("name", " "), ("csrf", &token)],
+        ),
+    )
+    .await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(empty.select("#name-error"), ["Required."]);
+    assert_eq!(empty.select("tbody tr").len(), 0);
+
+    let script = "<script>alert(1)</script>";
+    let created = send(
+        &app,
+        post(
+            "/admin/lists",
+            Some(&session),
+            &[("name", script), ("accountcode", "acme"), ("csrf", &token)],
+        ),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER);
+    let page = send(&app, get("/admin/lists", Some(&session))).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.select("tbody td:first-child"), [script]);
+    // The only script element is the vendored htmx.
+    let scripts = Selector::parse("script").unwrap();
+    let sources: Vec<_> = page
+        .html
+        .select(&scripts)
+        .map(|s| s.value().attr("src").unwrap_or("inline").to_owned())
+        .collect();
+    assert_eq!(sources, [ringhost_web::assets::HTMX]);
+    // A second list of that name: refused beside the field, the first kept.
+    let again = send(
+        &app,
+        post(
+            "/admin/lists",
+            Some(&session),
+            &[("name", script), ("csrf", &token)],
+        ),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(again.select("#name-error").len(), 1);
+    assert_eq!(again.select("tbody tr").len(), 1);
+}
+
+#[tokio::test]
+async fn unknown_pages_are_404_pages_and_assets_are_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = panel(&dir).await;
+    let page = send(&app, get("/no/such/page", None)).await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert_eq!(page.select("p"), ["Page not found."]);
+    let htmx = app
+        .clone()
+        .oneshot(get(ringhost_web::assets::HTMX, None))
+        .await
+        .unwrap();
+    assert_eq!(htmx.status(), StatusCode::OK);
+    assert_eq!(
+        htmx.headers()[header::CONTENT_TYPE],
+        "text/javascript; charset=utf-8"
+    );
+    let missing = app
+        .clone()
+        .oneshot(get("/assets/nope.js", None))
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+}

@@ -1,0 +1,169 @@
+//! The web panel as an operator meets it: users made with `ringhost user`, then
+//! signing in to `serve` over a real socket (the failure logged with the address, as
+//! fail2ban reads it), and a disabled user refused.
+
+use std::io::{Read as _, Write as _};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::Command;
+
+use crate::support::{Host, RINGHOST, write_config};
+
+/// Runs `ringhost ARGS` with the password in the environment; exit code and output.
+fn user_command(dir: &Path, args: &[&str], password: &str) -> (i32, String) {
+    let out = Command::new(RINGHOST)
+        .args(args)
+        .current_dir(dir)
+        .env_remove("RINGHOST_DATABASE_URL")
+        .env("RINGHOST_USER_PASSWORD", password)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
+/// One HTTP/1.1 exchange: status, headers (lowercase names) and body.
+fn exchange(addr: SocketAddr, request: &str) -> (u16, Vec<(String, String)>, String) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).unwrap();
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    (status, headers, body.to_owned())
+}
+
+/// The value of cookie `name` set by `headers`.
+fn set_cookie(headers: &[(String, String)], name: &str) -> Option<String> {
+    headers
+        .iter()
+        .filter(|(k, _)| k == "set-cookie")
+        .find_map(|(_, v)| {
+            v.strip_prefix(&format!("{name}="))?
+                .split(';')
+                .next()
+                .map(str::to_owned)
+        })
+}
+
+/// Signs in as `name`; the status and the session cookie, if one was set.
+fn sign_in(addr: SocketAddr, name: &str, password: &str) -> (u16, Option<String>) {
+    let (status, headers, body) = exchange(
+        addr,
+        &format!("GET / HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
+    );
+    assert_eq!(status, 200, "{body}");
+    let form_token = set_cookie(&headers, "rh_sign_in").expect("the sign-in form's cookie");
+    assert!(body.contains(&format!("value=\"{form_token}\"")), "{body}");
+    let form = format!("name={name}&password={password}&csrf={form_token}");
+    let (status, headers, _) = exchange(
+        addr,
+        &format!(
+            "POST / HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
+             Cookie: rh_sign_in={form_token}\r\n\r\n{form}",
+            form.len()
+        ),
+    );
+    (status, set_cookie(&headers, "rh_session"))
+}
+
+#[test]
+fn users_made_on_the_command_line_sign_in_to_serve() {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, http) = write_config(dir.path(), "");
+    let config = config.to_str().unwrap();
+    let create = |name: &str, role: &str, password: &str| {
+        user_command(
+            dir.path(),
+            &[
+                "user",
+                "create",
+                name,
+                "--role",
+                role,
+                "--language",
+                "en",
+                "-c",
+                config,
+            ],
+            password,
+        )
+    };
+    let (code, out) = create("ada", "admin", "ada-password-1");
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = create("bo", "agent", "short");
+    assert_eq!(code, 1, "a short password is refused: {out}");
+    assert!(out.contains("at least 8 characters"), "{out}");
+    let (code, out) = create("eve", "boss", "eve-password-1");
+    assert_eq!(code, 2, "an unknown role is a usage error: {out}");
+    let (code, out) = create("ada", "agent", "ada-password-2");
+    assert_eq!(code, 1, "names are unique: {out}");
+    let (code, out) = user_command(dir.path(), &["user", "list", "-c", config], "");
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out.trim(), "ada\tadmin\ten\tada");
+
+    let mut host = Host::start(dir.path(), &["serve", "--config", config], http, &[]);
+    host.wait_healthy();
+    let addr = host.http;
+    let (status, session) = sign_in(addr, "ada", "wrong-password");
+    assert_eq!((status, session), (401, None));
+    let failed = host
+        .logs()
+        .lines()
+        .find(|l| l.contains("web sign-in failed"))
+        .map(str::to_owned)
+        .unwrap_or_else(|| panic!("no failure logged:\n{}", host.logs()));
+    assert!(
+        failed.contains("127.0.0.1") && failed.contains("ada"),
+        "{failed}"
+    );
+    assert!(
+        !host.logs().contains("wrong-password"),
+        "a password reached the log"
+    );
+
+    let (status, session) = sign_in(addr, "ada", "ada-password-1");
+    assert_eq!(status, 303);
+    let session = session.expect("a session cookie");
+    let (status, _, body) = exchange(
+        addr,
+        &format!(
+            "GET /admin/lists HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nCookie: rh_session={session}\r\n\r\n"
+        ),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("Contact lists"), "{body}");
+
+    // Disabled on the command line while the host runs: signed out, and refused.
+    let (code, out) = user_command(dir.path(), &["user", "disable", "ada", "-c", config], "");
+    assert_eq!(code, 0, "{out}");
+    let (status, headers, _) = exchange(
+        addr,
+        &format!(
+            "GET /home HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nCookie: rh_session={session}\r\n\r\n"
+        ),
+    );
+    assert_eq!(status, 303);
+    assert!(
+        headers.iter().any(|(k, v)| k == "location" && v == "/"),
+        "{headers:?}"
+    );
+    assert_eq!(sign_in(addr, "ada", "ada-password-1").0, 401);
+}
