@@ -32,6 +32,23 @@ use crate::state::KvStore;
 /// stays well under 50 ms.
 const SETTLE: Duration = Duration::from_millis(20);
 
+/// What a package held: its manifest as parsed, and its component's SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Fingerprint {
+    manifest: String,
+    component: [u8; 32],
+}
+
+impl Fingerprint {
+    fn of(package: &Package) -> Fingerprint {
+        use sha2::Digest as _;
+        Fingerprint {
+            manifest: format!("{:?}", package.manifest),
+            component: sha2::Sha256::digest(&package.component).into(),
+        }
+    }
+}
+
 /// A plugin version, of any kind.
 #[derive(Clone)]
 pub enum Plugin {
@@ -68,6 +85,10 @@ struct Inner {
     plugins: RwLock<HashMap<String, Plugin>>,
     /// Which plugin each package folder holds, for removals.
     folders: Mutex<HashMap<PathBuf, String>>,
+    /// What each package folder held when it was last loaded or refused: a file
+    /// event that leaves the package as it was (the host's own reads, a touch, the
+    /// same bytes written again) reloads nothing.
+    fingerprints: Mutex<HashMap<PathBuf, Fingerprint>>,
     /// Each plugin's key-value store, kept across its versions.
     stores: Mutex<HashMap<String, KvStore>>,
     reloads: AtomicU64,
@@ -88,6 +109,7 @@ impl PluginRegistry {
                 dir: dir.to_path_buf(),
                 plugins: RwLock::default(),
                 folders: Mutex::default(),
+                fingerprints: Mutex::default(),
                 stores: Mutex::default(),
                 reloads: AtomicU64::new(0),
                 refusals: AtomicU64::new(0),
@@ -161,7 +183,17 @@ impl PluginRegistry {
     /// When the package is refused.
     pub fn load(&self, folder: &Path) -> Result<(), LoadError> {
         let started = Instant::now();
-        let result = self.compile(folder);
+        let package = Package::read(folder);
+        if let Ok(package) = &package {
+            self.inner
+                .fingerprints
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(folder.to_path_buf(), Fingerprint::of(package));
+        }
+        let result = package
+            .map_err(LoadError::from)
+            .and_then(|p| self.compile(&p));
         match result {
             Ok(plugin) => {
                 let label = plugin.label().to_owned();
@@ -199,8 +231,21 @@ impl PluginRegistry {
         }
     }
 
-    fn compile(&self, folder: &Path) -> Result<Plugin, LoadError> {
-        let package = Package::read(folder)?;
+    /// Whether the package in `folder` differs from what was last loaded or refused
+    /// from it (or cannot be read, which the load will report).
+    fn changed(&self, folder: &Path) -> bool {
+        let Ok(package) = Package::read(folder) else {
+            return true;
+        };
+        let fingerprints = self
+            .inner
+            .fingerprints
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        fingerprints.get(folder) != Some(&Fingerprint::of(&package))
+    }
+
+    fn compile(&self, package: &Package) -> Result<Plugin, LoadError> {
         let kv = self
             .inner
             .stores
@@ -212,16 +257,14 @@ impl PluginRegistry {
         let engine = &self.inner.engine;
         match package.manifest.kind {
             Kind::Pacer => Ok(Plugin::Pacer(Arc::new(PacerPlugin::load(
-                engine, &package, kv,
+                engine, package, kv,
             )?))),
             Kind::DispositionMapper => Ok(Plugin::Mapper(Arc::new(MapperPlugin::load(
-                engine, &package, kv,
+                engine, package, kv,
             )?))),
-            Kind::Ivr => Ok(Plugin::Ivr(Arc::new(IvrPlugin::load(
-                engine, &package, kv,
-            )?))),
+            Kind::Ivr => Ok(Plugin::Ivr(Arc::new(IvrPlugin::load(engine, package, kv)?))),
             Kind::CrmConnector => Ok(Plugin::Connector(Arc::new(ConnectorPlugin::load(
-                engine, &package, kv,
+                engine, package, kv,
             )?))),
         }
     }
@@ -232,6 +275,11 @@ impl PluginRegistry {
         let name = self
             .inner
             .folders
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(folder);
+        self.inner
+            .fingerprints
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(folder);
@@ -261,8 +309,10 @@ impl PluginRegistry {
                 while let Ok(first) = changes.recv() {
                     let mut paths = BTreeSet::new();
                     let mut take = |event: notify::Result<notify::Event>| {
-                        if let Ok(event) = event {
-                            paths.extend(event.paths);
+                        // Reads (the host's own among them) change nothing.
+                        match event {
+                            Ok(event) if !event.kind.is_access() => paths.extend(event.paths),
+                            _ => {}
                         }
                     };
                     take(first);
@@ -275,7 +325,9 @@ impl PluginRegistry {
                     let registry = PluginRegistry { inner };
                     for folder in registry.package_folders(&paths) {
                         if Package::is_package(&folder) {
-                            let _ = registry.load(&folder);
+                            if registry.changed(&folder) {
+                                let _ = registry.load(&folder);
+                            }
                         } else if !folder.exists() {
                             registry.remove(&folder);
                         }

@@ -402,6 +402,43 @@ fn a_changed_package_is_reloaded_and_a_broken_one_refused() {
     assert_eq!(pacer::pace(registry.pacer("answers").as_deref(), &s), 9);
 }
 
+#[test]
+fn an_untouched_package_is_loaded_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugins = dir.path().join("plugins");
+    let folder = plugins.join("answers");
+    std::fs::create_dir_all(&folder).unwrap();
+    let wasm = folder.join("misbehave.wasm");
+    std::fs::copy(build("tests/plugins").join("misbehave.wasm"), &wasm).unwrap();
+    write_manifest(&folder, "answers", "1");
+    let engine = PluginEngine::new(Some(dir.path().join("cache")), Limits::default()).unwrap();
+    let registry = PluginRegistry::open(engine, &plugins).unwrap();
+    assert_eq!(registry.counts(), (1, 0));
+    // Reads, a touch and the same bytes written again: events, and no change.
+    for _ in 0..3 {
+        std::fs::read(&wasm).unwrap();
+        let bytes = std::fs::read(&wasm).unwrap();
+        std::fs::write(&wasm, &bytes).unwrap();
+        std::fs::write(
+            folder.join("plugin.toml"),
+            std::fs::read(folder.join("plugin.toml")).unwrap(),
+        )
+        .unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        registry.counts(),
+        (1, 0),
+        "an unchanged package was reloaded"
+    );
+    // A real change is still taken.
+    write_manifest(&folder, "answers", "2");
+    wait_for("version 2", || registry.counts().0 == 2);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(registry.counts(), (2, 0));
+}
+
 fn with_parameters(
     mut s: Snapshot,
     ratio_percent: u32,
