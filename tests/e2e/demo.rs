@@ -1,6 +1,7 @@
 //! `ringhost demo`, the README's run command, as a newcomer runs it: within 30 s of
 //! starting, `/metrics` shows attempts answered and calls handed to the simulated
-//! agents, and at the end each simulated phone reports never having had two calls.
+//! agents, the printed admin signs in to the web panel, and at the end each simulated
+//! phone reports never having had two calls.
 
 use std::time::{Duration, Instant};
 
@@ -59,6 +60,23 @@ fn the_demo_hands_answered_calls_to_its_simulated_agents_within_30_seconds() {
         banner.contains(&format!("http://{}/metrics", host.http)),
         "{banner}"
     );
+    // The printed admin signs in to the web panel and sees the admin's pages.
+    let sign_ins = banner
+        .lines()
+        .find_map(|l| l.split_once("sign in as "))
+        .map(|(_, people)| people.to_owned())
+        .unwrap_or_else(|| panic!("no sign-in line:\n{banner}"));
+    let admin = sign_ins
+        .split(", ")
+        .find_map(|p| p.strip_prefix("admin / "))
+        .unwrap_or_else(|| panic!("no admin in {sign_ins:?}"));
+    assert!(
+        sign_ins.contains("supervisor / ") && sign_ins.contains("agent1 / "),
+        "{sign_ins}"
+    );
+    let (status, session) = crate::web::sign_in(host.http, "admin", admin);
+    assert_eq!(status, 303);
+    assert!(session.is_some());
     assert!(host.stop("TERM").success(), "{}", host.logs());
     let output = host.output();
     for agent in ["agent1", "agent2", "agent3"] {

@@ -63,7 +63,7 @@ fn set_cookie(headers: &[(String, String)], name: &str) -> Option<String> {
 }
 
 /// Signs in as `name`; the status and the session cookie, if one was set.
-fn sign_in(addr: SocketAddr, name: &str, password: &str) -> (u16, Option<String>) {
+pub fn sign_in(addr: SocketAddr, name: &str, password: &str) -> (u16, Option<String>) {
     let (status, headers, body) = exchange(
         addr,
         &format!("GET / HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),

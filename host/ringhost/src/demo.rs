@@ -18,6 +18,9 @@ use ringhost_dialer::agents::AgentState;
 use ringhost_dialer::lifecycle::Command;
 use ringhost_sim::{CarrierBehaviour, PhoneBehaviour, SimCarrier, SimPhone};
 use ringhost_sip::Protocol;
+use ringhost_web::language::Language;
+use ringhost_web::role::Role;
+use ringhost_web::users::{self, UserSpec};
 use serde_json::json;
 
 use crate::serve;
@@ -143,6 +146,7 @@ pub(crate) async fn demo(args: DemoArgs) -> anyhow::Result<()> {
         )
         .await?;
     campaigns(dialer, args.contacts).await?;
+    let people = users(&running.store, &agents).await?;
 
     println!(
         "{}",
@@ -152,7 +156,8 @@ pub(crate) async fn demo(args: DemoArgs) -> anyhow::Result<()> {
             running.http_addr,
             &key,
             &carrier,
-            &agents
+            &agents,
+            &people,
         )
     );
     let result = running.run().await;
@@ -282,11 +287,17 @@ fn banner(
     key: &str,
     carrier: &SimCarrier,
     agents: &[(String, String)],
+    people: &[(String, String)],
 ) -> String {
     let base = format!("http://{http}");
+    let sign_ins: Vec<String> = people
+        .iter()
+        .map(|(name, password)| format!("{name} / {password}"))
+        .collect();
     format!(
         "Ringhost demo running; Ctrl-C stops it.\n\
          \n\
+         \x20 web panel    {base}/   sign in as {}\n\
          \x20 metrics      {base}/metrics   (ringhost_attempts_total by outcome,\n\
          \x20              ringhost_queue_results_total{{result=\"QUEUE_ANSWER\"}}: calls handed to agents)\n\
          \x20 API key      {key}\n\
@@ -299,6 +310,7 @@ fn banner(
          \x20 agents       {} simulated phones registered: {}\n\
          \x20 campaigns    'sales' (agents, progressive) and 'reminders' (message, press 1)\n\
          \x20 data         {}{}\n",
+        sign_ins.join(", "),
         agents.len(),
         agents
             .iter()
@@ -313,6 +325,38 @@ fn banner(
         },
         carrier = carrier.local_addr(),
     )
+}
+
+/// The demo's people in the web panel: an admin, a supervisor, and a user for each
+/// agent, each with a fresh password; their names and passwords.
+async fn users(
+    store: &ringhost_store::Store,
+    agents: &[(String, String)],
+) -> anyhow::Result<Vec<(String, String)>> {
+    let mut people = vec![
+        ("admin".to_owned(), Role::Admin, None),
+        ("supervisor".to_owned(), Role::Supervisor, None),
+    ];
+    people.extend(
+        agents
+            .iter()
+            .map(|(name, _)| (name.clone(), Role::Agent, Some(name.as_str()))),
+    );
+    let mut made = Vec::new();
+    for (name, role, agent) in people {
+        // Twelve hexadecimal digits of a fresh secret: easy to type, never reused.
+        let password = ringhost_store::api_key::new_secret()[3..15].to_owned();
+        let spec = UserSpec {
+            name: &name,
+            display_name: "",
+            role,
+            language: Language::En,
+            agent,
+        };
+        users::create(store, &spec, &password, serve::now_ms()).await?;
+        made.push((name, password));
+    }
+    Ok(made)
 }
 
 /// The demo's recordings, synthesised: a chime before the message, a falling "sorry"
