@@ -137,8 +137,11 @@ fn a_spinning_guest_is_stopped_at_its_deadline_and_the_built_in_answers() {
 #[test]
 fn a_guest_allocating_past_its_limit_is_stopped() {
     let dir = tempfile::tempdir().unwrap();
+    // The memory limit must be what stops it: a deadline long enough that a machine
+    // busy compiling other guests cannot make the clock win the race.
     let limits = Limits {
         memory_bytes: 16 << 20,
+        call_deadline: Duration::from_secs(5),
         ..Limits::default()
     };
     let plugin = PacerPlugin::load(
