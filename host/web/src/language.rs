@@ -95,6 +95,26 @@ pub struct Text {
     pub no_lists: &'static str,
     /// A required field left empty.
     pub required: &'static str,
+    /// The contacts waiting, being dialled, finished.
+    pub ready: &'static str,
+    /// Contacts being dialled.
+    pub dialing: &'static str,
+    /// Contacts finished.
+    pub done: &'static str,
+    /// The import form's heading and button.
+    pub import_csv: &'static str,
+    /// What the import form takes.
+    pub csv_file: &'static str,
+    /// How many rows were imported.
+    pub imported: &'static str,
+    /// The heading of the rows refused.
+    pub rejected: &'static str,
+    /// A row's line in the file.
+    pub line: &'static str,
+    /// Why a row was refused.
+    pub reason: &'static str,
+    /// An import without a file.
+    pub no_file: &'static str,
     /// The 403 page.
     pub forbidden: &'static str,
     /// The 404 page.
@@ -121,6 +141,16 @@ const IT: Text = Text {
     create_list: "Crea lista",
     no_lists: "Nessuna lista.",
     required: "Campo obbligatorio.",
+    ready: "In attesa",
+    dialing: "In chiamata",
+    done: "Concluse",
+    import_csv: "Importa un CSV",
+    csv_file: "File CSV (formato ADS: i numeri nella prima colonna)",
+    imported: "Righe importate",
+    rejected: "Righe scartate",
+    line: "Riga",
+    reason: "Motivo",
+    no_file: "Scegli un file da importare.",
     forbidden: "Non hai il permesso di vedere questa pagina.",
     not_found: "Pagina non trovata.",
     bad_form: "Modulo scaduto o non valido: ricarica la pagina e riprova.",
@@ -144,6 +174,16 @@ const EN: Text = Text {
     create_list: "Create list",
     no_lists: "No lists yet.",
     required: "Required.",
+    ready: "Waiting",
+    dialing: "Dialling",
+    done: "Done",
+    import_csv: "Import a CSV",
+    csv_file: "CSV file (ADS format: the numbers in the first column)",
+    imported: "Rows imported",
+    rejected: "Rows refused",
+    line: "Line",
+    reason: "Reason",
+    no_file: "Choose a file to import.",
     forbidden: "You may not see this page.",
     not_found: "Page not found.",
     bad_form: "This form has expired or is not valid: reload the page and try again.",

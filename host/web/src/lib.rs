@@ -6,7 +6,9 @@
 //!   [`language`]: the two languages and every text of the pages.
 //! - [`session`]: sessions in the store behind an HttpOnly cookie, anti-forgery
 //!   tokens, the signed-in user as an extractor; [`throttle`]: failed sign-ins.
-//! - [`pages`]: the pages; [`assets`]: the embedded static files.
+//! - [`pages`]: the pages (sign-in, home, the admin's lists: created, and a list's
+//!   counts and CSV import with its refused rows); [`assets`]: the embedded static
+//!   files.
 //! - [`users`]: users created, their passwords changed, listed, disabled (for the
 //!   command line and the pages).
 //!
@@ -16,6 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use ringhost_dialer::scheduler::Dialer;
 use ringhost_store::Store;
@@ -28,6 +31,9 @@ pub mod role;
 pub mod session;
 pub mod throttle;
 pub mod users;
+
+/// The largest CSV the import form takes (a list of a few hundred thousand contacts).
+const IMPORT_LIMIT: usize = 64 << 20;
 
 /// How the panel is served.
 #[derive(Debug, Clone)]
@@ -68,6 +74,11 @@ pub fn router(state: WebState) -> Router {
         .route("/signout", post(pages::sign_out))
         .route("/home", get(pages::home))
         .route("/admin/lists", get(pages::lists).post(pages::create_list))
+        .route("/admin/lists/{name}", get(pages::list))
+        .route(
+            "/admin/lists/{name}/import",
+            post(pages::import).layer(DefaultBodyLimit::max(IMPORT_LIMIT)),
+        )
         .route("/assets/{file}", get(assets::asset))
         .fallback(pages::not_found)
         .with_state(state)

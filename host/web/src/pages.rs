@@ -7,12 +7,13 @@ use std::net::SocketAddr;
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::{ConnectInfo, Multipart, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use ringhost_dialer::admin::ImportSummary;
 use ringhost_dialer::refusal::AdminError;
 use ringhost_dialer::settings::ListSettings;
-use ringhost_store::contact::ListRow;
+use ringhost_store::contact::{ContactCounts, ListRow};
 use serde::Deserialize;
 
 use crate::language::{Language, Text};
@@ -415,6 +416,137 @@ pub async fn create_list(
         }
         Err(AdminError::Failed(error)) => {
             tracing::error!(error = format!("{error:#}"), "cannot create a list");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "list.html")]
+struct ListPage {
+    t: &'static Text,
+    lang: &'static str,
+    htmx: &'static str,
+    me: Option<Me>,
+    csrf: String,
+    list: ListRow,
+    counts: ContactCounts,
+    summary: Option<ImportSummary>,
+    file_error: Option<&'static str>,
+}
+
+/// One list's page: its counts, the import form, and an import's result.
+async fn list_page(
+    state: &WebState,
+    signed: &Signed,
+    name: &str,
+    summary: Option<ImportSummary>,
+    file_error: Option<&'static str>,
+) -> Response {
+    let found = match state.store.list_by_name(name).await {
+        Ok(found) => found,
+        Err(error) => {
+            tracing::error!(error = format!("{error:#}"), "cannot read a list");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let Some(list) = found else {
+        let text = signed.language.text();
+        return error_page(StatusCode::NOT_FOUND, signed.language, text.not_found);
+    };
+    let counts = match state.store.contact_counts(&[list.id]).await {
+        Ok(counts) => counts,
+        Err(error) => {
+            tracing::error!(
+                error = format!("{error:#}"),
+                "cannot count a list's contacts"
+            );
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let status = if file_error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let page = ListPage {
+        t: signed.language.text(),
+        lang: signed.language.as_str(),
+        htmx: assets::HTMX,
+        me: Me::of(signed),
+        csrf: signed.csrf.clone(),
+        list,
+        counts,
+        summary,
+        file_error,
+    };
+    (status, render(&page)).into_response()
+}
+
+/// `GET /admin/lists/{name}`: a list's counts and its import form.
+pub async fn list(
+    State(state): State<WebState>,
+    signed: Signed,
+    Path(name): Path<String>,
+) -> Response {
+    if let Some(refused) = signed.refuse_unless(&[Role::Admin]) {
+        return refused;
+    }
+    list_page(&state, &signed, &name, None, None).await
+}
+
+/// `POST /admin/lists/{name}/import`: imports a CSV into the list (a multipart form:
+/// `csrf`, then the file `csv`); the good rows are kept and the bad ones listed by
+/// line with their reason.
+pub async fn import(
+    State(state): State<WebState>,
+    signed: Signed,
+    Path(name): Path<String>,
+    mut form: Multipart,
+) -> Response {
+    if let Some(refused) = signed.refuse_unless(&[Role::Admin]) {
+        return refused;
+    }
+    let mut csrf = String::new();
+    let mut csv: Option<Vec<u8>> = None;
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(error) => {
+                let text = signed.language.text();
+                tracing::warn!(%error, "an import form could not be read");
+                return error_page(StatusCode::BAD_REQUEST, signed.language, text.bad_form);
+            }
+        };
+        match field.name() {
+            Some("csrf") => csrf = field.text().await.unwrap_or_default(),
+            Some("csv") => csv = field.bytes().await.ok().map(|b| b.to_vec()),
+            _ => {}
+        }
+    }
+    if let Some(refused) = signed.refuse_forged(&csrf) {
+        return refused;
+    }
+    let text = signed.language.text();
+    let Some(csv) = csv.filter(|csv| !csv.is_empty()) else {
+        return list_page(&state, &signed, &name, None, Some(text.no_file)).await;
+    };
+    if !matches!(state.store.list_by_name(&name).await, Ok(Some(_))) {
+        return error_page(StatusCode::NOT_FOUND, signed.language, text.not_found);
+    }
+    match state.dialer.import(&name, &csv[..]).await {
+        Ok(summary) => {
+            tracing::info!(user = %signed.user.name, list = %name, imported = summary.imported, rejected = summary.rejected.len(), "contacts imported from the web panel");
+            list_page(&state, &signed, &name, Some(summary), None).await
+        }
+        Err(AdminError::Refused(refused)) => error_page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            signed.language,
+            &refused.to_string(),
+        ),
+        Err(AdminError::Failed(error)) => {
+            tracing::error!(error = format!("{error:#}"), "cannot import contacts");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
     }

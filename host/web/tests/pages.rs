@@ -430,3 +430,77 @@ async fn unknown_pages_are_404_pages_and_assets_are_served() {
         .unwrap();
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 }
+
+/// A multipart form of `csrf` and the file `csv`.
+fn import_request(path: &str, cookie: &str, csrf: &str, csv: &str) -> Request<Body> {
+    let boundary = "ringhost-test-boundary";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"csv\"; filename=\"leads.csv\"\r\n\
+         Content-Type: text/csv\r\n\r\n{csv}\r\n--{boundary}--\r\n"
+    );
+    Request::post(path)
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .header(header::COOKIE, cookie)
+        .body(Body::from(body))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_admin_imports_a_csv_and_sees_the_bad_rows_by_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = panel(&dir).await;
+    let (session, token) = sign_in(&app, "ada", "ada-password").await;
+    let created = send(
+        &app,
+        post(
+            "/admin/lists",
+            Some(&session),
+            &[("name", "spring leads"), ("csrf", &token)],
+        ),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER);
+    // The lists page links to the list's own page.
+    let lists = send(&app, get("/admin/lists", Some(&session))).await;
+    assert_eq!(
+        lists.attr("tbody a", "href").as_deref(),
+        Some("/admin/lists/spring%20leads")
+    );
+    let page = send(&app, get("/admin/lists/spring%20leads", Some(&session))).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.select("#ready"), ["0"]);
+
+    let csv = "Phone,Name\n+390612345678,Anna\nnot a number,Bad\n+390298765432,<b>Bruno</b>\n";
+    let path = "/admin/lists/spring%20leads/import";
+    // Without the form's token: refused, nothing imported.
+    let forged = send(&app, import_request(path, &session, "rh_0", csv)).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let before = send(&app, get("/admin/lists/spring%20leads", Some(&session))).await;
+    assert_eq!(before.select("#ready"), ["0"]);
+
+    let done = send(&app, import_request(path, &session, &token, csv)).await;
+    assert_eq!(done.status, StatusCode::OK);
+    assert_eq!(done.select("#imported"), ["2"]);
+    assert_eq!(done.select("#ready"), ["2"]);
+    let rejected = done.select("#rejected tbody td:first-child");
+    assert_eq!(rejected, ["3"], "the bad row by its line");
+    assert_eq!(done.select("#rejected tbody tr").len(), 1);
+
+    // No file: the error beside the field.
+    let empty = send(&app, import_request(path, &session, &token, "")).await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(empty.select("#csv-error").len(), 1);
+
+    // A list that does not exist is a 404 page; an agent gets 403.
+    let missing = send(&app, get("/admin/lists/nope", Some(&session))).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    let (agent, agent_token) = sign_in(&app, "bruno", "bruno-password").await;
+    let page = send(&app, get("/admin/lists/spring%20leads", Some(&agent))).await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    let import = send(&app, import_request(path, &agent, &agent_token, csv)).await;
+    assert_eq!(import.status, StatusCode::FORBIDDEN);
+}
