@@ -115,6 +115,28 @@ pub struct Text {
     pub reason: &'static str,
     /// An import without a file.
     pub no_file: &'static str,
+    /// The users page's heading.
+    pub users: &'static str,
+    /// A user's display name.
+    pub display_name: &'static str,
+    /// A user's role.
+    pub role: &'static str,
+    /// A user's language.
+    pub language: &'static str,
+    /// A disabled user.
+    pub disabled: &'static str,
+    /// The button that disables a user.
+    pub disable: &'static str,
+    /// The create-user form's heading and button.
+    pub create_user: &'static str,
+    /// A user name that is not one.
+    pub bad_user_name: &'static str,
+    /// A user name that is taken.
+    pub taken: &'static str,
+    /// A password that is too short.
+    pub short_password: &'static str,
+    /// A role or language that is not one of the choices.
+    pub bad_choice: &'static str,
     /// The 403 page.
     pub forbidden: &'static str,
     /// The 404 page.
@@ -151,6 +173,17 @@ const IT: Text = Text {
     line: "Riga",
     reason: "Motivo",
     no_file: "Scegli un file da importare.",
+    users: "Utenti",
+    display_name: "Nome visualizzato",
+    role: "Ruolo",
+    language: "Lingua",
+    disabled: "disattivato",
+    disable: "Disattiva",
+    create_user: "Crea utente",
+    bad_user_name: "Da 1 a 64 lettere, cifre, '.', '_', '-' o '@'.",
+    taken: "Nome già in uso.",
+    short_password: "Almeno 8 caratteri.",
+    bad_choice: "Scegli una delle opzioni.",
     forbidden: "Non hai il permesso di vedere questa pagina.",
     not_found: "Pagina non trovata.",
     bad_form: "Modulo scaduto o non valido: ricarica la pagina e riprova.",
@@ -184,6 +217,17 @@ const EN: Text = Text {
     line: "Line",
     reason: "Reason",
     no_file: "Choose a file to import.",
+    users: "Users",
+    display_name: "Display name",
+    role: "Role",
+    language: "Language",
+    disabled: "disabled",
+    disable: "Disable",
+    create_user: "Create user",
+    bad_user_name: "1 to 64 letters, digits, '.', '_', '-' or '@'.",
+    taken: "That name is taken.",
+    short_password: "At least 8 characters.",
+    bad_choice: "Choose one of the options.",
     forbidden: "You may not see this page.",
     not_found: "Page not found.",
     bad_form: "This form has expired or is not valid: reload the page and try again.",

@@ -7,8 +7,8 @@
 //! - [`session`]: sessions in the store behind an HttpOnly cookie, anti-forgery
 //!   tokens, the signed-in user as an extractor; [`throttle`]: failed sign-ins.
 //! - [`pages`]: the pages (sign-in, home, the admin's lists: created, and a list's
-//!   counts and CSV import with its refused rows); [`assets`]: the embedded static
-//!   files.
+//!   counts and CSV import with its refused rows; the users); [`assets`]: the embedded
+//!   static files.
 //! - [`users`]: users created, their passwords changed, listed, disabled (for the
 //!   command line and the pages).
 //!
@@ -75,6 +75,11 @@ pub fn router(state: WebState) -> Router {
         .route("/home", get(pages::home))
         .route("/admin/lists", get(pages::lists).post(pages::create_list))
         .route("/admin/lists/{name}", get(pages::list))
+        .route(
+            "/admin/users",
+            get(pages::users_list).post(pages::create_user),
+        )
+        .route("/admin/users/{name}/disable", post(pages::disable_user))
         .route(
             "/admin/lists/{name}/import",
             post(pages::import).layer(DefaultBodyLimit::max(IMPORT_LIMIT)),

@@ -24,6 +24,15 @@ pub struct UserSpec<'a> {
     pub agent: Option<&'a str>,
 }
 
+/// Whether `name` may be a sign-in name: 1 to 64 letters, digits, `.`, `_`, `-`, `@`.
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
+}
+
 /// Creates a user with `password`; their row id.
 ///
 /// # Errors
@@ -35,12 +44,7 @@ pub async fn create(
     now_ms: i64,
 ) -> anyhow::Result<i64> {
     anyhow::ensure!(
-        !spec.name.is_empty()
-            && spec.name.len() <= 64
-            && spec
-                .name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@')),
+        valid_name(spec.name),
         "a user name is 1 to 64 letters, digits, '.', '_', '-' or '@', not {:?}",
         spec.name
     );

@@ -504,3 +504,125 @@ async fn an_admin_imports_a_csv_and_sees_the_bad_rows_by_line() {
     let import = send(&app, import_request(path, &agent, &agent_token, csv)).await;
     assert_eq!(import.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn an_admin_manages_users_with_errors_beside_their_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = panel(&dir).await;
+    let (session, token) = sign_in(&app, "ada", "ada-password").await;
+    let page = send(&app, get("/admin/users", Some(&session))).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.select("#users tbody td:first-child"), ["ada", "bruno"]);
+
+    // Every bad field at once: each error beside its field, nothing saved, and the
+    // password not sent back.
+    let bad = send(
+        &app,
+        post(
+            "/admin/users",
+            Some(&session),
+            &[
+                ("name", "no spaces"),
+                ("role", "boss"),
+                ("language", "en"),
+                ("password", "short"),
+                ("csrf", &token),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.select("#name-error").len(), 1);
+    assert_eq!(bad.select("#role-error").len(), 1);
+    assert_eq!(bad.select("#password-error"), ["At least 8 characters."]);
+    assert_eq!(bad.attr("#password", "value"), None);
+    assert_eq!(bad.select("#users tbody tr").len(), 2);
+    let taken = send(
+        &app,
+        post(
+            "/admin/users",
+            Some(&session),
+            &[
+                ("name", "bruno"),
+                ("role", "agent"),
+                ("language", "it"),
+                ("password", "long-enough"),
+                ("csrf", &token),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(taken.select("#name-error"), ["That name is taken."]);
+
+    let made = send(
+        &app,
+        post(
+            "/admin/users",
+            Some(&session),
+            &[
+                ("name", "carla"),
+                ("display_name", "Carla <Verdi>"),
+                ("role", "supervisor"),
+                ("language", "it"),
+                ("password", "carla-password"),
+                ("csrf", &token),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER);
+    let page = send(&app, get("/admin/users", Some(&session))).await;
+    assert_eq!(
+        page.select("#users tbody td:nth-child(2)")[2],
+        "Carla <Verdi>"
+    );
+    // The new user signs in, in Italian.
+    let (carla, _) = sign_in(&app, "carla", "carla-password").await;
+    let home = send(&app, get("/home", Some(&carla))).await;
+    assert_eq!(home.attr("html", "lang").as_deref(), Some("it"));
+    // A supervisor is no admin.
+    let refused = send(&app, get("/admin/users", Some(&carla))).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+
+    // Disabled: signed out at once. An admin cannot disable themself.
+    let forged = send(
+        &app,
+        post("/admin/users/carla/disable", Some(&session), &[]),
+    )
+    .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let off = send(
+        &app,
+        post(
+            "/admin/users/carla/disable",
+            Some(&session),
+            &[("csrf", &token)],
+        ),
+    )
+    .await;
+    assert_eq!(off.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        send(&app, get("/home", Some(&carla))).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let me = send(
+        &app,
+        post(
+            "/admin/users/ada/disable",
+            Some(&session),
+            &[("csrf", &token)],
+        ),
+    )
+    .await;
+    assert_eq!(me.status, StatusCode::CONFLICT);
+    let nobody = send(
+        &app,
+        post(
+            "/admin/users/nobody/disable",
+            Some(&session),
+            &[("csrf", &token)],
+        ),
+    )
+    .await;
+    assert_eq!(nobody.status, StatusCode::NOT_FOUND);
+}
