@@ -17,6 +17,10 @@ use crate::state::{KvStore, PluginState};
 /// millisecond on a quiet machine, far more on a busy one).
 const STARTUP_DEADLINE: std::time::Duration = std::time::Duration::from_secs(2);
 
+/// The first eight bytes of a core WebAssembly module (magic, version 1); a
+/// component's layer and version differ.
+const CORE_MODULE: &[u8] = b"\0asm\x01\0\0\0";
+
 /// How long one call into a plugin of `kind` may run: a pacer's or a mapper's is on
 /// the dialer's pass, an IVR's on a call's event, a connector's waits on the network.
 fn call_deadline(kind: Kind, limits: crate::Limits) -> std::time::Duration {
@@ -79,6 +83,16 @@ impl Loaded {
             });
         }
         let label = format!("{}@{}", manifest.name, manifest.version);
+        if package.component.starts_with(CORE_MODULE) {
+            return Err(LoadError::Component {
+                name: label,
+                reason: "this is a core WebAssembly module, not a component: wrap it with \
+                         `wasm-tools component new MODULE.wasm -o COMPONENT.wasm` (with \
+                         `--adapt` and the WASI preview-1 adapter when the module imports \
+                         wasi_snapshot_preview1)"
+                    .to_owned(),
+            });
+        }
         let (component, from_cache) =
             engine
                 .compile(&package.component)

@@ -191,6 +191,16 @@ fn bad_packages_are_refused() {
         .err()
         .unwrap();
     assert!(matches!(error, LoadError::Component { .. }), "{error}");
+    // A core module (what a C toolchain writes before `component new`): told what to run.
+    let folder = package(dir.path(), "core", "pacer", &wasm, &[]);
+    std::fs::write(folder.join("core.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    let error = PacerPlugin::load(&engine, &Package::read(&folder).unwrap(), kv())
+        .err()
+        .unwrap();
+    assert!(
+        matches!(error, LoadError::Component { .. }) && error.to_string().contains("component new"),
+        "{error}"
+    );
     // A component that escapes its folder.
     let escaping = dir.path().join("escaping");
     std::fs::create_dir_all(&escaping).unwrap();
