@@ -119,6 +119,7 @@ pub(crate) async fn start(config: Config) -> anyhow::Result<Running> {
         );
     }
 
+    let web = ringhost_web::WebSettings::default();
     let app = ringhost_http::app(AppState {
         store: store.clone(),
         metrics,
@@ -128,9 +129,13 @@ pub(crate) async fn start(config: Config) -> anyhow::Result<Running> {
     .merge(ringhost_web::router(ringhost_web::WebState {
         store: store.clone(),
         dialer: dialer.clone(),
-        settings: ringhost_web::WebSettings::default(),
+        settings: web.clone(),
         throttle: Default::default(),
     }));
+    tokio::spawn(ringhost_web::session::purge_idle_forever(
+        store.clone(),
+        web.idle_timeout,
+    ));
     shutdown
         .calls
         .spawn(dialer.clone().run_until(shutdown.draining.clone()));

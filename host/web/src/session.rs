@@ -69,6 +69,36 @@ pub fn same_token(a: &str, b: &str) -> bool {
             == 0
 }
 
+/// How often sessions idle past the timeout are deleted.
+const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
+/// Deletes the sessions idle for `idle_timeout` or more; how many.
+///
+/// # Errors
+/// When the database cannot be written.
+pub async fn purge_idle(
+    store: &ringhost_store::Store,
+    idle_timeout: std::time::Duration,
+) -> anyhow::Result<u64> {
+    let idle_since = crate::now_ms() - idle_timeout.as_millis() as i64;
+    store.purge_sessions(idle_since).await
+}
+
+/// Purges idle sessions every ten minutes, for as long as the host runs (an idle
+/// session is refused anyway; this keeps the table small).
+pub async fn purge_idle_forever(store: ringhost_store::Store, idle_timeout: std::time::Duration) {
+    loop {
+        tokio::time::sleep(PURGE_EVERY).await;
+        match purge_idle(&store, idle_timeout).await {
+            Ok(0) => {}
+            Ok(purged) => tracing::debug!(purged, "idle web sessions deleted"),
+            Err(error) => {
+                tracing::warn!(error = format!("{error:#}"), "idle web sessions not purged")
+            }
+        }
+    }
+}
+
 /// A signed-in user, taken from the session cookie; a request without a live session
 /// is sent to the sign-in page.
 #[derive(Debug, Clone)]

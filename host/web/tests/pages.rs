@@ -626,3 +626,41 @@ async fn an_admin_manages_users_with_errors_beside_their_fields() {
     .await;
     assert_eq!(nobody.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn idle_sessions_are_purged() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("p.db").display());
+    let store = Store::open(&url).await.unwrap();
+    let hash = password::hash("old-password").unwrap();
+    let user = NewUser {
+        name: "old",
+        display_name: "old",
+        role: "agent",
+        language: "en",
+        password_hash: &hash,
+        agent: None,
+    };
+    let id = store.create_user(&user, 0).await.unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    store
+        .create_session("stale", id, "c", "127.0.0.1", now - 3_600_000)
+        .await
+        .unwrap();
+    store
+        .create_session("fresh", id, "c", "127.0.0.1", now)
+        .await
+        .unwrap();
+    let idle = std::time::Duration::from_secs(30 * 60);
+    assert_eq!(
+        ringhost_web::session::purge_idle(&store, idle)
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(store.session("fresh", 0, now).await.unwrap().is_some());
+    assert!(store.session("stale", 0, now).await.unwrap().is_none());
+}
