@@ -25,6 +25,39 @@ use crate::session::{
 };
 use crate::{WebState, assets, password, users};
 
+/// What every page's frame (`base.html`) shows: its texts and language, the
+/// vendored htmx, and the signed-in user in the header.
+pub struct Frame {
+    t: &'static Text,
+    lang: &'static str,
+    htmx: &'static str,
+    me: Option<Me>,
+}
+
+impl Frame {
+    /// The frame of a signed-in user's page, in their language.
+    fn of(signed: &Signed) -> Frame {
+        Frame {
+            me: Some(Me {
+                display_name: signed.user.display_name.clone(),
+                csrf: signed.csrf.clone(),
+                admin: signed.role == Role::Admin,
+            }),
+            ..Frame::signed_out(signed.language)
+        }
+    }
+
+    /// The frame of a page seen signed out, in `language`.
+    fn signed_out(language: Language) -> Frame {
+        Frame {
+            t: language.text(),
+            lang: language.as_str(),
+            htmx: assets::HTMX,
+            me: None,
+        }
+    }
+}
+
 /// The signed-in user as the page header shows them.
 pub struct Me {
     display_name: String,
@@ -32,14 +65,11 @@ pub struct Me {
     admin: bool,
 }
 
-impl Me {
-    fn of(signed: &Signed) -> Option<Me> {
-        Some(Me {
-            display_name: signed.user.display_name.clone(),
-            csrf: signed.csrf.clone(),
-            admin: signed.role == Role::Admin,
-        })
-    }
+/// A 500 for a request the host could not serve (its database failed): the error
+/// goes to the log as `what`, the browser learns nothing of it.
+pub(crate) fn failed(error: &anyhow::Error, what: &str) -> Response {
+    tracing::error!(error = format!("{error:#}"), "{what}");
+    StatusCode::INTERNAL_SERVER_ERROR.into_response()
 }
 
 /// Renders `page`, or a 500 with a log line when a template fails.
@@ -56,10 +86,7 @@ fn render(page: &impl Template) -> Response {
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage<'a> {
-    t: &'static Text,
-    lang: &'static str,
-    htmx: &'static str,
-    me: Option<Me>,
+    frame: Frame,
     status: u16,
     message: &'a str,
 }
@@ -67,10 +94,7 @@ struct ErrorPage<'a> {
 /// An error page with `status` and `message`, in `language`.
 pub fn error_page(status: StatusCode, language: Language, message: &str) -> Response {
     let page = ErrorPage {
-        t: language.text(),
-        lang: language.as_str(),
-        htmx: assets::HTMX,
-        me: None,
+        frame: Frame::signed_out(language),
         status: status.as_u16(),
         message,
     };
@@ -95,10 +119,7 @@ pub async fn not_found(headers: HeaderMap) -> Response {
 #[derive(Template)]
 #[template(path = "sign_in.html")]
 struct SignInPage<'a> {
-    t: &'static Text,
-    lang: &'static str,
-    htmx: &'static str,
-    me: Option<Me>,
+    frame: Frame,
     csrf: &'a str,
     name: &'a str,
     error: Option<&'a str>,
@@ -114,10 +135,7 @@ fn sign_in_page(
 ) -> Response {
     let csrf = new_token();
     let page = SignInPage {
-        t: language.text(),
-        lang: language.as_str(),
-        htmx: assets::HTMX,
-        me: None,
+        frame: Frame::signed_out(language),
         csrf: &csrf,
         name,
         error,
@@ -188,10 +206,7 @@ pub async fn sign_in(
     }
     let user = match state.store.user_by_name(&form.name).await {
         Ok(user) => user,
-        Err(error) => {
-            tracing::error!(error = format!("{error:#}"), "cannot read the users");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        }
+        Err(error) => return failed(&error, "cannot read the users"),
     };
     // A missing user costs a hash too, so that timing does not tell names apart.
     let phc = user
@@ -230,8 +245,7 @@ pub async fn sign_in(
         )
         .await;
     if let Err(error) = created {
-        tracing::error!(error = format!("{error:#}"), "cannot start a web session");
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        return failed(&error, "cannot start a web session");
     }
     tracing::info!(user = %user.name, %address, "web sign-in");
     let mut response = Redirect::to("/home").into_response();
@@ -280,20 +294,14 @@ pub async fn sign_out(
 #[derive(Template)]
 #[template(path = "home.html")]
 struct HomePage {
-    t: &'static Text,
-    lang: &'static str,
-    htmx: &'static str,
-    me: Option<Me>,
+    frame: Frame,
     display_name: String,
 }
 
 /// `GET /home`: every signed-in user's landing page.
 pub async fn home(signed: Signed) -> Response {
     render(&HomePage {
-        t: signed.language.text(),
-        lang: signed.language.as_str(),
-        htmx: assets::HTMX,
-        me: Me::of(&signed),
+        frame: Frame::of(&signed),
         display_name: signed.user.display_name.clone(),
     })
 }
@@ -318,10 +326,7 @@ struct ListErrors {
 #[derive(Template)]
 #[template(path = "lists.html")]
 struct ListsPage {
-    t: &'static Text,
-    lang: &'static str,
-    htmx: &'static str,
-    me: Option<Me>,
+    frame: Frame,
     csrf: String,
     lists: Vec<ListRow>,
     form: NewList,
@@ -338,16 +343,10 @@ async fn lists_page(
 ) -> Response {
     let lists = match state.store.lists().await {
         Ok(lists) => lists,
-        Err(error) => {
-            tracing::error!(error = format!("{error:#}"), "cannot read the lists");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        }
+        Err(error) => return failed(&error, "cannot read the lists"),
     };
     let page = ListsPage {
-        t: signed.language.text(),
-        lang: signed.language.as_str(),
-        htmx: assets::HTMX,
-        me: Me::of(signed),
+        frame: Frame::of(signed),
         csrf: signed.csrf.clone(),
         lists,
         form,
@@ -415,20 +414,14 @@ pub async fn create_list(
             )
             .await
         }
-        Err(AdminError::Failed(error)) => {
-            tracing::error!(error = format!("{error:#}"), "cannot create a list");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
+        Err(AdminError::Failed(error)) => failed(&error, "cannot create a list"),
     }
 }
 
 #[derive(Template)]
 #[template(path = "list.html")]
 struct ListPage {
-    t: &'static Text,
-    lang: &'static str,
-    htmx: &'static str,
-    me: Option<Me>,
+    frame: Frame,
     csrf: String,
     list: ListRow,
     counts: ContactCounts,
@@ -446,10 +439,7 @@ async fn list_page(
 ) -> Response {
     let found = match state.store.list_by_name(name).await {
         Ok(found) => found,
-        Err(error) => {
-            tracing::error!(error = format!("{error:#}"), "cannot read a list");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        }
+        Err(error) => return failed(&error, "cannot read a list"),
     };
     let Some(list) = found else {
         let text = signed.language.text();
@@ -457,13 +447,7 @@ async fn list_page(
     };
     let counts = match state.store.contact_counts(&[list.id]).await {
         Ok(counts) => counts,
-        Err(error) => {
-            tracing::error!(
-                error = format!("{error:#}"),
-                "cannot count a list's contacts"
-            );
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        }
+        Err(error) => return failed(&error, "cannot count a list's contacts"),
     };
     let status = if file_error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -471,10 +455,7 @@ async fn list_page(
         StatusCode::OK
     };
     let page = ListPage {
-        t: signed.language.text(),
-        lang: signed.language.as_str(),
-        htmx: assets::HTMX,
-        me: Me::of(signed),
+        frame: Frame::of(signed),
         csrf: signed.csrf.clone(),
         list,
         counts,
@@ -546,10 +527,7 @@ pub async fn import(
             signed.language,
             &refused.to_string(),
         ),
-        Err(AdminError::Failed(error)) => {
-            tracing::error!(error = format!("{error:#}"), "cannot import contacts");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
+        Err(AdminError::Failed(error)) => failed(&error, "cannot import contacts"),
     }
 }
 
@@ -587,10 +565,7 @@ impl UserErrors {
 #[derive(Template)]
 #[template(path = "users.html")]
 struct UsersPage {
-    t: &'static Text,
-    lang: &'static str,
-    htmx: &'static str,
-    me: Option<Me>,
+    frame: Frame,
     csrf: String,
     users: Vec<UserRow>,
     form: NewUserForm,
@@ -607,16 +582,10 @@ async fn users_page(
 ) -> Response {
     let all = match users::list(&state.store).await {
         Ok(all) => all,
-        Err(error) => {
-            tracing::error!(error = format!("{error:#}"), "cannot read the users");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        }
+        Err(error) => return failed(&error, "cannot read the users"),
     };
     let page = UsersPage {
-        t: signed.language.text(),
-        lang: signed.language.as_str(),
-        htmx: assets::HTMX,
-        me: Me::of(signed),
+        frame: Frame::of(signed),
         csrf: signed.csrf.clone(),
         users: all,
         // The password is never sent back.
@@ -686,10 +655,7 @@ pub async fn create_user(
             tracing::info!(by = %signed.user.name, user = %form.name, role = role.as_str(), "web user created");
             Redirect::to("/admin/users").into_response()
         }
-        Err(error) => {
-            tracing::error!(error = format!("{error:#}"), "cannot create a user");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
+        Err(error) => failed(&error, "cannot create a user"),
     }
 }
 

@@ -14,7 +14,7 @@ use ringhost_store::user::UserRow;
 
 use crate::WebState;
 use crate::language::Language;
-use crate::pages::error_page;
+use crate::pages::{error_page, failed};
 use crate::role::Role;
 
 /// The session cookie.
@@ -154,10 +154,7 @@ impl FromRequestParts<WebState> for Signed {
         let session = match state.store.session(&hash, idle_since, now).await {
             Ok(Some(session)) => session,
             Ok(None) => return Err(sign_in()),
-            Err(error) => {
-                tracing::error!(error = format!("{error:#}"), "cannot read a web session");
-                return Err(StatusCode::INTERNAL_SERVER_ERROR.into_response());
-            }
+            Err(error) => return Err(failed(&error, "cannot read a web session")),
         };
         let Some(role) = Role::parse(&session.user.role) else {
             return Err(sign_in());
