@@ -21,6 +21,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
 use ringhost_media::ports::PortPair;
+use rtp_rs::RtpReader;
 use tokio::net::UdpSocket;
 use tokio::task::JoinHandle;
 
@@ -189,21 +190,18 @@ async fn pass(
     }
 }
 
-/// An RTP packet's header and payload (RFC 3550 5.1); `None` when it is not RTP.
+/// An RTP packet's header and payload (RFC 3550 5.1), read by `rtp-rs` as the media
+/// crate reads it; `None` when it is not RTP.
 fn parse(bytes: &[u8], at: Instant) -> Option<HeardPacket> {
-    if bytes.len() < 12 || bytes[0] >> 6 != 2 {
-        return None;
-    }
-    let start = 12 + 4 * usize::from(bytes[0] & 0x0F);
-    let payload = bytes.get(start..)?;
+    let packet = RtpReader::new(bytes).ok()?;
     Some(HeardPacket {
         at,
-        payload_type: bytes[1] & 0x7F,
-        marker: bytes[1] & 0x80 != 0,
-        seq: u16::from_be_bytes([bytes[2], bytes[3]]),
-        timestamp: u32::from_be_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]),
-        ssrc: u32::from_be_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]),
-        payload: payload.to_vec(),
+        payload_type: packet.payload_type(),
+        marker: packet.mark(),
+        seq: packet.sequence_number().into(),
+        timestamp: packet.timestamp(),
+        ssrc: packet.ssrc(),
+        payload: packet.payload().to_vec(),
     })
 }
 
