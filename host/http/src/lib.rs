@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 mod api;
 mod health;
+pub mod role;
 
 /// What every handler can reach. Cheap to clone.
 #[derive(Clone)]

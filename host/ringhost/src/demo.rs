@@ -16,10 +16,10 @@ use std::time::Duration;
 use anyhow::Context as _;
 use ringhost_dialer::agents::AgentState;
 use ringhost_dialer::lifecycle::Command;
+use ringhost_http::role::Role;
 use ringhost_sim::{CarrierBehaviour, PhoneBehaviour, SimCarrier, SimPhone};
 use ringhost_sip::Protocol;
 use ringhost_web::language::Language;
-use ringhost_web::role::Role;
 use ringhost_web::users::{self, UserSpec};
 use serde_json::json;
 

@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use clap::Subcommand;
+use ringhost_http::role::Role;
 use ringhost_web::language::Language;
-use ringhost_web::role::Role;
 use ringhost_web::users::{self, UserSpec};
 
 use crate::admin::open;

@@ -31,6 +31,17 @@ pub struct ApiKeyRow {
     pub permissions: String,
 }
 
+/// An API key as its list shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKeyListed {
+    /// Its name and permissions.
+    pub key: ApiKeyRow,
+    /// When it was made.
+    pub created_at_ms: i64,
+    /// When it was last used, if ever.
+    pub last_used_at_ms: Option<i64>,
+}
+
 impl Store {
     /// Adds a key by the hash of its secret.
     ///
@@ -75,6 +86,30 @@ impl Store {
             name: r.get(0),
             permissions: r.get(1),
         }))
+    }
+
+    /// Every key, by name, with when it was made and last used (never its hash).
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn api_keys(&self) -> anyhow::Result<Vec<ApiKeyListed>> {
+        let rows = sqlx::query(
+            "SELECT name, permissions, created_at_ms, last_used_at_ms FROM api_key ORDER BY name",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .context("cannot read the API keys")?;
+        Ok(rows
+            .iter()
+            .map(|r| ApiKeyListed {
+                key: ApiKeyRow {
+                    name: r.get(0),
+                    permissions: r.get(1),
+                },
+                created_at_ms: r.get(2),
+                last_used_at_ms: r.get(3),
+            })
+            .collect())
     }
 
     /// Removes the key called `name`; whether there was one.

@@ -1,6 +1,7 @@
-//! The panel's two languages, Italian and English, and every text of its pages in
-//! each. A struct of texts rather than a message-catalogue crate: the compiler checks
-//! that every page's text exists in both languages, and the pages are few.
+//! The panel's two languages, Italian and English, and the texts of its pages in
+//! each: the frame's and the first pages' in a struct of texts, the others written in
+//! place as pairs ([`Language::pick`]). Either way, rather than a message-catalogue
+//! crate: the compiler checks that every text exists in both languages.
 
 /// A language of the panel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +48,15 @@ impl Language {
             .collect();
         asked.sort_by(|a, b| b.0.total_cmp(&a.0));
         asked.first().map_or(Language::En, |(_, l)| *l)
+    }
+
+    /// Of a text written in both languages (Italian, English), the one in this
+    /// language: how pages write texts in place (`frame.tr("Campagne", "Campaigns")`).
+    pub fn pick(self, (it, en): (&'static str, &'static str)) -> &'static str {
+        match self {
+            Language::It => it,
+            Language::En => en,
+        }
     }
 
     /// The texts of the pages in this language.

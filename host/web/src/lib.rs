@@ -23,11 +23,13 @@ use axum::routing::{get, post};
 use ringhost_dialer::scheduler::Dialer;
 use ringhost_store::Store;
 
+use crate::pages::{campaigns, lists};
+
 pub mod assets;
+pub mod campaign_form;
 pub mod language;
 pub mod pages;
 pub mod password;
-pub mod role;
 pub mod session;
 pub mod throttle;
 pub mod users;
@@ -42,6 +44,8 @@ pub struct WebSettings {
     pub idle_timeout: Duration,
     /// Cookies carry `Secure` (the panel is served over TLS, by a proxy in front).
     pub secure_cookies: bool,
+    /// The zone the pages show and read dates and times in.
+    pub time_zone: chrono_tz::Tz,
 }
 
 impl Default for WebSettings {
@@ -49,6 +53,7 @@ impl Default for WebSettings {
         WebSettings {
             idle_timeout: Duration::from_secs(30 * 60),
             secure_cookies: false,
+            time_zone: chrono_tz::Europe::Rome,
         }
     }
 }
@@ -73,17 +78,37 @@ pub fn router(state: WebState) -> Router {
         .route("/", get(pages::sign_in_form).post(pages::sign_in))
         .route("/signout", post(pages::sign_out))
         .route("/home", get(pages::home))
-        .route("/admin/lists", get(pages::lists).post(pages::create_list))
-        .route("/admin/lists/{name}", get(pages::list))
+        .route("/admin/lists", get(lists::lists).post(lists::create_list))
+        .route("/admin/lists/{name}", get(lists::list))
         .route(
             "/admin/users",
-            get(pages::users_list).post(pages::create_user),
+            get(pages::users::users_list).post(pages::users::create_user),
         )
-        .route("/admin/users/{name}/disable", post(pages::disable_user))
+        .route(
+            "/admin/users/{name}/disable",
+            post(pages::users::disable_user),
+        )
         .route(
             "/admin/lists/{name}/import",
-            post(pages::import).layer(DefaultBodyLimit::max(IMPORT_LIMIT)),
+            post(lists::import).layer(DefaultBodyLimit::max(IMPORT_LIMIT)),
         )
+        .route(
+            "/admin/campaigns",
+            get(campaigns::campaigns).post(campaigns::create_campaign),
+        )
+        .route("/admin/campaigns/new", get(campaigns::new_campaign))
+        .route("/admin/campaigns/{id}", get(campaigns::campaign))
+        .route("/admin/campaigns/{id}/counters", get(campaigns::counters))
+        .route("/admin/campaigns/{id}/attempts", get(campaigns::attempts))
+        .route(
+            "/admin/campaigns/{id}/edit",
+            get(campaigns::edit_campaign).post(campaigns::update_campaign),
+        )
+        .route(
+            "/admin/campaigns/{id}/more-attempts",
+            post(campaigns::more_attempts),
+        )
+        .route("/admin/campaigns/{id}/{command}", post(campaigns::command))
         .route("/assets/{file}", get(assets::asset))
         .fallback(pages::not_found)
         .with_state(state)

@@ -15,7 +15,7 @@ use ringhost_store::user::UserRow;
 use crate::WebState;
 use crate::language::Language;
 use crate::pages::{error_page, failed};
-use crate::role::Role;
+use ringhost_http::role::Role;
 
 /// The session cookie.
 pub const SESSION_COOKIE: &str = "rh_session";
@@ -125,6 +125,28 @@ impl Signed {
                 self.language.text().forbidden,
             )
         })
+    }
+
+    /// The 403 page to answer with, unless the user's role may call the API
+    /// operation `operation_id` (what the page shows or does).
+    pub fn refuse_unless_may(&self, operation_id: &str) -> Option<Response> {
+        (!self.role.allows(operation_id)).then(|| {
+            error_page(
+                StatusCode::FORBIDDEN,
+                self.language,
+                self.language.text().forbidden,
+            )
+        })
+    }
+
+    /// The 404 page, in the user's language: what a page answers for something that
+    /// does not exist.
+    pub fn not_found(&self) -> Response {
+        error_page(
+            StatusCode::NOT_FOUND,
+            self.language,
+            self.language.text().not_found,
+        )
     }
 
     /// The 403 page to answer a form with, unless `token` is the session's

@@ -7,7 +7,7 @@ use ringhost_store::user::{NewUser, UserRow};
 
 use crate::language::Language;
 use crate::password;
-use crate::role::Role;
+use ringhost_http::role::Role;
 
 /// A user to create.
 #[derive(Debug, Clone)]

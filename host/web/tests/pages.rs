@@ -1,187 +1,16 @@
 //! The panel at the HTML level: requests through the router (no socket), a real SQLite
 //! store and dialer behind it, the HTML parsed back.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
+mod panel;
 
-use axum::Router;
 use axum::body::Body;
-use axum::extract::connect_info::MockConnectInfo;
 use axum::http::{Request, StatusCode, header};
-use http_body_util::BodyExt as _;
-use ringhost_call::{Agents, CallReport, CallRequest, Carrier, Outcome, Placing, Progress};
-use ringhost_dialer::clock::SystemClock;
-use ringhost_dialer::ledger::{Ledger, Limits};
-use ringhost_dialer::scheduler::{Dialer, SchedulerConfig};
+use panel::{get, import_request, panel, post, send, sign_in};
 use ringhost_store::Store;
 use ringhost_store::user::NewUser;
-use ringhost_web::{WebSettings, WebState, password, router};
-use scraper::{Html, Selector};
-use tokio::sync::mpsc;
+use ringhost_web::password;
+use scraper::Selector;
 use tower::ServiceExt as _;
-
-/// No call is placed in these tests (the scheduler never runs); were one placed, it
-/// would be busy.
-struct NoCalls;
-
-impl Carrier for NoCalls {
-    fn place(
-        &self,
-        _call: CallRequest,
-        _progress: mpsc::UnboundedSender<Progress>,
-        _agents: Arc<dyn Agents>,
-    ) -> Placing {
-        Box::pin(async { CallReport::failed(Outcome::Busy) })
-    }
-}
-
-/// The panel over a new SQLite database with an admin (`ada`) and an agent (`bruno`).
-async fn panel(dir: &tempfile::TempDir) -> Router {
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("w.db").display());
-    let store = Store::open(&url).await.unwrap();
-    for (name, role) in [("ada", "admin"), ("bruno", "agent")] {
-        let hash = password::hash(&format!("{name}-password")).unwrap();
-        let user = NewUser {
-            name,
-            display_name: name,
-            role,
-            language: "en",
-            password_hash: &hash,
-            agent: None,
-        };
-        store.create_user(&user, 0).await.unwrap();
-    }
-    let dialer = Dialer::new(
-        store.clone(),
-        Ledger::new(Limits::default()),
-        Arc::new(NoCalls),
-        None,
-        Arc::new(SystemClock),
-        SchedulerConfig::default(),
-    );
-    let state = WebState {
-        store,
-        dialer,
-        settings: WebSettings::default(),
-        throttle: Arc::default(),
-    };
-    router(state).layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))))
-}
-
-struct Page {
-    status: StatusCode,
-    location: Option<String>,
-    cookies: Vec<String>,
-    html: Html,
-}
-
-impl Page {
-    fn select(&self, css: &str) -> Vec<String> {
-        let selector = Selector::parse(css).unwrap();
-        self.html
-            .select(&selector)
-            .map(|e| e.text().collect::<String>())
-            .collect()
-    }
-
-    fn attr(&self, css: &str, name: &str) -> Option<String> {
-        let selector = Selector::parse(css).unwrap();
-        self.html
-            .select(&selector)
-            .next()
-            .and_then(|e| e.value().attr(name).map(str::to_owned))
-    }
-
-    /// The value a `Set-Cookie` of this response gives `name`.
-    fn cookie(&self, name: &str) -> Option<String> {
-        self.cookies.iter().find_map(|c| {
-            let (pair, _) = c.split_once(';').unwrap_or((c, ""));
-            let (n, v) = pair.split_once('=')?;
-            (n == name).then(|| v.to_owned())
-        })
-    }
-}
-
-async fn send(app: &Router, request: Request<Body>) -> Page {
-    let response = app.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let location = response
-        .headers()
-        .get(header::LOCATION)
-        .map(|v| v.to_str().unwrap().to_owned());
-    let cookies = response
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .collect();
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    let html = Html::parse_document(&String::from_utf8_lossy(&body));
-    Page {
-        status,
-        location,
-        cookies,
-        html,
-    }
-}
-
-fn get(path: &str, cookie: Option<&str>) -> Request<Body> {
-    let mut request = Request::get(path);
-    if let Some(cookie) = cookie {
-        request = request.header(header::COOKIE, cookie);
-    }
-    request.body(Body::empty()).unwrap()
-}
-
-fn post(path: &str, cookie: Option<&str>, form: &[(&str, &str)]) -> Request<Body> {
-    let body = form
-        .iter()
-        .map(|(k, v)| format!("{k}={}", urlencode(v)))
-        .collect::<Vec<_>>()
-        .join("&");
-    let mut request =
-        Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-    if let Some(cookie) = cookie {
-        request = request.header(header::COOKIE, cookie);
-    }
-    request.body(Body::from(body)).unwrap()
-}
-
-/// Percent-encodes a form value (every byte that is not unreserved).
-fn urlencode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-/// Signs `name` in; the session cookie and the session's anti-forgery token.
-async fn sign_in(app: &Router, name: &str, password: &str) -> (String, String) {
-    let form = send(app, get("/", None)).await;
-    let csrf = form.attr("input[name=csrf]", "value").unwrap();
-    let cookie = format!("rh_sign_in={}", form.cookie("rh_sign_in").unwrap());
-    let signed = send(
-        app,
-        post(
-            "/",
-            Some(&cookie),
-            &[("name", name), ("password", password), ("csrf", &csrf)],
-        ),
-    )
-    .await;
-    assert_eq!(signed.status, StatusCode::SEE_OTHER);
-    assert_eq!(signed.location.as_deref(), Some("/home"));
-    let session = format!("rh_session={}", signed.cookie("rh_session").unwrap());
-    let home = send(app, get("/home", Some(&session))).await;
-    assert_eq!(home.status, StatusCode::OK);
-    let token = home.attr("header form input[name=csrf]", "value").unwrap();
-    (session, token)
-}
 
 #[tokio::test]
 async fn signed_out_requests_go_to_the_sign_in_page() {
@@ -432,23 +261,6 @@ async fn unknown_pages_are_404_pages_and_assets_are_served() {
 }
 
 /// A multipart form of `csrf` and the file `csv`.
-fn import_request(path: &str, cookie: &str, csrf: &str, csv: &str) -> Request<Body> {
-    let boundary = "ringhost-test-boundary";
-    let body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
-         --{boundary}\r\nContent-Disposition: form-data; name=\"csv\"; filename=\"leads.csv\"\r\n\
-         Content-Type: text/csv\r\n\r\n{csv}\r\n--{boundary}--\r\n"
-    );
-    Request::post(path)
-        .header(
-            header::CONTENT_TYPE,
-            format!("multipart/form-data; boundary={boundary}"),
-        )
-        .header(header::COOKIE, cookie)
-        .body(Body::from(body))
-        .unwrap()
-}
-
 #[tokio::test]
 async fn an_admin_imports_a_csv_and_sees_the_bad_rows_by_line() {
     let dir = tempfile::tempdir().unwrap();
@@ -512,7 +324,10 @@ async fn an_admin_manages_users_with_errors_beside_their_fields() {
     let (session, token) = sign_in(&app, "ada", "ada-password").await;
     let page = send(&app, get("/admin/users", Some(&session))).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert_eq!(page.select("#users tbody td:first-child"), ["ada", "bruno"]);
+    assert_eq!(
+        page.select("#users tbody td:first-child"),
+        ["ada", "bruno", "sara"]
+    );
 
     // Every bad field at once: each error beside its field, nothing saved, and the
     // password not sent back.
@@ -536,7 +351,7 @@ async fn an_admin_manages_users_with_errors_beside_their_fields() {
     assert_eq!(bad.select("#role-error").len(), 1);
     assert_eq!(bad.select("#password-error"), ["At least 8 characters."]);
     assert_eq!(bad.attr("#password", "value"), None);
-    assert_eq!(bad.select("#users tbody tr").len(), 2);
+    assert_eq!(bad.select("#users tbody tr").len(), 3);
     let taken = send(
         &app,
         post(

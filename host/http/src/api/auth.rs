@@ -18,6 +18,7 @@ use ringhost_store::api_key::hash;
 
 use super::ApiError;
 use crate::AppState;
+use crate::role::Role;
 
 /// The permission that grants every operation.
 const ANY: &str = "*";
@@ -96,11 +97,24 @@ fn secret(headers: &HeaderMap) -> Option<&str> {
     })
 }
 
-/// Whether `permissions` (a JSON array of operation ids, or `"*"`) grants
-/// `operation_id`. Permissions that cannot be read grant nothing, and say so in the
-/// log, since the key's owner only sees 403s.
+/// Whether `permissions` (a JSON array of operation ids, `"*"`, or `{"role": NAME}`
+/// for a key given a role's operations) grants `operation_id`. Permissions that cannot
+/// be read grant nothing, and say so in the log, since the key's owner only sees 403s.
 fn allows(key: &str, permissions: &str, operation_id: &str) -> bool {
     match serde_json::from_str::<serde_json::Value>(permissions) {
+        Ok(serde_json::Value::Object(given)) if given.len() == 1 => {
+            match given
+                .get("role")
+                .and_then(|r| r.as_str())
+                .and_then(Role::parse)
+            {
+                Some(role) => role.allows(operation_id),
+                None => {
+                    tracing::warn!(key, permissions, "an API key's role is not one");
+                    false
+                }
+            }
+        }
         Ok(serde_json::Value::String(one)) => one == ANY || one == operation_id,
         Ok(serde_json::Value::Array(granted)) => granted
             .iter()
@@ -128,6 +142,9 @@ mod tests {
         assert!(allows("k", r#"["listLists","createList"]"#, "createList"));
         assert!(!allows("k", r#"["listLists"]"#, "createList"));
         assert!(!allows("k", "[]", "createList"));
+        assert!(allows("k", r#"{"role":"supervisor"}"#, "pauseCampaign"));
+        assert!(!allows("k", r#"{"role":"supervisor"}"#, "createList"));
+        assert!(!allows("k", r#"{"role":"root"}"#, "listLists"));
         assert!(!allows("k", "not json", "createList"));
         assert!(!allows("k", r#"{"createList":true}"#, "createList"));
     }

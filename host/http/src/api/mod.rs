@@ -163,6 +163,13 @@ pub(crate) fn operations() -> Vec<Operation> {
     ]
 }
 
+/// Every operation's `operationId`: the names permissions and roles are made of.
+pub(crate) fn operation_ids() -> &'static [String] {
+    static IDS: std::sync::LazyLock<Vec<String>> =
+        std::sync::LazyLock::new(|| operations().into_iter().map(|o| o.id).collect());
+    &IDS
+}
+
 /// The API's router, to be nested under [`PREFIX`]: each operation guarded by its own
 /// permission unless public, and a JSON 404 for any other path under the prefix.
 pub(crate) fn router(state: &AppState) -> Router<AppState> {
