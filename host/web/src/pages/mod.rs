@@ -22,6 +22,7 @@ use crate::{WebState, assets, password};
 use ringhost_http::role::Role;
 
 pub mod campaigns;
+pub mod contacts;
 pub mod lists;
 pub mod users;
 
@@ -60,6 +61,12 @@ impl Frame {
         }
     }
 
+    /// Whether the signed-in user is an admin (who sees the forms that change the
+    /// setup; others see the same pages read-only).
+    fn admin(&self) -> bool {
+        self.me.as_ref().is_some_and(|me| me.admin)
+    }
+
     /// Of a text written in Italian and English, the one in the page's language.
     fn tr(&self, it: &'static str, en: &'static str) -> &'static str {
         self.language.pick((it, en))
@@ -74,6 +81,11 @@ pub struct Me {
     admin: bool,
     /// Sees the campaigns (admins and supervisors).
     steers: bool,
+}
+
+/// `segment` percent-encoded for a path, as the templates' `urlencode` writes it.
+fn path_segment(segment: &str) -> String {
+    percent_encoding::utf8_percent_encode(segment, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 /// A 500 for a request the host could not serve (its database failed): the error
