@@ -166,10 +166,6 @@ class Walk:
             refused = re.match(r"Failed to load resource: the server responded with a status of (\d+)", message.text)
             if refused and int(refused.group(1)) in self.allowed:
                 return
-            # The panel has no favicon yet; Chromium asks for one now and then (not
-            # always), so its 404 is left out rather than making the walk flaky.
-            if refused and urlsplit(message.location.get("url", "")).path == "/favicon.ico":
-                return
             self.problems.append(f"console error: {message.text}")
 
         page.on("console", on_console)
@@ -179,7 +175,7 @@ class Walk:
         def on_response(response):
             if re.search(r"/admin/campaigns/\d+/counters$", urlsplit(response.url).path):
                 self.counter_refreshes += 1
-            if response.status >= 400 and urlsplit(response.url).path != "/favicon.ico" and not (
+            if response.status >= 400 and not (
                 response.request.is_navigation_request() and response.status in self.allowed
             ):
                 self.problems.append(f"HTTP {response.status} for {response.request.method} {response.url}")

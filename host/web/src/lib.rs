@@ -23,7 +23,7 @@ use axum::routing::{get, post};
 use ringhost_dialer::scheduler::Dialer;
 use ringhost_store::Store;
 
-use crate::pages::{campaigns, contacts, lists};
+use crate::pages::{campaigns, contacts, keys, lists, templates};
 
 pub mod assets;
 pub mod campaign_form;
@@ -118,6 +118,14 @@ pub fn router(state: WebState) -> Router {
             "/admin/do-not-call",
             get(contacts::global_do_not_call).post(contacts::add_global_do_not_call),
         )
+        .route("/admin/keys", get(keys::keys).post(keys::create_key))
+        .route("/admin/keys/{name}/revoke", post(keys::revoke_key))
+        .route(
+            "/admin/templates",
+            get(templates::templates).post(templates::save_template),
+        )
+        .route("/admin/templates/new", get(templates::new_template))
+        .route("/admin/templates/{name}", get(templates::edit_template))
         .route("/assets/{file}", get(assets::asset))
         .fallback(pages::not_found)
         .with_state(state)

@@ -23,7 +23,9 @@ use ringhost_http::role::Role;
 
 pub mod campaigns;
 pub mod contacts;
+pub mod keys;
 pub mod lists;
+pub mod templates;
 pub mod users;
 
 /// What every page's frame (`base.html`) shows: its texts and language, the
