@@ -297,6 +297,18 @@ impl Dialer {
         Ok(())
     }
 
+    /// Every queue with its agents and counts, as of now.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn queues(&self) -> AdminResult<Vec<QueueInfo>> {
+        let mut queues = Vec::new();
+        for name in self.inner.store.queues().await? {
+            queues.push(self.queue_info(&name).await?);
+        }
+        Ok(queues)
+    }
+
     /// A queue's agents and their counts, as of now.
     ///
     /// # Errors

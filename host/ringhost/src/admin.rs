@@ -20,7 +20,11 @@ pub(crate) enum ApiKeyCommand {
         name: String,
         /// An API method the key may call (`listCampaigns`, `startCampaign`, ...; see
         /// /api/v1/openapi.json), or `*` for all. Repeat for several.
-        #[arg(long = "allow", value_name = "METHOD", required_unless_present = "role")]
+        #[arg(
+            long = "allow",
+            value_name = "METHOD",
+            required_unless_present = "role"
+        )]
         allow: Vec<String>,
         /// Instead of methods, a role whose operations the key may call (admin,
         /// supervisor, agent).

@@ -299,4 +299,15 @@ impl Store {
         .context("cannot read the queue's members")?;
         Ok(rows.iter().map(agent).collect())
     }
+
+    /// Every queue that has members, by name.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn queues(&self) -> anyhow::Result<Vec<String>> {
+        sqlx::query_scalar("SELECT DISTINCT queue FROM queue_member ORDER BY queue")
+            .fetch_all(&self.pool)
+            .await
+            .context("cannot read the queues")
+    }
 }

@@ -23,7 +23,7 @@ use axum::routing::{get, post};
 use ringhost_dialer::scheduler::Dialer;
 use ringhost_store::Store;
 
-use crate::pages::{campaigns, contacts, keys, lists, templates};
+use crate::pages::{agents, campaigns, contacts, keys, lists, templates};
 
 pub mod assets;
 pub mod campaign_form;
@@ -126,6 +126,15 @@ pub fn router(state: WebState) -> Router {
         )
         .route("/admin/templates/new", get(templates::new_template))
         .route("/admin/templates/{name}", get(templates::edit_template))
+        .route(
+            "/admin/agents",
+            get(agents::agents).post(agents::create_agent),
+        )
+        .route("/admin/queues", post(agents::add_member))
+        .route(
+            "/admin/queues/{queue}/{agent}/remove",
+            post(agents::remove_member),
+        )
         .route("/assets/{file}", get(assets::asset))
         .fallback(pages::not_found)
         .with_state(state)

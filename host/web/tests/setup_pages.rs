@@ -186,3 +186,67 @@ async fn a_template_is_saved_with_checked_fields_and_fills_a_new_campaign() {
     let refused = send(&app, get("/admin/templates", Some(&agent))).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn agents_are_added_and_put_in_queues() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = panel(&dir).await;
+    let (session, token) = sign_in(&app, "ada", "ada-password").await;
+    let bad = [
+        ("name", "anna"),
+        ("extension", "201"),
+        ("wrap_up_s", "-1"),
+        ("csrf", token.as_str()),
+    ];
+    let refused = send(&app, post("/admin/agents", Some(&session), &bad)).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.select("#wrap_up_s-error").len(), 1);
+    assert!(refused.select("#agents tbody tr").is_empty());
+    let good = [
+        ("name", "anna"),
+        ("extension", "201"),
+        ("wrap_up_s", "15"),
+        ("csrf", token.as_str()),
+    ];
+    let made = send(&app, post("/admin/agents", Some(&session), &good)).await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER);
+    let again = send(&app, post("/admin/agents", Some(&session), &good)).await;
+    assert_eq!(again.select("#name-error").len(), 1, "the name is taken");
+
+    let member = [
+        ("queue", "sales"),
+        ("agent", "anna"),
+        ("csrf", token.as_str()),
+    ];
+    let added = send(&app, post("/admin/queues", Some(&session), &member)).await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER);
+    let page = send(&app, get("/admin/agents", Some(&session))).await;
+    assert_eq!(page.select("#agents tbody td:nth-child(3)"), ["logged_out"]);
+    assert_eq!(page.select("#agents tbody td:nth-child(7)"), ["sales"]);
+    assert_eq!(page.select("#queue-sales li").len(), 1);
+
+    // A supervisor moves members but adds no agents.
+    let (supervisor, supervisor_token) = sign_in(&app, "sara", "sara-password").await;
+    let read = send(&app, get("/admin/agents", Some(&supervisor))).await;
+    assert!(read.select("#extension").is_empty());
+    let removed = send(
+        &app,
+        post(
+            "/admin/queues/sales/anna/remove",
+            Some(&supervisor),
+            &[("csrf", &supervisor_token)],
+        ),
+    )
+    .await;
+    assert_eq!(removed.status, StatusCode::SEE_OTHER);
+    let page = send(&app, get("/admin/agents", Some(&session))).await;
+    assert!(page.select("#queue-sales").is_empty());
+    let add = [
+        ("name", "bob"),
+        ("extension", "202"),
+        ("wrap_up_s", "5"),
+        ("csrf", supervisor_token.as_str()),
+    ];
+    let refused = send(&app, post("/admin/agents", Some(&supervisor), &add)).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}

@@ -21,6 +21,7 @@ use crate::session::{
 use crate::{WebState, assets, password};
 use ringhost_http::role::Role;
 
+pub mod agents;
 pub mod campaigns;
 pub mod contacts;
 pub mod keys;
