@@ -8,6 +8,8 @@
 #   CARGO_TARGET_DIR  build folder (default: ~/.cache/ringhost/target, outside the
 #                     clone so that CI's fresh clones reuse earlier builds)
 #   RINGHOST_TEST_POSTGRES_URL  use this PostgreSQL server instead of starting one
+#   RINGHOST_ARTIFACTS  where the browser walk-through saves its screenshots (default:
+#                     $CARGO_TARGET_DIR/browser-artifacts)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ringhost/target}"
@@ -20,6 +22,7 @@ step "installing what the tests need"
 install_debian_packages
 install_rust_components
 install_component_tools
+install_browser_tools
 start_postgres
 
 # The plugin workspaces (first-party plugins, the SDK, test guests) are built for
@@ -47,5 +50,13 @@ export RINGHOST_REQUIRE_GUEST_TOOLS=1
 cargo test --workspace --locked
 # The ADS table shared by the host and the default mapper plugin has its own workspace.
 cargo test --manifest-path sdk/ads/Cargo.toml
+
+step "browser walk-through (headless Chromium on ringhost demo)"
+# cargo test built the binary for the end-to-end tests; build it only if it is not there.
+RINGHOST_BIN="$CARGO_TARGET_DIR/debug/ringhost"
+[ -x "$RINGHOST_BIN" ] || cargo build -p ringhost --locked
+export RINGHOST_ARTIFACTS="${RINGHOST_ARTIFACTS:-$CARGO_TARGET_DIR/browser-artifacts}"
+# Its own waits are bounded; the timeout is a last resort (SIGTERM still stops the demo).
+timeout --kill-after=30 300 python3 tests/browser/walkthrough.py --ringhost "$RINGHOST_BIN"
 
 step "all tests passed"

@@ -13,6 +13,8 @@ install_debian_packages() {
     local missing=()
     compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
     command -v sipp >/dev/null || missing+=(sip-tester)
+    # The browser walk-through drives Debian's Chromium, never a browser Playwright downloads.
+    [ -x /usr/bin/chromium ] || missing+=(chromium)
     if [ ${#missing[@]} -gt 0 ]; then
         echo "apt-get install ${missing[*]}"
         as_root apt-get update -qq
@@ -43,6 +45,16 @@ install_component_tools() {
         (cd "$node_dir" && npm install --silent --no-audit --no-fund @bytecodealliance/componentize-js@0.23.0)
     fi
     export RINGHOST_COMPONENTIZE_JS="$node_dir/node_modules/.bin/componentize-js"
+}
+
+# Playwright for Python, which drives Debian's Chromium in the browser walk-through
+# (tests/browser/). Its own browsers are not installed (`playwright install` is never run).
+PLAYWRIGHT_VERSION=1.65.2
+install_browser_tools() {
+    if ! python3 -c 'import sys; from importlib.metadata import version; sys.exit(version("playwright") != sys.argv[1])' \
+        "$PLAYWRIGHT_VERSION" 2>/dev/null; then
+        python3 -m pip install --quiet --disable-pip-version-check "playwright==$PLAYWRIGHT_VERSION"
+    fi
 }
 
 # A free TCP port on loopback.

@@ -19,6 +19,12 @@ mod api;
 mod health;
 pub mod role;
 
+/// Every operation's `operationId`, in the order the API document lists them: what an
+/// API key may be allowed to call.
+pub fn operation_ids() -> &'static [String] {
+    api::operation_ids()
+}
+
 /// What every handler can reach. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {

@@ -20,8 +20,12 @@ pub(crate) enum ApiKeyCommand {
         name: String,
         /// An API method the key may call (`listCampaigns`, `startCampaign`, ...; see
         /// /api/v1/openapi.json), or `*` for all. Repeat for several.
-        #[arg(long = "allow", value_name = "METHOD", required = true)]
+        #[arg(long = "allow", value_name = "METHOD", required_unless_present = "role")]
         allow: Vec<String>,
+        /// Instead of methods, a role whose operations the key may call (admin,
+        /// supervisor, agent).
+        #[arg(long, value_name = "ROLE", conflicts_with = "allow")]
+        role: Option<String>,
         /// The configuration file naming the database.
         #[arg(long, short, value_name = "FILE")]
         config: Option<PathBuf>,
@@ -68,15 +72,26 @@ pub(crate) async fn api_key(command: ApiKeyCommand) -> anyhow::Result<String> {
         ApiKeyCommand::Create {
             name,
             allow,
+            role,
             config,
         } => {
+            let permissions = match role {
+                Some(role) => {
+                    anyhow::ensure!(
+                        ringhost_http::role::Role::parse(&role).is_some(),
+                        "--role {role:?} is not admin, supervisor or agent"
+                    );
+                    serde_json::json!({ "role": role }).to_string()
+                }
+                None => serde_json::to_string(&allow)?,
+            };
             let store = open(config.as_deref()).await?;
             let secret = ringhost_store::api_key::new_secret();
             store
                 .create_api_key(
                     &name,
                     &ringhost_store::api_key::hash(&secret),
-                    &serde_json::to_string(&allow)?,
+                    &permissions,
                     now_ms(),
                 )
                 .await?;

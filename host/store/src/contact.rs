@@ -630,4 +630,111 @@ impl Store {
         .context("cannot read the do-not-call list")?;
         Ok(hit.is_some())
     }
+
+    /// A page of a list's contacts after `after_id`, in import order, that match
+    /// `search`: a number's beginning (`+39` and digits: the E.164 form the contacts
+    /// keep), else a text found in the contact's columns. The page reads contacts in
+    /// id order and stops at `limit` matches, so the first pages of a common match
+    /// cost what a plain page costs.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn search_contacts(
+        &self,
+        list_id: i64,
+        search: &ContactSearch,
+        after_id: i64,
+        limit: i64,
+    ) -> anyhow::Result<Vec<ContactRow>> {
+        let (condition, pattern) = match search {
+            ContactSearch::All => return self.contacts(list_id, after_id, limit).await,
+            // Each number of the contact, at the start of the column or after a `|`.
+            ContactSearch::Number(start) => (
+                "(numbers LIKE $4 ESCAPE '\\' OR numbers LIKE ('%|' || $4) ESCAPE '\\')",
+                format!("{}%", escape_like(start)),
+            ),
+            ContactSearch::Text(text) => (
+                "LOWER(variables) LIKE LOWER($4) ESCAPE '\\'",
+                format!("%{}%", escape_like(text)),
+            ),
+        };
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {CONTACT_COLUMNS} FROM contact WHERE list_id = $1 AND id > $2 \
+             AND {condition} ORDER BY id LIMIT $3"
+        )))
+        .bind(list_id)
+        .bind(after_id)
+        .bind(limit)
+        .bind(pattern)
+        .fetch_all(&self.pool)
+        .await
+        .context("cannot search contacts")?;
+        Ok(rows.iter().map(contact).collect())
+    }
+
+    /// The do-not-call numbers of `list_id` (0: the global list), newest first.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn do_not_call_numbers(
+        &self,
+        list_id: i64,
+        limit: i64,
+    ) -> anyhow::Result<Vec<DoNotCallRow>> {
+        let rows = sqlx::query(
+            "SELECT number, until_ms, reason, added_at_ms FROM do_not_call \
+             WHERE list_id = $1 ORDER BY added_at_ms DESC, number LIMIT $2",
+        )
+        .bind(list_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .context("cannot read the do-not-call list")?;
+        Ok(rows
+            .iter()
+            .map(|r| DoNotCallRow {
+                number: r.get(0),
+                until_ms: r.get(1),
+                reason: r.get(2),
+                added_at_ms: r.get(3),
+            })
+            .collect())
+    }
+}
+
+/// Which of a list's contacts a page shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContactSearch {
+    /// Every contact.
+    All,
+    /// Those with a number that starts so (E.164: `+`, then digits).
+    Number(String),
+    /// Those with this text in a column.
+    Text(String),
+}
+
+/// A number that may not be called.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DoNotCallRow {
+    /// E.164.
+    pub number: String,
+    /// Until when (None: for ever).
+    pub until_ms: Option<i64>,
+    /// Why.
+    pub reason: String,
+    /// When it was added.
+    pub added_at_ms: i64,
+}
+
+/// `text` with LIKE's wildcards escaped (by a backslash), so a search for `50%` finds
+/// those characters.
+fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }

@@ -23,6 +23,7 @@ pub async fn asset(Path(file): Path<String>) -> Response {
     let kind = match file.rsplit('.').next() {
         Some("js") => "text/javascript; charset=utf-8",
         Some("css") => "text/css; charset=utf-8",
+        Some("svg") => "image/svg+xml",
         _ => "application/octet-stream",
     };
     (

@@ -552,6 +552,15 @@ pub static FIELDS: &[Field] = &[
     },
 ];
 
+/// Whether settings are a campaign's, whole, or a template's part of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Extent {
+    /// A campaign's: it must be able to run.
+    Whole,
+    /// A template's.
+    Part,
+}
+
 /// What is wrong with a field.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Problem {
@@ -687,11 +696,17 @@ pub fn values(settings: &Value, zone: Tz, language: Language) -> Values {
 }
 
 /// The settings `values` hold, or the problem of each field that is wrong (by key).
-/// `zone` reads the moments.
+/// `zone` reads the moments. A `Whole` campaign must also be able to run as it is
+/// (a queue or extension for agents, a message for notifications); a template's
+/// settings (`Part`) need not, since campaigns made from it add what it leaves out.
 ///
 /// # Errors
 /// Every field's problem, by key.
-pub fn settings(values: &Values, zone: Tz) -> Result<Value, Vec<(&'static str, Problem)>> {
+pub fn settings(
+    values: &Values,
+    zone: Tz,
+    extent: Extent,
+) -> Result<Value, Vec<(&'static str, Problem)>> {
     let mut settings = Map::new();
     let mut problems = Vec::new();
     for field in FIELDS {
@@ -703,7 +718,8 @@ pub fn settings(values: &Values, zone: Tz) -> Result<Value, Vec<(&'static str, P
     }
     let settings = Value::Object(settings);
     let text = |key| lookup(&settings, key).and_then(Value::as_str).is_some();
-    match lookup(&settings, "kind").and_then(Value::as_str) {
+    let kind = lookup(&settings, "kind").and_then(Value::as_str);
+    match kind.filter(|_| extent == Extent::Whole) {
         Some("agent") if !text("queue") && !text("extension") => {
             problems.push(("queue", Problem::NoQueue));
         }
@@ -987,7 +1003,7 @@ mod tests {
         for language in [Language::It, Language::En] {
             let values = values(&settings, rome(), language);
             assert_eq!(values["pacing.target_abandon_rate"], "2.5");
-            let back = super::settings(&values, rome()).unwrap();
+            let back = super::settings(&values, rome(), Extent::Whole).unwrap();
             for key in [
                 "kind",
                 "queue",
@@ -1020,7 +1036,12 @@ mod tests {
         values.insert("kind".into(), "agent".into());
         values.insert("valid_from_ms".into(), "2027-01-02T10:00".into());
         values.insert("valid_until_ms".into(), "2027-01-01T10:00".into());
-        let problems = settings(&values, rome()).unwrap_err();
+        let problems = settings(&values, rome(), Extent::Whole).unwrap_err();
+        let part = settings(&values, rome(), Extent::Part).unwrap_err();
+        assert!(
+            part.iter().all(|(k, _)| *k != "queue"),
+            "a template needs no queue"
+        );
         let keys: Vec<&str> = problems.iter().map(|(k, _)| *k).collect();
         assert_eq!(
             keys,

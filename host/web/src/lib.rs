@@ -23,7 +23,7 @@ use axum::routing::{get, post};
 use ringhost_dialer::scheduler::Dialer;
 use ringhost_store::Store;
 
-use crate::pages::{campaigns, lists};
+use crate::pages::{campaigns, contacts, keys, lists, templates};
 
 pub mod assets;
 pub mod campaign_form;
@@ -109,6 +109,23 @@ pub fn router(state: WebState) -> Router {
             post(campaigns::more_attempts),
         )
         .route("/admin/campaigns/{id}/{command}", post(campaigns::command))
+        .route("/admin/lists/{name}/contacts", get(contacts::contacts))
+        .route(
+            "/admin/lists/{name}/do-not-call",
+            get(contacts::list_do_not_call).post(contacts::add_list_do_not_call),
+        )
+        .route(
+            "/admin/do-not-call",
+            get(contacts::global_do_not_call).post(contacts::add_global_do_not_call),
+        )
+        .route("/admin/keys", get(keys::keys).post(keys::create_key))
+        .route("/admin/keys/{name}/revoke", post(keys::revoke_key))
+        .route(
+            "/admin/templates",
+            get(templates::templates).post(templates::save_template),
+        )
+        .route("/admin/templates/new", get(templates::new_template))
+        .route("/admin/templates/{name}", get(templates::edit_template))
         .route("/assets/{file}", get(assets::asset))
         .fallback(pages::not_found)
         .with_state(state)

@@ -262,8 +262,12 @@ async fn a_supervisor_steers_campaigns_and_an_agent_sees_none() {
     )
     .await;
     assert_eq!(pause.status, StatusCode::SEE_OTHER);
+    // Lists are read, not made.
     let lists = send(&app, get("/admin/lists", Some(&supervisor))).await;
-    assert_eq!(lists.status, StatusCode::FORBIDDEN);
+    assert_eq!(lists.status, StatusCode::OK);
+    let list = [("name", "more"), ("csrf", token.as_str())];
+    let made = send(&app, post("/admin/lists", Some(&supervisor), &list)).await;
+    assert_eq!(made.status, StatusCode::FORBIDDEN);
 
     let (agent, agent_token) = sign_in(&app, "bruno", "bruno-password").await;
     for path in [

@@ -19,7 +19,7 @@ use serde::Deserialize;
 
 use super::{Frame, Plain, error_page, failed, render};
 use crate::WebState;
-use crate::campaign_form::{self, FIELDS, Input, Problem, Section, Values};
+use crate::campaign_form::{self, Extent, FIELDS, Input, Problem, Section, Values};
 use crate::language::Language;
 use crate::session::Signed;
 
@@ -83,24 +83,24 @@ fn list_names(lists: &[ListRow], ids: &[i64]) -> Vec<String> {
 }
 
 /// One field of the campaign form as the page shows it.
-struct FieldView {
-    key: &'static str,
-    label: &'static str,
-    help: &'static str,
+pub(super) struct FieldView {
+    pub(super) key: &'static str,
+    pub(super) label: &'static str,
+    pub(super) help: &'static str,
     /// `text`, `number`, `check`, `choice`, `moment` or `area`.
-    widget: &'static str,
-    min: String,
-    max: String,
-    step: &'static str,
-    choices: &'static [&'static str],
-    value: String,
-    error: Option<String>,
+    pub(super) widget: &'static str,
+    pub(super) min: String,
+    pub(super) max: String,
+    pub(super) step: &'static str,
+    pub(super) choices: &'static [&'static str],
+    pub(super) value: String,
+    pub(super) error: Option<String>,
 }
 
 /// A section of the form.
-struct SectionView {
-    heading: &'static str,
-    fields: Vec<FieldView>,
+pub(super) struct SectionView {
+    pub(super) heading: &'static str,
+    pub(super) fields: Vec<FieldView>,
 }
 
 /// A list offered to a campaign.
@@ -143,7 +143,8 @@ struct FormPage {
     problems: usize,
 }
 
-fn sections(
+/// The form's sections with `values`, each field's problem beside it.
+pub(super) fn sections(
     values: &Values,
     problems: &[(&'static str, Problem)],
     language: Language,
@@ -357,10 +358,11 @@ fn check(sent: &Sent, language: Language) -> Checked {
                 .to_owned(),
         );
     }
-    let (settings, problems) = match campaign_form::settings(&sent.values, zone_or_utc) {
-        Ok(settings) => (Some(settings), Vec::new()),
-        Err(problems) => (None, problems),
-    };
+    let (settings, problems) =
+        match campaign_form::settings(&sent.values, zone_or_utc, Extent::Whole) {
+            Ok(settings) => (Some(settings), Vec::new()),
+            Err(problems) => (None, problems),
+        };
     Checked {
         settings,
         start_at_ms,

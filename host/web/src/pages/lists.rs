@@ -15,7 +15,6 @@ use serde::Deserialize;
 use super::{Frame, error_page, failed, render};
 use crate::WebState;
 use crate::session::Signed;
-use ringhost_http::role::Role;
 
 /// The create-list form.
 #[derive(Debug, Default, Deserialize)]
@@ -68,7 +67,7 @@ async fn lists_page(
 
 /// `GET /admin/lists`: the contact lists, and a form to create one.
 pub async fn lists(State(state): State<WebState>, signed: Signed) -> Response {
-    if let Some(refused) = signed.refuse_unless(&[Role::Admin]) {
+    if let Some(refused) = signed.refuse_unless_may("listLists") {
         return refused;
     }
     lists_page(
@@ -87,7 +86,7 @@ pub async fn create_list(
     signed: Signed,
     Form(form): Form<NewList>,
 ) -> Response {
-    let refused = signed.refuse_unless(&[Role::Admin]);
+    let refused = signed.refuse_unless_may("createList");
     if let Some(refused) = refused.or_else(|| signed.refuse_forged(&form.csrf)) {
         return refused;
     }
@@ -181,7 +180,7 @@ pub async fn list(
     signed: Signed,
     Path(name): Path<String>,
 ) -> Response {
-    if let Some(refused) = signed.refuse_unless(&[Role::Admin]) {
+    if let Some(refused) = signed.refuse_unless_may("getList") {
         return refused;
     }
     list_page(&state, &signed, &name, None, None).await
@@ -196,7 +195,7 @@ pub async fn import(
     Path(name): Path<String>,
     mut form: Multipart,
 ) -> Response {
-    if let Some(refused) = signed.refuse_unless(&[Role::Admin]) {
+    if let Some(refused) = signed.refuse_unless_may("importContacts") {
         return refused;
     }
     let mut csrf = String::new();

@@ -22,7 +22,10 @@ use crate::{WebState, assets, password};
 use ringhost_http::role::Role;
 
 pub mod campaigns;
+pub mod contacts;
+pub mod keys;
 pub mod lists;
+pub mod templates;
 pub mod users;
 
 /// What every page's frame (`base.html`) shows: its texts and language, the
@@ -60,6 +63,12 @@ impl Frame {
         }
     }
 
+    /// Whether the signed-in user is an admin (who sees the forms that change the
+    /// setup; others see the same pages read-only).
+    fn admin(&self) -> bool {
+        self.me.as_ref().is_some_and(|me| me.admin)
+    }
+
     /// Of a text written in Italian and English, the one in the page's language.
     fn tr(&self, it: &'static str, en: &'static str) -> &'static str {
         self.language.pick((it, en))
@@ -74,6 +83,11 @@ pub struct Me {
     admin: bool,
     /// Sees the campaigns (admins and supervisors).
     steers: bool,
+}
+
+/// `segment` percent-encoded for a path, as the templates' `urlencode` writes it.
+fn path_segment(segment: &str) -> String {
+    percent_encoding::utf8_percent_encode(segment, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 /// A 500 for a request the host could not serve (its database failed): the error
