@@ -741,3 +741,238 @@ async fn postgres_users_and_sessions() {
         users_and_sessions(&store).await;
     }
 }
+
+/// Contacts per state of `list_ids`, counted afresh: what `contact_tally` must say.
+async fn counted_contacts(store: &Store, list_ids: &[i64]) -> contact::ContactCounts {
+    let mut counts = contact::ContactCounts::default();
+    for &list_id in list_ids {
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT state, COUNT(*) FROM contact WHERE list_id = $1 GROUP BY state")
+                .bind(list_id)
+                .fetch_all(&store.pool)
+                .await
+                .unwrap();
+        for (state, n) in rows {
+            match state.as_str() {
+                "ready" => counts.ready += n,
+                "dialing" => counts.dialing += n,
+                _ => counts.done += n,
+            }
+        }
+    }
+    counts
+}
+
+/// A run's attempts by (state, status, outcome, confirmed), counted afresh and read
+/// from `attempt_tally`, both without the counts that fell to 0.
+async fn attempt_groups(
+    store: &Store,
+    campaign_id: i64,
+    run: i64,
+) -> [Vec<(String, String, String, i64, i64)>; 2] {
+    let counted = sqlx::query_as(
+        "SELECT state, COALESCE(status, ''), COALESCE(outcome, ''), confirmed, COUNT(*) \
+         FROM attempt WHERE campaign_id = $1 AND run = $2 \
+         GROUP BY state, COALESCE(status, ''), COALESCE(outcome, ''), confirmed ORDER BY 1, 2, 3, 4",
+    )
+    .bind(campaign_id)
+    .bind(run)
+    .fetch_all(&store.pool)
+    .await
+    .unwrap();
+    let tallied = sqlx::query_as(
+        "SELECT state, status, outcome, confirmed, n FROM attempt_tally \
+         WHERE campaign_id = $1 AND run = $2 AND n <> 0 ORDER BY 1, 2, 3, 4",
+    )
+    .bind(campaign_id)
+    .bind(run)
+    .fetch_all(&store.pool)
+    .await
+    .unwrap();
+    [counted, tallied]
+}
+
+fn ended(status: &str, retry: bool, confirmed: bool) -> attempt::AttemptEnd {
+    attempt::AttemptEnd {
+        end_at_ms: 3_000,
+        trunk: None,
+        ring_ms: 100,
+        talk_ms: 0,
+        sip_code: Some(200),
+        cause: Some(16),
+        outcome: status.to_lowercase(),
+        status: status.into(),
+        retry,
+        next_at_ms: 9_000,
+        tags: "[]".into(),
+        agent: None,
+        confirmed,
+        hangup_by: None,
+        queue_result: None,
+        ivr_result: None,
+    }
+}
+
+/// The tallies the status pages read agree with a fresh count after each of the
+/// store's operations that moves a contact or an attempt.
+async fn tallies_follow_every_change(store: &Store) {
+    let a = store.create_list("a", "", "{}", 1).await.unwrap();
+    let b = store.create_list("b", "", "{}", 1).await.unwrap();
+    let lists = [a, b];
+    let (campaign, run) = (4, 2);
+    let check = |step: &'static str| async move {
+        assert_eq!(
+            store.contact_counts(&lists).await.unwrap(),
+            counted_contacts(store, &lists).await,
+            "contacts after {step}"
+        );
+        let [counted, tallied] = attempt_groups(store, campaign, run).await;
+        assert_eq!(tallied, counted, "attempts after {step}");
+    };
+    let rows: Vec<_> = (1..=30)
+        .map(|i| contact_row(i, &["+390611111111"], i))
+        .collect();
+    store.insert_contacts(a, &rows, 1).await.unwrap();
+    let (send, chunks) = tokio::sync::mpsc::channel(2);
+    send.send(rows[..10].to_vec()).await.unwrap();
+    drop(send);
+    store.import_contacts(b, 1, chunks).await.unwrap();
+    store
+        .insert_contact(b, &contact_row(99, &["+390622222222"], 1), 1)
+        .await
+        .unwrap();
+    check("import").await;
+    assert_eq!(store.contact_counts(&lists).await.unwrap().ready, 41);
+
+    let claimed = store.claim_due("h1", &lists, 100, 12).await.unwrap();
+    check("claim").await;
+    let mut attempts = Vec::new();
+    for c in &claimed[..8] {
+        let start = attempt::AttemptStart {
+            host: "h1".into(),
+            campaign_id: campaign,
+            run,
+            list_id: c.list_id,
+            contact_id: c.id,
+            number: c.numbers[0].clone(),
+            attempt: 1,
+            started_at_ms: 2_000,
+        };
+        attempts.push((store.begin_attempt(&start).await.unwrap(), c.id));
+    }
+    check("begin_attempt").await;
+    store.attempt_ringing(attempts[0].0, 2_100).await.unwrap();
+    store.attempt_answered(attempts[1].0, 2_200).await.unwrap();
+    check("ringing, answered").await;
+    for (i, &(id, contact)) in attempts[..5].iter().enumerate() {
+        let status = if i % 2 == 0 { "BUSY" } else { "ANSWER" };
+        let end = ended(status, i == 0, i == 1);
+        store.end_attempt(id, contact, &end).await.unwrap();
+    }
+    check("end_attempt").await;
+    store
+        .set_disposition(attempts[1].0, "SALE", "[]")
+        .await
+        .unwrap();
+    store
+        .set_disposition(attempts[3].0, "SALE", "[]")
+        .await
+        .unwrap();
+    check("set_disposition").await;
+    let open = store.open_attempts("h1").await.unwrap();
+    store
+        .interrupt_attempt(&open[0], true, 7_000, 5_000)
+        .await
+        .unwrap();
+    store
+        .interrupt_attempt(&open[1], false, 7_000, 5_000)
+        .await
+        .unwrap();
+    check("interrupt_attempt").await;
+    assert_eq!(store.release_claims("h1", 5_000).await.unwrap(), 5);
+    check("release_claims").await;
+    store
+        .defer_contact(claimed[9].id, 8_000, 5_000)
+        .await
+        .unwrap();
+    store
+        .close_contact(claimed[10].id, "DNC", 5_000)
+        .await
+        .unwrap();
+    store
+        .close_contact(claimed[11].id, "DNC", 5_000)
+        .await
+        .unwrap();
+    check("defer, close").await;
+    let reopen: Vec<i64> = claimed[10..].iter().map(|c| c.id).collect();
+    assert_eq!(store.reopen_contacts(&reopen, 6_000).await.unwrap(), 2);
+    assert!(
+        store
+            .reschedule_contact(claimed[2].id, 9_000, None, 6_000)
+            .await
+            .unwrap()
+    );
+    check("reopen, reschedule").await;
+    let counts = store.contact_counts(&lists).await.unwrap();
+    assert_eq!((counts.ready, counts.dialing, counts.done), (37, 0, 4));
+
+    // Contacts made from the exchange table, removed by its reset.
+    let before = store.contact_counts(&[b]).await.unwrap();
+    let exchange: Vec<_> = (1..=3)
+        .map(|i| exchange::ExchangeRow {
+            id: format!("x{i}"),
+            phone_number: "+390633333333".into(),
+            campaign: "c".into(),
+            list: "b".into(),
+            data: "{}".into(),
+            picked_at_ms: None,
+            contact_id: None,
+            error: None,
+        })
+        .collect();
+    store.insert_exchange_rows(&exchange).await.unwrap();
+    for row in &exchange {
+        let c = contact::NewContactRow {
+            external_id: Some(row.id.clone()),
+            ..contact_row(0, &["+390633333333"], 1)
+        };
+        let id = store.insert_contact(b, &c, 1).await.unwrap();
+        store
+            .mark_exchange_row(&row.id, Some(id), None, 1)
+            .await
+            .unwrap();
+    }
+    check("exchange pick-up").await;
+    assert_eq!(
+        store.contact_counts(&[b]).await.unwrap().ready,
+        before.ready + 3
+    );
+    assert_eq!(store.reset_exchange().await.unwrap(), 3);
+    check("exchange reset").await;
+    assert_eq!(store.contact_counts(&[b]).await.unwrap(), before);
+
+    // A deleted list takes its counts with it.
+    sqlx::query("DELETE FROM contact_list WHERE id = $1")
+        .bind(b)
+        .execute(&store.pool)
+        .await
+        .unwrap();
+    check("list deleted").await;
+    assert_eq!(
+        store.contact_counts(&[b]).await.unwrap(),
+        contact::ContactCounts::default()
+    );
+}
+
+#[tokio::test]
+async fn sqlite_tallies_follow_every_change() {
+    let dir = tempfile::tempdir().unwrap();
+    tallies_follow_every_change(&sqlite_store(&dir).await).await;
+}
+
+#[tokio::test]
+async fn postgres_tallies_follow_every_change() {
+    if let Some((store, _)) = postgres_store().await {
+        tallies_follow_every_change(&store).await;
+    }
+}
