@@ -1,8 +1,9 @@
-//! `ringhost plugin check` and `pace` on packages built from source, good and bad.
+//! `ringhost plugin check` and `pace` on packages built from source, good and bad,
+//! the C example among them.
 
 use std::path::{Path, PathBuf};
 
-use crate::guests::{build, package, repository};
+use crate::guests::{build, build_c, package, repository};
 use crate::support::{Host, http_get, run, write_config};
 
 #[test]
@@ -103,6 +104,28 @@ fn pace_prints_what_a_pacer_asks_for_a_snapshot_file() {
         stderr.contains("two-agents.json") && stderr.contains("unknown field `agent-ready`"),
         "{stderr}"
     );
+}
+
+/// examples/c-pacer built from source as its build.sh says, checked, and asked with
+/// the example snapshot: it answers as the power pacer it copies.
+#[test]
+fn the_c_pacer_example_builds_checks_and_paces() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("c-power");
+    let Some(folder) = build_c("c-pacer", &folder) else {
+        return;
+    };
+    std::fs::copy(
+        repository().join("examples/c-pacer/plugin.toml"),
+        folder.join("plugin.toml"),
+    )
+    .unwrap();
+    let folder = folder.to_str().unwrap();
+    let (code, stdout, stderr) = run(dir.path(), &["plugin", "check", folder]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("world pacer: ok"), "{stdout}");
+    let (code, stdout, stderr) = pace(dir.path(), folder, &example_snapshot(), &[]);
+    assert_eq!((code, stdout.as_str()), (0, "8\n"), "{stderr}");
 }
 
 fn example_snapshot() -> PathBuf {
