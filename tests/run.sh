@@ -23,6 +23,7 @@ install_debian_packages
 install_rust_components
 install_component_tools
 install_browser_tools
+install_c_tools
 start_postgres
 
 # The plugin workspaces (first-party plugins, the SDK, test guests) are built for
@@ -45,7 +46,7 @@ done
 step "cargo test"
 # PostgreSQL must be there: its absence fails the tests instead of skipping them.
 export RINGHOST_REQUIRE_POSTGRES=1
-# Likewise the Python and JavaScript component tools for the example plugins.
+# Likewise the Python, JavaScript and C component tools for the example plugins.
 export RINGHOST_REQUIRE_GUEST_TOOLS=1
 cargo test --workspace --locked
 # The ADS table shared by the host and the default mapper plugin has its own workspace.

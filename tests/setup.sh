@@ -57,6 +57,33 @@ install_browser_tools() {
     fi
 }
 
+# The C toolchain of examples/c-pacer: clang for wasm32-wasi with wasi-libc (Debian's
+# packages), wit-bindgen's C generator and wasm-tools (cargo install, once: about 12
+# minutes of compiling on two cores; nothing when the versions are there), and
+# wasmtime 48's WASI preview-1 adapter (WASI_ADAPTER, for build.sh).
+install_c_tools() {
+    local missing=()
+    command -v clang >/dev/null || missing+=(clang)
+    command -v wasm-ld >/dev/null || missing+=(lld)
+    [ -f /usr/lib/wasm32-wasi/libc.a ] || missing+=(wasi-libc)
+    compgen -G '/usr/lib/llvm-*/lib/clang/*/lib/wasi/libclang_rt.builtins-wasm32.a' >/dev/null ||
+        missing+=(libclang-rt-14-dev-wasm32)
+    if [ ${#missing[@]} -gt 0 ]; then
+        echo "apt-get install ${missing[*]}"
+        as_root apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
+    fi
+    if ! wit-bindgen --version 2>/dev/null | grep -q ' 0\.63\.0$'; then
+        env -u CARGO_TARGET_DIR cargo install --quiet --locked wit-bindgen-cli@0.63.0 --no-default-features --features c
+    fi
+    if ! wasm-tools --version 2>/dev/null | grep -q '^wasm-tools 1\.262\.0'; then
+        env -u CARGO_TARGET_DIR cargo install --quiet --locked wasm-tools@1.262.0 --no-default-features --features component
+    fi
+    # Fetched here, so that the test building the example does not reach the network.
+    WASI_ADAPTER=$(sh examples/c-pacer/wasi-adapter.sh)
+    export WASI_ADAPTER
+}
+
 # A free TCP port on loopback.
 free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'

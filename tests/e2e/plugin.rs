@@ -1,6 +1,9 @@
-//! `ringhost plugin check` on packages built from source, good and bad.
+//! `ringhost plugin check` and `pace` on packages built from source, good and bad,
+//! the C example among them.
 
-use crate::guests::{build, package};
+use std::path::{Path, PathBuf};
+
+use crate::guests::{build, build_c, package, repository};
 use crate::support::{Host, http_get, run, write_config};
 
 #[test]
@@ -67,6 +70,74 @@ fn check_prints_a_good_package_and_refuses_bad_ones() {
         stderr.contains("unknown field") && stderr.contains("kinds"),
         "{stderr}"
     );
+}
+
+#[test]
+fn pace_prints_what_a_pacer_asks_for_a_snapshot_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let power = package(
+        dir.path(),
+        "power",
+        "pacer",
+        &build("plugins").join("power.wasm"),
+        &[],
+    );
+    let power = power.to_str().unwrap();
+    let (code, stdout, stderr) = pace(dir.path(), power, &example_snapshot(), &[]);
+    assert_eq!((code, stdout.as_str()), (0, "8\n"), "{stderr}");
+
+    let snapshot = dir.path().join("two-agents.json");
+    std::fs::write(
+        &snapshot,
+        r#"{"agents-ready": 2, "parameters": {"multiplier": 3.0}}"#,
+    )
+    .unwrap();
+    let (code, stdout, stderr) = pace(dir.path(), power, &snapshot, &["--json"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout.trim(), r#"{"plugin":"power@1.0.0","calls":6}"#);
+
+    // A misspelt field is refused, never read as zero agents.
+    std::fs::write(&snapshot, r#"{"agent-ready": 2}"#).unwrap();
+    let (code, _, stderr) = pace(dir.path(), power, &snapshot, &[]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("two-agents.json") && stderr.contains("unknown field `agent-ready`"),
+        "{stderr}"
+    );
+}
+
+/// examples/c-pacer built from source as its build.sh says, checked, and asked with
+/// the example snapshot: it answers as the power pacer it copies.
+#[test]
+fn the_c_pacer_example_builds_checks_and_paces() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("c-power");
+    let Some(folder) = build_c("c-pacer", &folder) else {
+        return;
+    };
+    std::fs::copy(
+        repository().join("examples/c-pacer/plugin.toml"),
+        folder.join("plugin.toml"),
+    )
+    .unwrap();
+    let folder = folder.to_str().unwrap();
+    let (code, stdout, stderr) = run(dir.path(), &["plugin", "check", folder]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("world pacer: ok"), "{stdout}");
+    let (code, stdout, stderr) = pace(dir.path(), folder, &example_snapshot(), &[]);
+    assert_eq!((code, stdout.as_str()), (0, "8\n"), "{stderr}");
+}
+
+fn example_snapshot() -> PathBuf {
+    repository().join("examples/pacer-snapshot.json")
+}
+
+/// `ringhost plugin pace PACKAGE --snapshot FILE`, with `more` arguments.
+fn pace(dir: &Path, package: &str, snapshot: &Path, more: &[&str]) -> (i32, String, String) {
+    let mut args = vec!["plugin", "pace", package, "--snapshot"];
+    args.push(snapshot.to_str().unwrap());
+    args.extend_from_slice(more);
+    run(dir, &args)
 }
 
 fn wait_until(what: &str, mut done: impl FnMut() -> bool) {

@@ -136,6 +136,27 @@ pub fn build_js_in(example: &Path, name: &str, world: &str) -> Option<PathBuf> {
     finish("componentize-js", status, out)
 }
 
+/// Builds the C example in `examples/NAME` with its `build.sh` (wit-bindgen's C
+/// generator, clang for wasm32-wasi, `wasm-tools component new`) into `out`; `out`, or
+/// `None` (after saying so) when a tool is missing and the test command did not
+/// require it.
+pub fn build_c(name: &str, out: &Path) -> Option<PathBuf> {
+    for tool in ["wit-bindgen", "clang", "wasm-tools"] {
+        if let Err(error) = Command::new(tool).arg("--version").output() {
+            return missing(tool, error);
+        }
+    }
+    let status = Command::new("sh")
+        .arg(repository().join("examples").join(name).join("build.sh"))
+        .env("OUT", out)
+        .status();
+    finish(
+        &format!("examples/{name}/build.sh"),
+        status,
+        out.to_path_buf(),
+    )
+}
+
 fn guest_out(name: &str) -> PathBuf {
     let dir = std::env::var_os("CARGO_TARGET_DIR")
         .map_or_else(|| repository().join("target"), PathBuf::from)
@@ -154,10 +175,17 @@ fn finish(
             assert!(status.success(), "{tool} failed to build {}", out.display());
             Some(out)
         }
-        Err(error) if std::env::var_os("RINGHOST_REQUIRE_GUEST_TOOLS").is_none() => {
-            eprintln!("skipped: {tool} is not installed ({error}); tests/run.sh installs it");
-            None
-        }
-        Err(error) => panic!("{tool} cannot run: {error}"),
+        Err(error) => missing(tool, error),
     }
+}
+
+/// A guest tool that cannot run: the test is skipped, unless the test command requires
+/// the guest tools (`RINGHOST_REQUIRE_GUEST_TOOLS`, as CI sets).
+fn missing(tool: &str, error: std::io::Error) -> Option<PathBuf> {
+    assert!(
+        std::env::var_os("RINGHOST_REQUIRE_GUEST_TOOLS").is_none(),
+        "{tool} cannot run: {error}"
+    );
+    eprintln!("skipped: {tool} is not installed ({error}); tests/run.sh installs it");
+    None
 }

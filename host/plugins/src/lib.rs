@@ -8,7 +8,8 @@
 //!   `plugin.toml` and the component.
 //! - `instance`, `state`: what every plugin instance shares: an empty WASI context,
 //!   the memory limit, the host imports (log, clock, config, key-value).
-//! - [`pacer`]: pacer plugins and the built-in progressive pacer.
+//! - [`pacer`]: pacer plugins and the built-in progressive pacer; a package asked
+//!   once with a snapshot from a JSON file ([`pacer::ask`]).
 //! - [`disposition`]: disposition mappers and the built-in ADS mapping.
 //! - [`ivr`]: IVR scripts, a session (an instance) per answered call.
 //! - [`crm`]: CRM connectors, and the `http` import limited to the manifest's hosts.

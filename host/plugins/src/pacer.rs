@@ -5,6 +5,9 @@
 //! one instance per plugin version is kept and called again and again; it is replaced
 //! by a fresh one from the `InstancePre` only after a failure, since a trapped instance
 //! cannot be entered again.
+//!
+//! `snapshot_file`: a pacer package asked once with a snapshot read from JSON
+//! (`ringhost plugin pace`).
 
 use wasmtime::component::HasSelf;
 
@@ -14,6 +17,10 @@ use crate::instance::{Kept, Loaded};
 use crate::manifest::Kind;
 use crate::package::Package;
 use crate::state::{KvStore, PluginState};
+
+mod snapshot_file;
+
+pub use snapshot_file::{Answer, ask, read_snapshot};
 
 pub(crate) mod bindings {
     wasmtime::component::bindgen!({

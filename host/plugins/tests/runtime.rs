@@ -621,6 +621,52 @@ fn the_power_pacer_follows_tvox_ratios_and_the_ads_multiplier() {
     );
 }
 
+/// `ringhost plugin pace`'s library half: the power pacer asked with the example
+/// snapshot file, then with the same file edited.
+#[test]
+fn a_pacer_package_is_asked_with_a_snapshot_read_from_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = package(
+        dir.path(),
+        "power",
+        "pacer",
+        &build("plugins").join("power.wasm"),
+        &[],
+    );
+    let example =
+        std::fs::read_to_string(guests::repository().join("examples/pacer-snapshot.json")).unwrap();
+    let ask = |json: &str| pacer::ask(&folder, &pacer::read_snapshot(json).unwrap()).unwrap();
+    assert_eq!(
+        ask(&example),
+        pacer::Answer {
+            plugin: "power@1.0.0".into(),
+            calls: 8
+        },
+        "4 ready x 150% x 1.5 = 9, less the call ringing"
+    );
+    let fewer = example.replace("\"agents-ready\": 4", "\"agents-ready\": 2");
+    assert_eq!(
+        ask(&fewer).calls,
+        3,
+        "2 x 150% x 1.5 = 4.5, rounded down, less 1"
+    );
+    assert_eq!(
+        ask(r#"{"agents-ready": 2, "parameters": {"multiplier": 3.0}}"#).calls,
+        6,
+        "left out: no ratio, nothing on its way"
+    );
+    // A package of another kind is refused as the host refuses it.
+    let mapper = package(
+        dir.path(),
+        "mapper",
+        "disposition-mapper",
+        &build("plugins").join("default_mapper.wasm"),
+        &[],
+    );
+    let error = pacer::ask(&mapper, &pacer::read_snapshot("{}").unwrap()).unwrap_err();
+    assert!(error.to_string().contains("not a pacer"), "{error}");
+}
+
 #[test]
 fn the_predictive_pacer_steers_its_level_by_the_abandon_rate() {
     let (_dir, predictive) = first_party("predictive", "predictive.wasm", &[("interval-s", "0")]);

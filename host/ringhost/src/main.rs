@@ -12,7 +12,7 @@
 //! - [`dial`]: `ringhost dial`, a trunk tested with one call or a load.
 //! - [`admin`]: `ringhost import` and `ringhost api-key`, without a running host;
 //!   [`user`]: `ringhost user`, the web panel's users.
-//! - [`plugin`]: `ringhost plugin check`, and `new` with [`scaffold`].
+//! - [`plugin`]: `ringhost plugin check`, `pace`, and `new` with [`scaffold`].
 //! - [`shutdown`]: signals and the drain of calls in progress.
 //! - [`telemetry`]: logs and metrics.
 
@@ -75,16 +75,7 @@ fn main() -> ExitCode {
                 eprintln!("ringhost: {error:#}");
                 return ExitCode::from(EXIT_USAGE);
             }
-            match block_on(dial::dial(*args)) {
-                Ok(line) => {
-                    println!("{line}");
-                    ExitCode::SUCCESS
-                }
-                Err(error) => {
-                    eprintln!("ringhost: {error:#}");
-                    ExitCode::FAILURE
-                }
-            }
+            print_line(block_on(dial::dial(*args)))
         }
         cli::Command::Import { file, list, config } => {
             match block_on(admin::import(config.as_deref(), &file, &list)) {
@@ -98,26 +89,8 @@ fn main() -> ExitCode {
                 }
             }
         }
-        cli::Command::User(command) => match block_on(user::user(command)) {
-            Ok(line) => {
-                println!("{line}");
-                ExitCode::SUCCESS
-            }
-            Err(error) => {
-                eprintln!("ringhost: {error:#}");
-                ExitCode::FAILURE
-            }
-        },
-        cli::Command::ApiKey(command) => match block_on(admin::api_key(command)) {
-            Ok(line) => {
-                println!("{line}");
-                ExitCode::SUCCESS
-            }
-            Err(error) => {
-                eprintln!("ringhost: {error:#}");
-                ExitCode::FAILURE
-            }
-        },
+        cli::Command::User(command) => print_line(block_on(user::user(command))),
+        cli::Command::ApiKey(command) => print_line(block_on(admin::api_key(command))),
         cli::Command::Plugin(plugin::PluginCommand::Check { path }) => match plugin::check(&path) {
             Ok(report) => {
                 print!("{report}");
@@ -128,6 +101,11 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        cli::Command::Plugin(plugin::PluginCommand::Pace {
+            package,
+            snapshot,
+            json,
+        }) => print_line(plugin::pace(&package, &snapshot, json)),
         cli::Command::Plugin(plugin::PluginCommand::New {
             name,
             kind,
@@ -163,6 +141,20 @@ fn main() -> ExitCode {
                     ExitCode::from(EXIT_USAGE)
                 }
             }
+        }
+    }
+}
+
+/// A command's one line of output on stdout (success), or its error on stderr (exit 1).
+fn print_line(result: anyhow::Result<String>) -> ExitCode {
+    match result {
+        Ok(line) => {
+            println!("{line}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("ringhost: {error:#}");
+            ExitCode::FAILURE
         }
     }
 }

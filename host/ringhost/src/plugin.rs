@@ -3,12 +3,13 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use anyhow::Context as _;
 use clap::Subcommand;
 
 use ringhost_plugins::crm::ConnectorPlugin;
 use ringhost_plugins::disposition::MapperPlugin;
 use ringhost_plugins::ivr::IvrPlugin;
-use ringhost_plugins::pacer::PacerPlugin;
+use ringhost_plugins::pacer::{self, PacerPlugin};
 use ringhost_plugins::{Kind, Limits, Package, PluginEngine};
 
 #[derive(Debug, Subcommand)]
@@ -19,6 +20,21 @@ pub(crate) enum PluginCommand {
     Check {
         /// The package: a folder, or a `.tar.gz` of one.
         path: PathBuf,
+    },
+    /// Ask a pacer package once how many calls to start, with a snapshot of agents,
+    /// calls and parameters read from a JSON file (no phones, no database). Prints the
+    /// number; exits 1 on a bad package, a bad file or a failing call.
+    Pace {
+        /// The pacer package: a folder, or a `.tar.gz` of one.
+        package: PathBuf,
+        /// The snapshot: the pacer world's `snapshot` record as JSON, WIT names
+        /// (`agents-ready`, `parameters.ratio-percent`); fields left out take a
+        /// default campaign's values.
+        #[arg(long, value_name = "FILE.json")]
+        snapshot: PathBuf,
+        /// Print `{"plugin": "NAME@VERSION", "calls": N}` instead of the number.
+        #[arg(long)]
+        json: bool,
     },
     /// Write the skeleton of a new plugin, ready to build: its manifest, the WIT it is
     /// written against, the source of one of each world's functions, and `build.sh`.
@@ -59,6 +75,19 @@ impl From<KindArg> for Kind {
             KindArg::CrmConnector => Self::CrmConnector,
         }
     }
+}
+
+/// Asks a pacer package once with the snapshot in `file`; the line to print.
+pub(crate) fn pace(package: &Path, file: &Path, json: bool) -> anyhow::Result<String> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let snapshot = pacer::read_snapshot(&text).with_context(|| file.display().to_string())?;
+    let answer = pacer::ask(package, &snapshot).with_context(|| package.display().to_string())?;
+    Ok(if json {
+        serde_json::to_string(&answer)?
+    } else {
+        answer.calls.to_string()
+    })
 }
 
 /// Reads, compiles and instantiates a package as the host would; what it found.
