@@ -14,7 +14,8 @@
 //! - [`ivr`]: IVR scripts, a session (an instance) per answered call.
 //! - [`crm`]: CRM connectors, and the `http` import limited to the manifest's hosts.
 //! - [`PluginRegistry`] (`registry`): the plugins folder, loaded and watched; hot
-//!   reload with the old version serving until the new one is proven.
+//!   reload with the old version serving until the new one is proven; what serves,
+//!   the history of loads and refusals, and uploads installed after the same checks.
 //! - `imports`: the `host` and `kv` imports, implemented once for every world.
 //!
 //! **Invariant:** a plugin reaches nothing outside its sandbox but through the WIT
@@ -38,5 +39,5 @@ pub use engine::{EPOCH_TICK, Limits, PluginEngine};
 pub use error::{CallError, LoadError};
 pub use manifest::{Capabilities, Kind, Manifest, ManifestError, WIT_VERSION};
 pub use package::{Package, PackageError};
-pub use registry::{Plugin, PluginRegistry};
+pub use registry::{InstallError, Loaded, Plugin, PluginRegistry, Reload, ReloadOutcome};
 pub use state::KvStore;

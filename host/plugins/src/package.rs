@@ -87,11 +87,29 @@ impl Package {
     }
 
     fn read_archive(path: &Path) -> Result<Package, PackageError> {
+        let file = std::fs::File::open(path).map_err(|source| PackageError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Package::unpack_archive(file, path)
+    }
+
+    /// Reads a `.tar.gz` package held in memory (an upload); `path` names it in errors
+    /// and becomes its [`Package::path`].
+    ///
+    /// # Errors
+    /// When it is not an archive, lacks the manifest or the component, or the manifest
+    /// is refused.
+    pub fn from_archive(bytes: &[u8], path: &Path) -> Result<Package, PackageError> {
+        Package::unpack_archive(bytes, path)
+    }
+
+    fn unpack_archive(archive: impl Read, path: &Path) -> Result<Package, PackageError> {
         let io = |source| PackageError::Read {
             path: path.to_path_buf(),
             source,
         };
-        let files = unpack(path).map_err(io)?;
+        let files = unpack(archive).map_err(io)?;
         let find = |name: &str| {
             files
                 .iter()
@@ -139,8 +157,8 @@ fn component_name(package: &Path, manifest: &Manifest) -> Result<String, Package
 /// The regular files of a `.tar.gz`, by their path with one common top folder taken
 /// off. Entries are only read into memory, never written out, so a `..` in a name
 /// cannot reach the file system; such names simply match nothing.
-fn unpack(path: &Path) -> std::io::Result<Vec<(String, Vec<u8>)>> {
-    let gz = flate2::read::GzDecoder::new(std::fs::File::open(path)?);
+fn unpack(archive: impl Read) -> std::io::Result<Vec<(String, Vec<u8>)>> {
+    let gz = flate2::read::GzDecoder::new(archive);
     let mut archive = tar::Archive::new(gz.take(ARCHIVE_LIMIT + 1));
     let mut files = Vec::new();
     let mut total = 0u64;

@@ -9,11 +9,11 @@
 //! gets the new one. Bursts of file events (an editor's save, a copy) are taken
 //! together after a short quiet time.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use notify::{RecursiveMode, Watcher};
 
@@ -22,7 +22,7 @@ use crate::crm::ConnectorPlugin;
 use crate::disposition::MapperPlugin;
 use crate::error::LoadError;
 use crate::ivr::IvrPlugin;
-use crate::manifest::Kind;
+use crate::manifest::{Kind, Manifest};
 use crate::pacer::PacerPlugin;
 use crate::package::Package;
 use crate::state::KvStore;
@@ -31,6 +31,11 @@ use crate::state::KvStore;
 /// editor's burst of events together, short enough that a reload of a cached plugin
 /// stays well under 50 ms.
 const SETTLE: Duration = Duration::from_millis(20);
+
+/// How many loads, refusals and removals the registry remembers for the pages: enough
+/// for a day of an author's saves, bounded so that a package saved in a loop costs no
+/// memory.
+const HISTORY: usize = 200;
 
 /// What a package held: its manifest as parsed, and its component's SHA-256.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,6 +68,29 @@ pub enum Plugin {
 }
 
 impl Plugin {
+    /// Compiles a package into a plugin of its manifest's kind, linked against its world
+    /// and started once: what a load does, and what `ringhost plugin check` and an
+    /// upload from the panel check before a package is installed.
+    ///
+    /// # Errors
+    /// When the component does not compile, fit its world or start.
+    pub fn load(
+        engine: &PluginEngine,
+        package: &Package,
+        kv: KvStore,
+    ) -> Result<Plugin, LoadError> {
+        Ok(match package.manifest.kind {
+            Kind::Pacer => Plugin::Pacer(Arc::new(PacerPlugin::load(engine, package, kv)?)),
+            Kind::DispositionMapper => {
+                Plugin::Mapper(Arc::new(MapperPlugin::load(engine, package, kv)?))
+            }
+            Kind::Ivr => Plugin::Ivr(Arc::new(IvrPlugin::load(engine, package, kv)?)),
+            Kind::CrmConnector => {
+                Plugin::Connector(Arc::new(ConnectorPlugin::load(engine, package, kv)?))
+            }
+        })
+    }
+
     fn label(&self) -> &str {
         match self {
             Plugin::Pacer(p) => p.label(),
@@ -71,6 +99,68 @@ impl Plugin {
             Plugin::Connector(p) => p.label(),
         }
     }
+}
+
+/// A plugin serving now, as the panel lists it.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// What its package's manifest says (name, version, kind, WIT version).
+    pub manifest: Manifest,
+    /// The package it came from.
+    pub package: PathBuf,
+    /// When this version was swapped in (milliseconds since the Unix epoch).
+    pub at_ms: i64,
+}
+
+/// What one load of a package did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReloadOutcome {
+    /// A plugin that was not there is serving.
+    Loaded,
+    /// A new version replaced the one serving (its `name@version`).
+    Replaced(String),
+    /// The package was refused, for this reason; the version before, if any, serves.
+    Refused(String),
+    /// The package is gone; the built-in behaviour serves.
+    Removed,
+}
+
+/// One entry of the registry's history: loads, reloads, refusals and removals.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reload {
+    /// When (milliseconds since the Unix epoch).
+    pub at_ms: i64,
+    /// The package folder or archive.
+    pub package: PathBuf,
+    /// The plugin's `name@version`, when its manifest could be read.
+    pub plugin: Option<String>,
+    /// What happened.
+    pub outcome: ReloadOutcome,
+}
+
+/// Why an uploaded package was not installed.
+#[derive(Debug, thiserror::Error)]
+pub enum InstallError {
+    /// The package is refused, exactly as a load would refuse it.
+    #[error(transparent)]
+    Refused(#[from] LoadError),
+    /// A plugin of this name is served from another package, which an upload does not
+    /// overwrite: it is replaced where it is, or removed first.
+    #[error("plugin `{name}` is served from {}; replace or remove that package instead", .package.display())]
+    Elsewhere {
+        /// The plugin's name.
+        name: String,
+        /// The package it is served from.
+        package: PathBuf,
+    },
+    /// The package could not be written into the plugins folder.
+    #[error("cannot write {}: {source}", .path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
 }
 
 /// The loaded plugins, by name, kept current with the folder.
@@ -91,6 +181,10 @@ struct Inner {
     fingerprints: Mutex<HashMap<PathBuf, Fingerprint>>,
     /// Each plugin's key-value store, kept across its versions.
     stores: Mutex<HashMap<String, KvStore>>,
+    /// What each serving plugin is, by name.
+    loaded: Mutex<HashMap<String, Loaded>>,
+    /// The latest loads, refusals and removals, oldest first.
+    history: Mutex<VecDeque<Reload>>,
     reloads: AtomicU64,
     refusals: AtomicU64,
 }
@@ -111,6 +205,8 @@ impl PluginRegistry {
                 folders: Mutex::default(),
                 fingerprints: Mutex::default(),
                 stores: Mutex::default(),
+                loaded: Mutex::default(),
+                history: Mutex::default(),
                 reloads: AtomicU64::new(0),
                 refusals: AtomicU64::new(0),
             }),
@@ -176,6 +272,25 @@ impl PluginRegistry {
         )
     }
 
+    /// The folder the packages are in.
+    pub fn folder(&self) -> &Path {
+        &self.inner.dir
+    }
+
+    /// The plugins serving now, by name.
+    pub fn loaded(&self) -> Vec<Loaded> {
+        let loaded = self.inner.loaded.lock().unwrap_or_else(|e| e.into_inner());
+        let mut loaded: Vec<Loaded> = loaded.values().cloned().collect();
+        loaded.sort_by(|a, b| a.manifest.name.cmp(&b.manifest.name));
+        loaded
+    }
+
+    /// The latest loads, reloads, refusals and removals, newest first.
+    pub fn history(&self) -> Vec<Reload> {
+        let history = self.inner.history.lock().unwrap_or_else(|e| e.into_inner());
+        history.iter().rev().cloned().collect()
+    }
+
     /// Loads (or reloads) the package in `folder` and swaps it in; a refused package
     /// leaves the version that was serving in place.
     ///
@@ -191,44 +306,133 @@ impl PluginRegistry {
                 .unwrap_or_else(|e| e.into_inner())
                 .insert(folder.to_path_buf(), Fingerprint::of(package));
         }
-        let result = package
-            .map_err(LoadError::from)
-            .and_then(|p| self.compile(&p));
-        match result {
-            Ok(plugin) => {
-                let label = plugin.label().to_owned();
-                let name = label.split('@').next().unwrap_or_default().to_owned();
-                self.inner
-                    .folders
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .insert(folder.to_path_buf(), name.clone());
-                let old = self
-                    .inner
-                    .plugins
-                    .write()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .insert(name, plugin);
-                self.inner.reloads.fetch_add(1, Ordering::Relaxed);
-                metrics::counter!("ringhost_plugin_reloads_total", "result" => "loaded")
-                    .increment(1);
-                let took_ms = started.elapsed().as_secs_f64() * 1e3;
-                match old {
-                    Some(old) => {
-                        tracing::info!(plugin = %label, replaces = old.label(), took_ms, "plugin reloaded")
-                    }
-                    None => tracing::info!(plugin = %label, took_ms, "plugin loaded"),
-                }
-                Ok(())
-            }
-            Err(error) => {
-                self.inner.refusals.fetch_add(1, Ordering::Relaxed);
-                metrics::counter!("ringhost_plugin_reloads_total", "result" => "refused")
-                    .increment(1);
-                tracing::warn!(package = %folder.display(), %error, "plugin package refused; the version loaded before, if any, keeps serving");
-                Err(error)
-            }
+        let package = package.map_err(|error| self.refused(folder, None, error.into()))?;
+        let plugin = self.compile(&package).map_err(|error| {
+            let label = format!("{}@{}", package.manifest.name, package.manifest.version);
+            self.refused(folder, Some(label), error)
+        })?;
+        self.swap_in(package, plugin);
+        let took_ms = started.elapsed().as_secs_f64() * 1e3;
+        tracing::debug!(package = %folder.display(), took_ms, "plugin package read, compiled and started");
+        Ok(())
+    }
+
+    /// Puts `plugin`, compiled from `package`, in place of the version serving, if any.
+    fn swap_in(&self, package: Package, plugin: Plugin) {
+        let label = plugin.label().to_owned();
+        let name = package.manifest.name.clone();
+        self.inner
+            .folders
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(package.path.clone(), name.clone());
+        let old = self
+            .inner
+            .plugins
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(name.clone(), plugin);
+        let loaded = Loaded {
+            manifest: package.manifest,
+            package: package.path,
+            at_ms: now_ms(),
+        };
+        let outcome = match &old {
+            Some(old) => ReloadOutcome::Replaced(old.label().to_owned()),
+            None => ReloadOutcome::Loaded,
+        };
+        self.remember(&loaded.package, Some(label.clone()), outcome);
+        self.inner
+            .loaded
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(name, loaded);
+        self.inner.reloads.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!("ringhost_plugin_reloads_total", "result" => "loaded").increment(1);
+        match old {
+            Some(old) => tracing::info!(plugin = %label, replaces = old.label(), "plugin reloaded"),
+            None => tracing::info!(plugin = %label, "plugin loaded"),
         }
+    }
+
+    /// Counts, logs and remembers a refused package; gives the error back.
+    fn refused(&self, package: &Path, plugin: Option<String>, error: LoadError) -> LoadError {
+        self.inner.refusals.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!("ringhost_plugin_reloads_total", "result" => "refused").increment(1);
+        tracing::warn!(package = %package.display(), %error, "plugin package refused; the version loaded before, if any, keeps serving");
+        self.remember(package, plugin, ReloadOutcome::Refused(error.to_string()));
+        error
+    }
+
+    fn remember(&self, package: &Path, plugin: Option<String>, outcome: ReloadOutcome) {
+        let mut history = self.inner.history.lock().unwrap_or_else(|e| e.into_inner());
+        if history.len() == HISTORY {
+            history.pop_front();
+        }
+        history.push_back(Reload {
+            at_ms: now_ms(),
+            package: package.to_path_buf(),
+            plugin,
+            outcome,
+        });
+    }
+
+    /// Installs an uploaded package archive (`.tar.gz` bytes) as `NAME.tar.gz` in the
+    /// plugins folder, after checking it exactly as a load does: a refused package is
+    /// not written, and the version serving stays. Returns the plugin now serving.
+    ///
+    /// # Errors
+    /// A refused package, a plugin of the same name served from another package, or a
+    /// folder that cannot be written.
+    pub fn install(&self, archive: &[u8]) -> Result<Loaded, InstallError> {
+        let dir = &self.inner.dir;
+        // Named in errors as the upload; its path becomes the file it is installed as.
+        let named =
+            Package::from_archive(archive, Path::new("upload.tar.gz")).map_err(LoadError::from)?;
+        let name = named.manifest.name.clone();
+        let target = dir.join(format!("{name}.tar.gz"));
+        let upload = Package {
+            path: target.clone(),
+            ..named
+        };
+        let served_from = self
+            .inner
+            .loaded
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&name)
+            .map(|loaded| loaded.package.clone());
+        if let Some(package) = served_from.filter(|package| *package != target) {
+            return Err(InstallError::Elsewhere { name, package });
+        }
+        // Checked before anything is written: the same compile, link and start as a load.
+        let plugin = self.compile(&upload).map_err(|error| {
+            let label = format!("{name}@{}", upload.manifest.version);
+            self.refused(&target, Some(label), error)
+        })?;
+        // What the watcher will see is already known, so it does not load it again.
+        self.inner
+            .fingerprints
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(target.clone(), Fingerprint::of(&upload));
+        // Written beside the target under a name that is not a package, then renamed
+        // over it whole, so the watcher never reads half a file.
+        let partial = dir.join(format!(".{name}.tar.gz.part"));
+        let write = |path: &Path, result: std::io::Result<()>| {
+            result.map_err(|source| InstallError::Write {
+                path: path.to_path_buf(),
+                source,
+            })
+        };
+        write(&partial, std::fs::write(&partial, archive))?;
+        write(&target, std::fs::rename(&partial, &target))?;
+        self.swap_in(upload, plugin);
+        let loaded = self.inner.loaded.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(loaded
+            .get(&name)
+            .cloned()
+            .expect("the package just swapped in is serving"))
     }
 
     /// Whether the package in `folder` differs from what was last loaded or refused
@@ -254,19 +458,7 @@ impl PluginRegistry {
             .entry(package.manifest.name.clone())
             .or_default()
             .clone();
-        let engine = &self.inner.engine;
-        match package.manifest.kind {
-            Kind::Pacer => Ok(Plugin::Pacer(Arc::new(PacerPlugin::load(
-                engine, package, kv,
-            )?))),
-            Kind::DispositionMapper => Ok(Plugin::Mapper(Arc::new(MapperPlugin::load(
-                engine, package, kv,
-            )?))),
-            Kind::Ivr => Ok(Plugin::Ivr(Arc::new(IvrPlugin::load(engine, package, kv)?))),
-            Kind::CrmConnector => Ok(Plugin::Connector(Arc::new(ConnectorPlugin::load(
-                engine, package, kv,
-            )?))),
-        }
+        Plugin::load(&self.inner.engine, package, kv)
     }
 
     /// A folder that is gone: its plugin is unloaded (callers fall back to the
@@ -283,15 +475,26 @@ impl PluginRegistry {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(folder);
-        if let Some(name) = name
-            && self
-                .inner
-                .plugins
-                .write()
+        let Some(name) = name else {
+            return;
+        };
+        let removed = self
+            .inner
+            .plugins
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&name);
+        if let Some(removed) = removed {
+            self.inner
+                .loaded
+                .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .remove(&name)
-                .is_some()
-        {
+                .remove(&name);
+            self.remember(
+                folder,
+                Some(removed.label().to_owned()),
+                ReloadOutcome::Removed,
+            );
             tracing::info!(plugin = %name, "plugin package removed; its built-in fallback serves");
         }
     }
@@ -349,4 +552,11 @@ impl PluginRegistry {
             })
             .collect()
     }
+}
+
+/// Wall-clock milliseconds since the Unix epoch, for the history the pages show.
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }

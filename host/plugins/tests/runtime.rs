@@ -12,7 +12,8 @@ use ringhost_plugins::disposition::{self, AttemptResult, MapperPlugin, RetryPoli
 use ringhost_plugins::ivr::{Action, Collect, Event, IvrPlugin};
 use ringhost_plugins::pacer::{self, AgentBasis, PacerPlugin, Parameters, Snapshot};
 use ringhost_plugins::{
-    CallError, KvStore, Limits, LoadError, Package, PluginEngine, PluginRegistry,
+    CallError, InstallError, KvStore, Limits, LoadError, Package, PluginEngine, PluginRegistry,
+    ReloadOutcome,
 };
 
 #[path = "../../../tests/support/crm.rs"]
@@ -409,10 +410,134 @@ fn a_changed_package_is_reloaded_and_a_broken_one_refused() {
     wait_for("the second refusal", || registry.counts().1 > refused);
     assert_eq!(registry.pacer("answers").unwrap().label(), "answers@2.0.0");
 
+    // What serves, and what happened, newest first, as the panel shows them.
+    let loaded = registry.loaded();
+    assert_eq!(loaded.len(), 1);
+    assert_eq!(
+        (
+            loaded[0].manifest.name.as_str(),
+            loaded[0].manifest.version.as_str()
+        ),
+        ("answers", "2.0.0")
+    );
+    let history = registry.history();
+    assert!(
+        matches!(history[0].outcome, ReloadOutcome::Refused(ref why) if why.contains("answers"))
+    );
+    assert!(matches!(history[1].outcome, ReloadOutcome::Refused(_)));
+    assert_eq!(
+        history[2].outcome,
+        ReloadOutcome::Replaced("answers@1.0.0".into())
+    );
+    assert_eq!(history.last().unwrap().outcome, ReloadOutcome::Loaded);
+
     // The folder removed: the plugin is gone and the built-in pacer answers.
     std::fs::remove_dir_all(&folder).unwrap();
     wait_for("the removal", || registry.pacer("answers").is_none());
     assert_eq!(pacer::pace(registry.pacer("answers").as_deref(), &s), 9);
+    assert!(registry.loaded().is_empty());
+    assert_eq!(registry.history()[0].outcome, ReloadOutcome::Removed);
+}
+
+/// A `.tar.gz` holding `files` in one top folder, as `tar czf` makes it.
+fn archive(files: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    {
+        let mut tar = tar::Builder::new(&mut gz);
+        for (name, bytes) in files {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(bytes.len() as u64);
+            header.set_mode(0o644);
+            header.set_cksum();
+            tar.append_data(&mut header, format!("pkg/{name}"), *bytes)
+                .unwrap();
+        }
+        tar.finish().unwrap();
+    }
+    gz.finish().unwrap()
+}
+
+#[test]
+fn an_uploaded_package_is_checked_before_it_is_installed() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugins = dir.path().join("plugins");
+    let engine = PluginEngine::new(Some(dir.path().join("cache")), Limits::default()).unwrap();
+    let registry = PluginRegistry::open(engine, &plugins).unwrap();
+    let wasm = std::fs::read(build("tests/plugins").join("misbehave.wasm")).unwrap();
+    let manifest = |answer: &str| {
+        format!(
+            "name = \"answers\"\nversion = \"{answer}.0.0\"\nkind = \"pacer\"\nwit = \"0.1.0\"\ncomponent = \"misbehave.wasm\"\n[config]\nanswer = \"{answer}\"\n"
+        )
+    };
+    let s = snapshot(9, 0, 0, 0);
+
+    let installed = registry
+        .install(&archive(&[
+            ("plugin.toml", manifest("3").as_bytes()),
+            ("misbehave.wasm", &wasm),
+        ]))
+        .unwrap();
+    assert_eq!(installed.manifest.version, "3.0.0");
+    assert_eq!(installed.package, plugins.join("answers.tar.gz"));
+    assert!(plugins.join("answers.tar.gz").is_file());
+    assert_eq!(registry.pacer("answers").unwrap().pace(&s).unwrap(), 3);
+
+    // A broken component: refused, nothing written, version 3 serving.
+    let before = std::fs::read(plugins.join("answers.tar.gz")).unwrap();
+    let refused = registry.install(&archive(&[
+        ("plugin.toml", manifest("4").as_bytes()),
+        ("misbehave.wasm", &wasm[..wasm.len() / 2]),
+    ]));
+    assert!(matches!(
+        refused,
+        Err(InstallError::Refused(LoadError::Component { .. }))
+    ));
+    assert_eq!(
+        std::fs::read(plugins.join("answers.tar.gz")).unwrap(),
+        before
+    );
+    assert_eq!(registry.pacer("answers").unwrap().pace(&s).unwrap(), 3);
+    // Not an archive, or one without a manifest: refused with the reason.
+    let refused = registry.install(b"not a tar.gz").unwrap_err();
+    assert!(refused.to_string().contains("upload.tar.gz"), "{refused}");
+    let refused = registry
+        .install(&archive(&[("misbehave.wasm", &wasm)]))
+        .unwrap_err();
+    assert!(refused.to_string().contains("plugin.toml"), "{refused}");
+
+    // A good new version replaces the installed one where it is.
+    registry
+        .install(&archive(&[
+            ("plugin.toml", manifest("5").as_bytes()),
+            ("misbehave.wasm", &wasm),
+        ]))
+        .unwrap();
+    assert_eq!(registry.pacer("answers").unwrap().pace(&s).unwrap(), 5);
+    assert_eq!(
+        registry.history()[0].outcome,
+        ReloadOutcome::Replaced("answers@3.0.0".into())
+    );
+    // The watcher saw the files and loaded nothing twice.
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(registry.counts(), (2, 1));
+
+    // A plugin of the same name served from a folder is not overwritten.
+    let folder = plugins.join("mine");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(folder.join("misbehave.wasm"), &wasm).unwrap();
+    write_manifest(&folder, "folded", "6");
+    wait_for("the folder's plugin", || registry.pacer("folded").is_some());
+    let refused = registry.install(&archive(&[
+        (
+            "plugin.toml",
+            manifest("7").replace("answers", "folded").as_bytes(),
+        ),
+        ("misbehave.wasm", &wasm),
+    ]));
+    assert!(
+        matches!(refused, Err(InstallError::Elsewhere { ref package, .. }) if *package == folder)
+    );
+    assert!(!plugins.join("folded.tar.gz").exists());
 }
 
 #[test]

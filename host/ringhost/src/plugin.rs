@@ -6,11 +6,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use clap::Subcommand;
 
-use ringhost_plugins::crm::ConnectorPlugin;
-use ringhost_plugins::disposition::MapperPlugin;
-use ringhost_plugins::ivr::IvrPlugin;
-use ringhost_plugins::pacer::{self, PacerPlugin};
-use ringhost_plugins::{Kind, Limits, Package, PluginEngine};
+use ringhost_plugins::pacer;
+use ringhost_plugins::{Kind, Limits, Package, Plugin, PluginEngine};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum PluginCommand {
@@ -116,13 +113,7 @@ pub(crate) fn check(path: &Path) -> anyhow::Result<String> {
         writeln!(report, "config: {key} = {value:?}")?;
     }
     let engine = PluginEngine::new(None, Limits::default())?;
-    let kv = Default::default();
-    match manifest.kind {
-        Kind::Pacer => drop(PacerPlugin::load(&engine, &package, kv)?),
-        Kind::DispositionMapper => drop(MapperPlugin::load(&engine, &package, kv)?),
-        Kind::Ivr => drop(IvrPlugin::load(&engine, &package, kv)?),
-        Kind::CrmConnector => drop(ConnectorPlugin::load(&engine, &package, kv)?),
-    }
+    drop(Plugin::load(&engine, &package, Default::default())?);
     writeln!(
         report,
         "world {}: ok (compiled, imports satisfied, exports present, started)",
