@@ -98,7 +98,7 @@ pub(crate) async fn start(config: Config) -> anyhow::Result<Running> {
     let dialer = dialer(
         &config,
         &store,
-        trunks,
+        trunks.clone(),
         phones,
         plugins,
         default_route,
@@ -131,6 +131,10 @@ pub(crate) async fn start(config: Config) -> anyhow::Result<Running> {
         dialer: dialer.clone(),
         settings: web.clone(),
         throttle: Default::default(),
+        trunks: Some(ringhost_web::TrunkBoard {
+            trunks,
+            from_file: config.trunks.iter().map(|t| t.name.clone()).collect(),
+        }),
     }));
     tokio::spawn(ringhost_web::session::purge_idle_forever(
         store.clone(),

@@ -23,7 +23,7 @@ use axum::routing::{get, post};
 use ringhost_dialer::scheduler::Dialer;
 use ringhost_store::Store;
 
-use crate::pages::{agents, campaigns, contacts, keys, lists, templates};
+use crate::pages::{agents, campaigns, contacts, keys, lists, plugins, templates, trunks};
 
 pub mod assets;
 pub mod campaign_form;
@@ -36,6 +36,10 @@ pub mod users;
 
 /// The largest CSV the import form takes (a list of a few hundred thousand contacts).
 const IMPORT_LIMIT: usize = 64 << 20;
+
+/// The largest plugin package an upload takes (JavaScript components, the largest,
+/// are about 12 MB).
+const PACKAGE_LIMIT: usize = 64 << 20;
 
 /// How the panel is served.
 #[derive(Debug, Clone)]
@@ -69,6 +73,19 @@ pub struct WebState {
     pub settings: WebSettings,
     /// Failed sign-ins.
     pub throttle: Arc<throttle::Throttle>,
+    /// The trunks the host runs with, for the trunks page (`None` where no SIP
+    /// endpoint runs).
+    pub trunks: Option<TrunkBoard>,
+}
+
+/// The trunks the host runs with, as the trunks page shows them.
+#[derive(Clone)]
+pub struct TrunkBoard {
+    /// The running trunks and routes, with their state.
+    pub trunks: Arc<ringhost_sip::Trunks>,
+    /// The names of the configuration file's trunks (read-only in the panel; the
+    /// others came from the store).
+    pub from_file: Vec<String>,
 }
 
 /// The panel's routes, to be merged with the API's; unknown paths get the 404 page.
@@ -134,6 +151,18 @@ pub fn router(state: WebState) -> Router {
         .route(
             "/admin/queues/{queue}/{agent}/remove",
             post(agents::remove_member),
+        )
+        .route(
+            "/admin/trunks",
+            get(trunks::trunks).post(trunks::save_trunk),
+        )
+        .route("/admin/trunks/new", get(trunks::new_trunk))
+        .route("/admin/trunks/{name}", get(trunks::edit_trunk))
+        .route(
+            "/admin/plugins",
+            get(plugins::plugins)
+                .post(plugins::upload_plugin)
+                .layer(DefaultBodyLimit::max(PACKAGE_LIMIT)),
         )
         .route("/assets/{file}", get(assets::asset))
         .fallback(pages::not_found)

@@ -147,6 +147,22 @@ async fn a_session_lasts_until_sign_out() {
 }
 
 #[tokio::test]
+async fn every_link_of_each_role_s_header_leads_to_a_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = panel(&dir).await;
+    for (name, links) in [("ada", 9), ("sara", 4), ("bruno", 1)] {
+        let (session, _) = sign_in(&app, name, &format!("{name}-password")).await;
+        let home = send(&app, get("/home", Some(&session))).await;
+        let hrefs = home.attrs("header nav a", "href");
+        assert_eq!(hrefs.len(), links, "{name}: {hrefs:?}");
+        for href in hrefs {
+            let page = send(&app, get(&href, Some(&session))).await;
+            assert_eq!(page.status, StatusCode::OK, "{name}: {href}");
+        }
+    }
+}
+
+#[tokio::test]
 async fn an_agent_may_not_see_admin_pages() {
     let dir = tempfile::tempdir().unwrap();
     let app = panel(&dir).await;

@@ -129,6 +129,12 @@ impl Dialer {
         &self.inner.ledger
     }
 
+    /// The plugins folder's registry, when the host has one: what the panel lists,
+    /// and where it installs an uploaded package.
+    pub fn plugins(&self) -> Option<&PluginRegistry> {
+        self.inner.plugins.as_ref()
+    }
+
     /// Asks for a pass soon (something changed).
     pub fn wake(&self) {
         self.inner.wake.notify_one();

@@ -110,6 +110,12 @@ impl Drop for TrunkPermit {
 pub struct TrunkStatus {
     /// Trunk name.
     pub name: String,
+    /// Where its calls go: `host[:port]`.
+    pub address: String,
+    /// The transport its calls use.
+    pub protocol: Protocol,
+    /// New calls per second it carries.
+    pub cps: f64,
     /// Whether calls may use it.
     pub up: bool,
     /// Whether its registration is current (always `false` when it does not register).
@@ -168,6 +174,9 @@ impl Trunk {
     pub fn status(&self) -> TrunkStatus {
         TrunkStatus {
             name: self.spec.name.clone(),
+            address: self.spec.address.clone(),
+            protocol: self.spec.protocol,
+            cps: self.spec.cps,
             up: self.is_up(),
             registered: self.registered.load(Ordering::Acquire),
             in_use: self.in_use.load(Ordering::Acquire),
@@ -363,6 +372,22 @@ impl Trunks {
     /// Every trunk's state, in configuration order.
     pub fn status(&self) -> Vec<TrunkStatus> {
         self.trunks.iter().map(|t| t.status()).collect()
+    }
+
+    /// The routes named in the configuration (not the route each trunk is of its own
+    /// name), with their trunks in the order they are tried, by name.
+    pub fn routes(&self) -> Vec<(String, Vec<String>)> {
+        let mut routes: Vec<(String, Vec<String>)> = self
+            .routes
+            .iter()
+            .filter(|(name, trunks)| !(trunks.len() == 1 && trunks[0].spec.name == **name))
+            .map(|(name, trunks)| {
+                let names = trunks.iter().map(|t| t.spec.name.clone()).collect();
+                (name.clone(), names)
+            })
+            .collect();
+        routes.sort();
+        routes
     }
 
     /// Whether a route (or trunk) of this name exists.

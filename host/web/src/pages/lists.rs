@@ -12,7 +12,7 @@ use ringhost_dialer::settings::ListSettings;
 use ringhost_store::contact::{ContactCounts, ListRow};
 use serde::Deserialize;
 
-use super::{Frame, error_page, failed, render};
+use super::{Frame, error_page, failed, read_upload, render};
 use crate::WebState;
 use crate::session::Signed;
 
@@ -193,29 +193,15 @@ pub async fn import(
     State(state): State<WebState>,
     signed: Signed,
     Path(name): Path<String>,
-    mut form: Multipart,
+    form: Multipart,
 ) -> Response {
     if let Some(refused) = signed.refuse_unless_may("importContacts") {
         return refused;
     }
-    let mut csrf = String::new();
-    let mut csv: Option<Vec<u8>> = None;
-    loop {
-        let field = match form.next_field().await {
-            Ok(Some(field)) => field,
-            Ok(None) => break,
-            Err(error) => {
-                let text = signed.language.text();
-                tracing::warn!(%error, "an import form could not be read");
-                return error_page(StatusCode::BAD_REQUEST, signed.language, text.bad_form);
-            }
-        };
-        match field.name() {
-            Some("csrf") => csrf = field.text().await.unwrap_or_default(),
-            Some("csv") => csv = field.bytes().await.ok().map(|b| b.to_vec()),
-            _ => {}
-        }
-    }
+    let (csrf, csv) = match read_upload(form, "csv", &signed).await {
+        Ok(read) => read,
+        Err(refused) => return refused,
+    };
     if let Some(refused) = signed.refuse_forged(&csrf) {
         return refused;
     }

@@ -26,7 +26,9 @@ pub mod campaigns;
 pub mod contacts;
 pub mod keys;
 pub mod lists;
+pub mod plugins;
 pub mod templates;
+pub mod trunks;
 pub mod users;
 
 /// What every page's frame (`base.html`) shows: its texts and language, the
@@ -84,6 +86,39 @@ pub struct Me {
     admin: bool,
     /// Sees the campaigns (admins and supervisors).
     steers: bool,
+}
+
+/// Reads a multipart form of an anti-forgery token (`csrf`) and one file (the field
+/// `file`): the token and the file's bytes, if any; a form that cannot be read is a
+/// 400 page.
+async fn read_upload(
+    mut form: axum::extract::Multipart,
+    file: &str,
+    signed: &Signed,
+) -> Result<(String, Option<Vec<u8>>), Response> {
+    let mut csrf = String::new();
+    let mut bytes = None;
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(error) => {
+                tracing::warn!(%error, "an uploaded form could not be read");
+                let text = signed.language.text();
+                return Err(error_page(
+                    StatusCode::BAD_REQUEST,
+                    signed.language,
+                    text.bad_form,
+                ));
+            }
+        };
+        match field.name() {
+            Some("csrf") => csrf = field.text().await.unwrap_or_default(),
+            Some(name) if name == file => bytes = field.bytes().await.ok().map(|b| b.to_vec()),
+            _ => {}
+        }
+    }
+    Ok((csrf, bytes))
 }
 
 /// `segment` percent-encoded for a path, as the templates' `urlencode` writes it.

@@ -42,6 +42,15 @@ impl Carrier for NoCalls {
 /// The panel over a new SQLite database with an admin (`ada`), an agent (`bruno`)
 /// and a supervisor (`sara`).
 pub async fn panel(dir: &tempfile::TempDir) -> Router {
+    panel_with(dir, None, None).await
+}
+
+/// [`panel`], with a plugins registry and the trunks a host runs with.
+pub async fn panel_with(
+    dir: &tempfile::TempDir,
+    plugins: Option<ringhost_plugins::PluginRegistry>,
+    trunks: Option<ringhost_web::TrunkBoard>,
+) -> Router {
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("w.db").display());
     let store = Store::open(&url).await.unwrap();
     for (name, role) in [("ada", "admin"), ("bruno", "agent"), ("sara", "supervisor")] {
@@ -60,7 +69,7 @@ pub async fn panel(dir: &tempfile::TempDir) -> Router {
         store.clone(),
         Ledger::new(Limits::default()),
         Arc::new(NoCalls),
-        None,
+        plugins,
         Arc::new(SystemClock),
         SchedulerConfig::default(),
     );
@@ -69,6 +78,7 @@ pub async fn panel(dir: &tempfile::TempDir) -> Router {
         dialer,
         settings: WebSettings::default(),
         throttle: Arc::default(),
+        trunks,
     };
     router(state).layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))))
 }
@@ -95,6 +105,15 @@ impl Page {
             .select(&selector)
             .next()
             .and_then(|e| e.value().attr(name).map(str::to_owned))
+    }
+
+    /// The attribute `name` of every element `css` selects that has it.
+    pub fn attrs(&self, css: &str, name: &str) -> Vec<String> {
+        let selector = Selector::parse(css).unwrap();
+        self.html
+            .select(&selector)
+            .filter_map(|e| e.value().attr(name).map(str::to_owned))
+            .collect()
     }
 
     /// The value a `Set-Cookie` of this response gives `name`.
@@ -190,12 +209,27 @@ pub async fn sign_in(app: &Router, name: &str, password: &str) -> (String, Strin
 
 /// A multipart import of `csv` into the list at `path`.
 pub fn import_request(path: &str, cookie: &str, csrf: &str, csv: &str) -> Request<Body> {
+    upload_request(path, cookie, csrf, ("csv", "leads.csv"), csv.as_bytes())
+}
+
+/// A multipart form at `path`: `csrf`, then `file` (its field and file name) holding
+/// `bytes`.
+pub fn upload_request(
+    path: &str,
+    cookie: &str,
+    csrf: &str,
+    (field, file_name): (&str, &str),
+    bytes: &[u8],
+) -> Request<Body> {
     let boundary = "ringhost-test-boundary";
-    let body = format!(
+    let mut body = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
-         --{boundary}\r\nContent-Disposition: form-data; name=\"csv\"; filename=\"leads.csv\"\r\n\
-         Content-Type: text/csv\r\n\r\n{csv}\r\n--{boundary}--\r\n"
-    );
+         --{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{file_name}\"\r\n\
+         Content-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     Request::post(path)
         .header(
             header::CONTENT_TYPE,
