@@ -393,6 +393,7 @@ async fn registrar(max_expires: Duration) -> (Endpoint, Arc<Registrar>, SocketAd
                 ("agent1".to_owned(), "pw-one".to_owned()),
                 ("agent2".to_owned(), "pw-two".to_owned()),
             ]),
+            accounts: None,
         },
         store,
     )

@@ -196,8 +196,16 @@ impl Credentials {
 
     /// The response a client knowing `password` computes for `method` (RFC 7616 3.4.1).
     pub fn expected_response(&self, password: &str, method: &str) -> String {
+        let ha1 = self
+            .algorithm
+            .hash(&format!("{}:{}:{password}", self.username, self.realm));
+        self.expected_from_ha1(&ha1, method)
+    }
+
+    /// The response for `method` from HA1, `H(username:realm:password)`: what an
+    /// account store keeps instead of the password.
+    fn expected_from_ha1(&self, ha1: &str, method: &str) -> String {
         let h = |s: &str| self.algorithm.hash(s);
-        let ha1 = h(&format!("{}:{}:{password}", self.username, self.realm));
         let ha2 = h(&format!("{method}:{}", self.uri));
         match (&self.cnonce, self.nc) {
             (Some(cnonce), Some(nc)) => h(&format!(
@@ -211,7 +219,16 @@ impl Credentials {
     /// Whether the response proves `password`. Compared in constant time so that the
     /// timing of a refusal does not leak how much of the hash was right.
     pub fn verify(&self, password: &str, method: &str) -> bool {
-        let expected = self.expected_response(password, method);
+        self.matches(&self.expected_response(password, method))
+    }
+
+    /// Whether the response proves the password whose HA1 for this credential's
+    /// algorithm is `ha1`; in constant time like [`Credentials::verify`].
+    pub fn verify_ha1(&self, ha1: &str, method: &str) -> bool {
+        self.matches(&self.expected_from_ha1(ha1, method))
+    }
+
+    fn matches(&self, expected: &str) -> bool {
         expected.len() == self.response.len()
             && expected
                 .bytes()

@@ -14,6 +14,7 @@
 //! rsip (the demo's simulated far ends, `ringhost-sim`, build their messages with it
 //! too); nothing above [`call`] sees a SIP message.
 
+pub mod account;
 pub mod binding;
 pub mod call;
 pub mod dialog;
@@ -29,6 +30,7 @@ pub mod transaction;
 pub mod transport;
 pub mod trunk;
 
+pub use account::{PhoneAccounts, PhoneSecret};
 pub use binding::{Binding, BindingStore, MemoryBindings};
 pub use call::{Call, CallEvent, CallSetup};
 pub use endpoint::{Endpoint, EndpointConfig};

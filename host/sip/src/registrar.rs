@@ -19,6 +19,7 @@ use rsip::headers::UntypedHeader as _;
 use rsip::prelude::*;
 use rsip::{Header, Request};
 
+use crate::account::{PhoneAccounts, PhoneSecret};
 use crate::binding::{Binding, BindingStore};
 use crate::digest::{Algorithm, Challenge, Credentials};
 use crate::ids::wall_clock_ms;
@@ -45,8 +46,11 @@ pub struct RegistrarSettings {
     pub failure_window: Duration,
     /// How long a blocked address stays blocked.
     pub block_for: Duration,
-    /// Accounts: user name to password.
+    /// Accounts of the configuration file: user name to password.
     pub phones: HashMap<String, String>,
+    /// Where the accounts the file does not list are looked up, on each REGISTER (the
+    /// store's, made from the panel).
+    pub accounts: Option<Arc<dyn PhoneAccounts>>,
 }
 
 /// A phone's registered contact, as the host routes to it.
@@ -84,6 +88,14 @@ struct Failures {
     count: u32,
     since: Instant,
     blocked_until: Option<Instant>,
+}
+
+/// What a REGISTER's credentials are checked against.
+enum Secret {
+    /// The configuration file's password.
+    Password(String),
+    /// An account store's hashes.
+    Hashed(PhoneSecret),
 }
 
 enum Nonce {
@@ -175,7 +187,23 @@ impl Registrar {
             return;
         };
         let user = credentials.username.as_str();
-        let Some(password) = self.settings.phones.get(user) else {
+        let secret = match self.settings.phones.get(user) {
+            Some(password) => Some(Secret::Password(password.clone())),
+            None => match self.account(user).await {
+                Ok(account) => account.map(Secret::Hashed),
+                Err(error) => {
+                    // Not the phone's fault: no failure counted, and it may try again.
+                    tracing::error!(
+                        user,
+                        error = format!("{error:#}"),
+                        "cannot read a phone account"
+                    );
+                    transaction.reply(500, "Server Internal Error", Vec::new());
+                    return;
+                }
+            },
+        };
+        let Some(secret) = secret else {
             self.failed(&transaction, user, "unknown user");
             return;
         };
@@ -194,7 +222,13 @@ impl Registrar {
             self.failed(&transaction, user, "nonce not issued here");
             return;
         }
-        if !credentials.verify(password, "REGISTER") {
+        let proved = match &secret {
+            Secret::Password(password) => credentials.verify(password, "REGISTER"),
+            Secret::Hashed(hashed) => {
+                credentials.verify_ha1(hashed.ha1(credentials.algorithm), "REGISTER")
+            }
+        };
+        if !proved {
             self.failed(&transaction, user, "wrong password");
             return;
         }
@@ -205,6 +239,21 @@ impl Registrar {
         self.failures.lock().unwrap().remove(&source.ip());
         let user = user.to_owned();
         self.update_bindings(&transaction, &user).await;
+    }
+
+    /// The account `user` of the account store, if it has one made for this realm.
+    async fn account(&self, user: &str) -> anyhow::Result<Option<PhoneSecret>> {
+        let Some(accounts) = &self.settings.accounts else {
+            return Ok(None);
+        };
+        let secret = accounts.secret(user).await?;
+        Ok(secret.filter(|secret| {
+            let here = secret.realm == self.settings.realm;
+            if !here {
+                tracing::warn!(user, realm = %secret.realm, "phone account made for another realm: set its password again");
+            }
+            here
+        }))
     }
 
     /// 401 with one challenge per offered algorithm, most preferred first (RFC 8760).

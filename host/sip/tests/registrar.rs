@@ -7,11 +7,22 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use ringhost_sip::account::AccountFuture;
 use ringhost_sip::digest::{Algorithm, Challenge};
-use ringhost_sip::{Endpoint, EndpointConfig, Protocol, Registrar, RegistrarSettings};
+use ringhost_sip::{
+    Endpoint, EndpointConfig, PhoneAccounts, PhoneSecret, Protocol, Registrar, RegistrarSettings,
+};
 use tokio::net::UdpSocket;
 
 async fn registrar_endpoint() -> (Endpoint, Arc<Registrar>, SocketAddr) {
+    let phones = HashMap::from([("1001".to_owned(), "s3cret".to_owned())]);
+    registrar_endpoint_with(phones, None).await
+}
+
+async fn registrar_endpoint_with(
+    phones: HashMap<String, String>,
+    accounts: Option<Arc<dyn PhoneAccounts>>,
+) -> (Endpoint, Arc<Registrar>, SocketAddr) {
     let store = Arc::new(ringhost_sip::MemoryBindings::default());
     let registrar = Registrar::new(
         RegistrarSettings {
@@ -22,7 +33,8 @@ async fn registrar_endpoint() -> (Endpoint, Arc<Registrar>, SocketAddr) {
             max_failures: 5,
             failure_window: Duration::from_secs(60),
             block_for: Duration::from_secs(60),
-            phones: HashMap::from([("1001".to_owned(), "s3cret".to_owned())]),
+            phones,
+            accounts,
         },
         store,
     )
@@ -164,4 +176,51 @@ async fn forged_nonce_is_refused() {
     .answer("1001", "s3cret", "REGISTER", "sip:127.0.0.1");
     let refused = phone.register(120, Some(forged.to_header_value())).await;
     assert_eq!(status(&refused), "403", "{refused}");
+}
+
+/// Accounts in memory, as the store keeps them: hashes, no password.
+#[derive(Default)]
+struct Accounts(std::sync::Mutex<HashMap<String, PhoneSecret>>);
+
+impl PhoneAccounts for Accounts {
+    fn secret<'a>(&'a self, user: &'a str) -> AccountFuture<'a, Option<PhoneSecret>> {
+        let secret = self.0.lock().unwrap().get(user).cloned();
+        Box::pin(async move { Ok(secret) })
+    }
+}
+
+/// An account added while the host runs registers at once; its hashes prove the
+/// password as the file's password does, and a wrong password or another realm's
+/// hashes do not.
+#[tokio::test]
+async fn an_account_added_to_the_store_registers_without_a_restart() {
+    let accounts = Arc::new(Accounts::default());
+    let (_endpoint, registrar, addr) =
+        registrar_endpoint_with(HashMap::new(), Some(accounts.clone())).await;
+    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let phone_addr = socket.local_addr().unwrap();
+    let mut phone = Phone {
+        socket,
+        registrar: addr,
+        seq: 0,
+    };
+    let unknown = phone.register_with(120, "s3cret").await;
+    assert_eq!(status(&unknown), "403", "{unknown}");
+
+    accounts.0.lock().unwrap().insert(
+        "1001".into(),
+        PhoneSecret::new("1001", "elsewhere", "s3cret"),
+    );
+    let other_realm = phone.register_with(120, "s3cret").await;
+    assert_eq!(status(&other_realm), "403", "{other_realm}");
+
+    accounts.0.lock().unwrap().insert(
+        "1001".into(),
+        PhoneSecret::new("1001", "ringhost", "s3cret"),
+    );
+    let wrong = phone.register_with(120, "S3cret").await;
+    assert_eq!(status(&wrong), "403", "{wrong}");
+    let accepted = phone.register_with(120, "s3cret").await;
+    assert_eq!(status(&accepted), "200", "{accepted}");
+    assert!(registrar.is_registered_source(phone_addr));
 }

@@ -39,6 +39,7 @@ pub mod campaign;
 pub mod contact;
 pub mod exchange;
 pub mod host_start;
+pub mod phone_account;
 pub mod sip_binding;
 pub mod trunk;
 pub mod user;

@@ -180,7 +180,8 @@ fn sample_binding(aor: &str, contact: &str, expires_at_ms: i64) -> sip_binding::
     }
 }
 
-/// Bindings and trunks behave the same on both engines: upsert, expiry, removal.
+/// Bindings, trunks and phone accounts behave the same on both engines: upsert,
+/// expiry, removal.
 async fn bindings_and_trunks(store: &Store) {
     store
         .put_binding(&sample_binding("1001", "sip:a@x", 2_000), 0)
@@ -225,6 +226,20 @@ async fn bindings_and_trunks(store: &Store) {
     changed.settings = r#"{"address":"127.0.0.1:5071"}"#.into();
     store.put_trunk(&changed, 1).await.unwrap();
     assert_eq!(store.trunks().await.unwrap(), vec![changed]);
+
+    // A phone account: added, its hashes replaced by a new password, read back.
+    let account = |ha1: &str| phone_account::PhoneAccountRow {
+        username: "1001".into(),
+        realm: "ringhost".into(),
+        ha1_md5: format!("{ha1}-md5"),
+        ha1_sha256: format!("{ha1}-sha256"),
+    };
+    assert!(store.phone_account("1001").await.unwrap().is_none());
+    store.put_phone_account(&account("a"), 0).await.unwrap();
+    store.put_phone_account(&account("b"), 1).await.unwrap();
+    let read = store.phone_account("1001").await.unwrap().unwrap();
+    assert!(read == account("b"));
+    assert_eq!(store.phone_account_names().await.unwrap(), vec!["1001"]);
 }
 
 #[tokio::test]

@@ -125,6 +125,7 @@ impl Host {
                     .iter()
                     .map(|(user, password)| ((*user).to_owned(), (*password).to_owned()))
                     .collect::<HashMap<_, _>>(),
+                accounts: None,
             },
             Arc::new(ringhost_sip::MemoryBindings::default()),
         )
