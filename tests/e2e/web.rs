@@ -7,6 +7,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::process::Command;
 
+use crate::sip::sipp_uac;
 use crate::support::{Host, RINGHOST, write_config};
 
 /// Runs `ringhost ARGS` with the password in the environment; exit code and output.
@@ -166,4 +167,85 @@ fn users_made_on_the_command_line_sign_in_to_serve() {
         "{headers:?}"
     );
     assert_eq!(sign_in(addr, "ada", "ada-password-1").0, 401);
+}
+
+/// An agent added from the panel with a phone password: their phone (SIPp, MD5)
+/// registers at once, with no `[[phones]]` in the file and no restart; before, it was
+/// refused.
+#[test]
+fn a_phone_account_made_in_the_panel_registers_without_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    // SIPp reads only the first challenge, so MD5 is offered first.
+    let (config, http) = write_config(
+        dir.path(),
+        "[registrar]\nalgorithms = [\"MD5\", \"SHA-256\"]\n",
+    );
+    let config = config.to_str().unwrap();
+    let (code, out) = user_command(
+        dir.path(),
+        &[
+            "user",
+            "create",
+            "ada",
+            "--role",
+            "admin",
+            "--language",
+            "en",
+            "-c",
+            config,
+        ],
+        "ada-password-1",
+    );
+    assert_eq!(code, 0, "{out}");
+    let mut host = Host::start(dir.path(), &["serve", "--config", config], http, &[]);
+    host.wait_healthy();
+    let sip_port = host.sip_port();
+    let phone = ["-s", "1001", "-au", "1001", "-ap", "phone-pass-1001"];
+    let (code, _, _) = sipp_uac(dir.path(), sip_port, "phone_register", &phone);
+    assert_ne!(
+        code,
+        0,
+        "a phone without an account registered:\n{}",
+        host.logs()
+    );
+
+    let addr = host.http;
+    let session = sign_in(addr, "ada", "ada-password-1").1.expect("a session");
+    let (status, _, page) = exchange(
+        addr,
+        &format!(
+            "GET /admin/agents HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nCookie: rh_session={session}\r\n\r\n"
+        ),
+    );
+    assert_eq!(status, 200, "{page}");
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the form's token");
+    let form =
+        format!("name=anna&extension=1001&wrap_up_s=10&phone_password=phone-pass-1001&csrf={csrf}");
+    let (status, _, body) = exchange(
+        addr,
+        &format!(
+            "POST /admin/agents HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
+             Cookie: rh_session={session}\r\n\r\n{form}",
+            form.len()
+        ),
+    );
+    assert_eq!(status, 303, "{body}");
+
+    let (code, errors, _) = sipp_uac(dir.path(), sip_port, "phone_register", &phone);
+    assert_eq!(code, 0, "SIPp phone failed:\n{errors}\n{}", host.logs());
+    assert!(host.stop("TERM").success());
+    assert!(
+        !host.logs().contains("phone-pass-1001"),
+        "a password reached the log"
+    );
+    let rows = crate::support::sqlite_rows(
+        &dir.path().join("ringhost-data/ringhost.db"),
+        "SELECT username, realm FROM phone_account",
+    );
+    assert_eq!(rows, vec![("1001".to_owned(), Some("ringhost".to_owned()))]);
 }

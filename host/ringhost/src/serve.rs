@@ -119,7 +119,10 @@ pub(crate) async fn start(config: Config) -> anyhow::Result<Running> {
         );
     }
 
-    let web = ringhost_web::WebSettings::default();
+    let web = ringhost_web::WebSettings {
+        phone_realm: config.registrar.realm.clone(),
+        ..Default::default()
+    };
     let app = ringhost_http::app(AppState {
         store: store.clone(),
         metrics,

@@ -1,20 +1,23 @@
 //! Builds the SIP side of the host from the configuration and the store: the
-//! registrar with its phone accounts (its bindings kept in the store), and the trunks
-//! and routes.
+//! registrar with its phone accounts (the file's, and the store's made from the panel;
+//! its bindings kept in the store), and the trunks and routes.
 
 use std::sync::Arc;
 
 use anyhow::Context as _;
 use ringhost_config::{Config, TransportName, TrunkConfig};
+use ringhost_sip::account::AccountFuture;
 use ringhost_sip::binding::BindingFuture;
 use ringhost_sip::digest::Algorithm;
 use ringhost_sip::{
-    Binding, BindingStore, DigestLogin, Protocol, Registrar, RegistrarSettings, TrunkSpec,
+    Binding, BindingStore, DigestLogin, PhoneAccounts, PhoneSecret, Protocol, Registrar,
+    RegistrarSettings, TrunkSpec,
 };
 use ringhost_store::Store;
 use ringhost_store::sip_binding::Binding as BindingRow;
 
-/// The registrar, with the accounts of `[[phones]]` and the bindings kept in the store.
+/// The registrar, with the accounts of `[[phones]]` and of the store, and the bindings
+/// kept in the store.
 pub(crate) async fn registrar(config: &Config, store: &Store) -> anyhow::Result<Arc<Registrar>> {
     let r = &config.registrar;
     let algorithms = r
@@ -56,6 +59,7 @@ pub(crate) async fn registrar(config: &Config, store: &Store) -> anyhow::Result<
             failure_window: r.failure_window,
             block_for: r.block_for,
             phones,
+            accounts: Some(Arc::new(StoredAccounts(store.clone()))),
         },
         Arc::new(StoredBindings(store.clone())),
     )
@@ -72,6 +76,21 @@ pub(crate) async fn registrar(config: &Config, store: &Store) -> anyhow::Result<
         }
     });
     Ok(registrar)
+}
+
+/// The phone accounts made from the panel, in the store's `phone_account` table.
+struct StoredAccounts(Store);
+
+impl PhoneAccounts for StoredAccounts {
+    fn secret<'a>(&'a self, user: &'a str) -> AccountFuture<'a, Option<PhoneSecret>> {
+        Box::pin(async move {
+            Ok(self.0.phone_account(user).await?.map(|row| PhoneSecret {
+                realm: row.realm,
+                ha1_md5: row.ha1_md5,
+                ha1_sha256: row.ha1_sha256,
+            }))
+        })
+    }
 }
 
 /// The registrar's bindings in the store's `sip_binding` table.

@@ -50,6 +50,8 @@ pub struct WebSettings {
     pub secure_cookies: bool,
     /// The zone the pages show and read dates and times in.
     pub time_zone: chrono_tz::Tz,
+    /// The registrar's digest realm: phone accounts made here are hashed for it.
+    pub phone_realm: String,
 }
 
 impl Default for WebSettings {
@@ -58,6 +60,7 @@ impl Default for WebSettings {
             idle_timeout: Duration::from_secs(30 * 60),
             secure_cookies: false,
             time_zone: chrono_tz::Europe::Rome,
+            phone_realm: "ringhost".to_owned(),
         }
     }
 }
@@ -147,6 +150,7 @@ pub fn router(state: WebState) -> Router {
             "/admin/agents",
             get(agents::agents).post(agents::create_agent),
         )
+        .route("/admin/agents/{name}/phone", post(agents::set_phone))
         .route("/admin/queues", post(agents::add_member))
         .route(
             "/admin/queues/{queue}/{agent}/remove",

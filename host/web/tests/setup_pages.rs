@@ -213,6 +213,80 @@ async fn agents_are_added_and_put_in_queues() {
     let again = send(&app, post("/admin/agents", Some(&session), &good)).await;
     assert_eq!(again.select("#name-error").len(), 1, "the name is taken");
 
+    // A phone account with the agent: a short password or no extension refused, and
+    // nothing saved; then made, as digest hashes for the registrar's realm.
+    for (extension, password) in [("203", "short"), ("", "long-enough-password")] {
+        let with_phone = [
+            ("name", "carla"),
+            ("extension", extension),
+            ("wrap_up_s", "5"),
+            ("phone_password", password),
+            ("csrf", token.as_str()),
+        ];
+        let refused = send(&app, post("/admin/agents", Some(&session), &with_phone)).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(refused.select("#phone_password-error").len(), 1);
+        assert_eq!(
+            refused.select("#agents tbody tr").len(),
+            1,
+            "carla was not added"
+        );
+    }
+    let with_phone = [
+        ("name", "carla"),
+        ("extension", "203"),
+        ("wrap_up_s", "5"),
+        ("phone_password", "long-enough-password"),
+        ("csrf", token.as_str()),
+    ];
+    let made = send(&app, post("/admin/agents", Some(&session), &with_phone)).await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER);
+    let store = panel::store(&dir).await;
+    let account = store
+        .phone_account("203")
+        .await
+        .unwrap()
+        .expect("an account");
+    let secret = ringhost_sip::PhoneSecret::new("203", "ringhost", "long-enough-password");
+    assert_eq!(
+        (account.realm, account.ha1_md5, account.ha1_sha256),
+        (secret.realm, secret.ha1_md5, secret.ha1_sha256)
+    );
+    // Anna's phone gets an account from her row's form.
+    let short = [("password", "short"), ("csrf", token.as_str())];
+    let refused = send(
+        &app,
+        post("/admin/agents/anna/phone", Some(&session), &short),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(store.phone_account("201").await.unwrap().is_none());
+    let set = [
+        ("password", "annas-phone-password"),
+        ("csrf", token.as_str()),
+    ];
+    let done = send(&app, post("/admin/agents/anna/phone", Some(&session), &set)).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    assert!(store.phone_account("201").await.unwrap().is_some());
+    let page = send(&app, get("/admin/agents", Some(&session))).await;
+    assert_eq!(
+        page.select("#agents tbody td.phone .muted").len(),
+        0,
+        "both have accounts"
+    );
+    let nobody = send(
+        &app,
+        post("/admin/agents/nobody/phone", Some(&session), &set),
+    )
+    .await;
+    assert_eq!(nobody.status, StatusCode::NOT_FOUND);
+    let forged = send(
+        &app,
+        post("/admin/agents/anna/phone", Some(&session), &set[..1]),
+    )
+    .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+
     let member = [
         ("queue", "sales"),
         ("agent", "anna"),
@@ -221,8 +295,11 @@ async fn agents_are_added_and_put_in_queues() {
     let added = send(&app, post("/admin/queues", Some(&session), &member)).await;
     assert_eq!(added.status, StatusCode::SEE_OTHER);
     let page = send(&app, get("/admin/agents", Some(&session))).await;
-    assert_eq!(page.select("#agents tbody td:nth-child(3)"), ["logged_out"]);
-    assert_eq!(page.select("#agents tbody td:nth-child(7)"), ["sales"]);
+    assert_eq!(
+        page.select("#agents tbody td:nth-child(3)"),
+        ["logged_out", "logged_out"]
+    );
+    assert_eq!(page.select("#agents tbody td:nth-child(7)"), ["sales", ""]);
     assert_eq!(page.select("#queue-sales li").len(), 1);
 
     // A supervisor moves members but adds no agents.

@@ -8,11 +8,14 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use ringhost_dialer::agents::{Agent, QueueInfo};
 use ringhost_dialer::refusal::{AdminError, Refused};
+use ringhost_sip::PhoneSecret;
+use ringhost_store::phone_account::PhoneAccountRow;
 use serde::Deserialize;
 
 use super::campaigns::moment;
 use super::{Frame, Plain, failed, render};
 use crate::WebState;
+use crate::language::Language;
 use crate::session::Signed;
 
 /// An agent as the table shows it.
@@ -20,6 +23,9 @@ struct AgentLine {
     agent: Agent,
     since: String,
     queues: String,
+    /// Their extension has a phone account made here (else only the configuration
+    /// file's `[[phones]]` can let their phone register).
+    has_phone_account: bool,
 }
 
 /// The add-an-agent form.
@@ -31,6 +37,18 @@ pub struct NewAgent {
     extension: String,
     #[serde(default)]
     wrap_up_s: String,
+    /// When given, the extension's phone account is made with this password.
+    #[serde(default)]
+    phone_password: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// The set-a-phone-password form.
+#[derive(Debug, Default, Deserialize)]
+pub struct PhonePassword {
+    #[serde(default)]
+    password: String,
     #[serde(default)]
     csrf: String,
 }
@@ -51,6 +69,7 @@ pub struct NewMember {
 struct AgentErrors {
     name: Option<String>,
     wrap_up_s: Option<String>,
+    phone_password: Option<&'static str>,
     member: Option<String>,
 }
 
@@ -75,6 +94,10 @@ async fn agents_page(
     errors: AgentErrors,
 ) -> Response {
     let read = tokio::try_join!(state.dialer.agents(), state.dialer.queues());
+    let accounts = match state.store.phone_account_names().await {
+        Ok(accounts) => accounts,
+        Err(error) => return failed(&error, "cannot read the phone accounts"),
+    };
     let (agents, queues) = match read {
         Ok(read) => read,
         Err(AdminError::Failed(error)) => return failed(&error, "cannot read the agents"),
@@ -86,6 +109,7 @@ async fn agents_page(
     let agents = agents
         .into_iter()
         .map(|agent| AgentLine {
+            has_phone_account: accounts.contains(&agent.extension),
             since: moment(agent.since_ms, zone),
             queues: queues
                 .iter()
@@ -150,7 +174,17 @@ pub async fn create_agent(
             crate::campaign_form::Problem::Whole { min: 0, max: 3600 }.message(signed.language),
         );
     }
-    if let Some(wrap_up) = wrap_up {
+    let phone_password = form.phone_password.as_str();
+    if !phone_password.is_empty() {
+        errors.phone_password = phone_password_problem(phone_password, signed.language);
+        if form.extension.trim().is_empty() {
+            errors.phone_password = Some(signed.language.pick((
+                "Un account per il telefono richiede l'interno.",
+                "A phone account needs the extension.",
+            )));
+        }
+    }
+    if let (Some(wrap_up), None) = (wrap_up, errors.phone_password) {
         let made = state
             .dialer
             .create_agent(form.name.trim(), form.extension.trim(), wrap_up)
@@ -158,6 +192,12 @@ pub async fn create_agent(
         match made {
             Ok(agent) => {
                 tracing::info!(by = %signed.user.name, agent = %agent.name, "agent added from the web panel");
+                if !phone_password.is_empty()
+                    && let Err(error) =
+                        set_phone_password(&state, &agent.extension, phone_password).await
+                {
+                    return failed(&error, "cannot store a phone account");
+                }
                 return Redirect::to("/admin/agents").into_response();
             }
             Err(AdminError::Refused(refused)) => errors.name = Some(refused.to_string()),
@@ -172,6 +212,88 @@ pub async fn create_agent(
         errors,
     )
     .await
+}
+
+/// Why a phone password is refused: digest passwords are guessed offline from one
+/// captured REGISTER, so a short one is no protection.
+fn phone_password_problem(password: &str, language: Language) -> Option<&'static str> {
+    (password.chars().count() < 10).then(|| {
+        language.pick((
+            "Almeno 10 caratteri: una password di digest si indovina da un solo REGISTER intercettato.",
+            "At least 10 characters: a digest password is guessed from one captured REGISTER.",
+        ))
+    })
+}
+
+/// Makes or replaces the phone account of `extension` for the registrar's realm; the
+/// registrar reads it at the phone's next REGISTER.
+async fn set_phone_password(
+    state: &WebState,
+    extension: &str,
+    password: &str,
+) -> anyhow::Result<()> {
+    let secret = PhoneSecret::new(extension, &state.settings.phone_realm, password);
+    let account = PhoneAccountRow {
+        username: extension.to_owned(),
+        realm: secret.realm,
+        ha1_md5: secret.ha1_md5,
+        ha1_sha256: secret.ha1_sha256,
+    };
+    state
+        .store
+        .put_phone_account(&account, state.dialer.now_ms())
+        .await
+}
+
+/// `POST /admin/agents/{name}/phone`: sets the password of the agent's phone account
+/// (made if it has none).
+pub async fn set_phone(
+    State(state): State<WebState>,
+    signed: Signed,
+    Path(name): Path<String>,
+    Form(form): Form<PhonePassword>,
+) -> Response {
+    let refused = signed.refuse_unless_may("createAgent");
+    if let Some(refused) = refused.or_else(|| signed.refuse_forged(&form.csrf)) {
+        return refused;
+    }
+    let agents = match state.dialer.agents().await {
+        Ok(agents) => agents,
+        Err(AdminError::Failed(error)) => return failed(&error, "cannot read the agents"),
+        Err(AdminError::Refused(refused)) => {
+            return failed(&anyhow::anyhow!("{refused}"), "cannot read the agents");
+        }
+    };
+    let Some(agent) = agents.into_iter().find(|a| a.name == name) else {
+        return signed.not_found();
+    };
+    let problem = if agent.extension.is_empty() {
+        Some(signed.language.pick((
+            "Questo operatore non ha un interno.",
+            "This agent has no extension.",
+        )))
+    } else {
+        phone_password_problem(&form.password, signed.language)
+    };
+    if let Some(problem) = problem {
+        let errors = AgentErrors {
+            phone_password: Some(problem),
+            ..AgentErrors::default()
+        };
+        return agents_page(
+            &state,
+            &signed,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            NewAgent::default(),
+            errors,
+        )
+        .await;
+    }
+    if let Err(error) = set_phone_password(&state, &agent.extension, &form.password).await {
+        return failed(&error, "cannot store a phone account");
+    }
+    tracing::info!(by = %signed.user.name, agent = %agent.name, extension = %agent.extension, "phone password set from the web panel");
+    Redirect::to("/admin/agents").into_response()
 }
 
 /// `POST /admin/queues`: puts an agent in a queue (a new queue is made by its first

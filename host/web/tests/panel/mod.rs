@@ -45,6 +45,12 @@ pub async fn panel(dir: &tempfile::TempDir) -> Router {
     panel_with(dir, None, None).await
 }
 
+/// The store [`panel`] made in `dir`, opened again to check what the pages wrote.
+pub async fn store(dir: &tempfile::TempDir) -> Store {
+    let url = format!("sqlite://{}", dir.path().join("w.db").display());
+    Store::open(&url).await.unwrap()
+}
+
 /// [`panel`], with a plugins registry and the trunks a host runs with.
 pub async fn panel_with(
     dir: &tempfile::TempDir,
