@@ -63,6 +63,8 @@ pub struct Config {
     pub log: LogConfig,
     /// How a SIGINT or SIGTERM is handled.
     pub shutdown: ShutdownConfig,
+    /// The web panel: its sessions and the time zone its pages speak.
+    pub web: WebConfig,
 }
 
 impl Default for Config {
@@ -81,6 +83,7 @@ impl Default for Config {
             dialer: DialerConfig::default(),
             log: LogConfig::default(),
             shutdown: ShutdownConfig::default(),
+            web: WebConfig::default(),
         }
     }
 }
@@ -326,6 +329,29 @@ impl Default for ShutdownConfig {
     fn default() -> Self {
         ShutdownConfig {
             drain_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The web panel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebConfig {
+    /// A session unused this long ends; its user signs in again.
+    #[serde(with = "humantime_serde")]
+    pub idle_timeout: Duration,
+    /// Session cookies carry `Secure`: set it when a TLS proxy serves the panel.
+    pub secure_cookies: bool,
+    /// The IANA zone the pages show and read dates and times in.
+    pub time_zone: String,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            idle_timeout: Duration::from_secs(30 * 60),
+            secure_cookies: false,
+            time_zone: "Europe/Rome".to_owned(),
         }
     }
 }

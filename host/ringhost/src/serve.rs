@@ -39,6 +39,14 @@ pub(crate) struct Running {
 /// Opens the store, binds every listener, recovers what a crash left and starts the
 /// dialer and the HTTP server.
 pub(crate) async fn start(config: Config) -> anyhow::Result<Running> {
+    // Checked before anything is bound or opened.
+    let web = ringhost_web::WebSettings {
+        idle_timeout: config.web.idle_timeout,
+        secure_cookies: config.web.secure_cookies,
+        time_zone: ringhost_web::WebSettings::zone(&config.web.time_zone)
+            .context("web.time_zone")?,
+        phone_realm: config.registrar.realm.clone(),
+    };
     let metrics = telemetry::init_metrics()?;
     metrics::gauge!("ringhost_start_time_seconds").set(now_ms() as f64 / 1000.0);
 
@@ -119,10 +127,6 @@ pub(crate) async fn start(config: Config) -> anyhow::Result<Running> {
         );
     }
 
-    let web = ringhost_web::WebSettings {
-        phone_realm: config.registrar.realm.clone(),
-        ..Default::default()
-    };
     let app = ringhost_http::app(AppState {
         store: store.clone(),
         metrics,

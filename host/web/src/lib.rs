@@ -54,6 +54,17 @@ pub struct WebSettings {
     pub phone_realm: String,
 }
 
+impl WebSettings {
+    /// Reads an IANA time zone name (`Europe/Rome`) for [`WebSettings::time_zone`].
+    ///
+    /// # Errors
+    /// When the name is not a zone of the IANA database.
+    pub fn zone(name: &str) -> anyhow::Result<chrono_tz::Tz> {
+        name.parse()
+            .map_err(|_| anyhow::anyhow!("`{name}` is not an IANA time zone (such as Europe/Rome)"))
+    }
+}
+
 impl Default for WebSettings {
     fn default() -> Self {
         WebSettings {
@@ -178,4 +189,19 @@ pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::WebSettings;
+
+    #[test]
+    fn a_zone_is_read_by_its_iana_name_and_a_wrong_one_is_named() {
+        assert_eq!(
+            WebSettings::zone("America/New_York").unwrap(),
+            chrono_tz::America::New_York
+        );
+        let error = WebSettings::zone("Europe/Milano").unwrap_err().to_string();
+        assert!(error.contains("Europe/Milano"), "{error}");
+    }
 }
