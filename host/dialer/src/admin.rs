@@ -52,8 +52,10 @@ pub struct CampaignStatus {
     pub calls_dialing: u32,
     /// Calls ringing.
     pub calls_ringing: u32,
-    /// Calls answered.
+    /// Calls answered and not with an agent: a message, an IVR, or the queue.
     pub calls_answered: u32,
+    /// Calls answered and put through to an agent.
+    pub calls_talking: u32,
     /// Answered attempts of those ended, over the campaign's rolling window.
     pub answer_rate: f64,
     /// Abandoned calls of those answered, over the same window.
@@ -371,6 +373,7 @@ impl Dialer {
             dialing: calls_dialing,
             ringing,
             answered,
+            talking,
         } = self.calls(id);
         Ok(CampaignStatus {
             id,
@@ -386,6 +389,7 @@ impl Dialer {
             calls_dialing,
             calls_ringing: ringing,
             calls_answered: answered,
+            calls_talking: talking,
             answer_rate: rates.answer_rate,
             abandon_rate: rates.abandon_rate,
         })

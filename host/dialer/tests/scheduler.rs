@@ -835,6 +835,38 @@ async fn progressive_pacing_places_one_call_per_ready_agent_of_the_queue() {
     rig.dialer.settle().await;
 }
 
+/// A call put through to an agent counts as talking, not as queued: a pacer that saw
+/// those calls as waiting for an agent would hold back calls the agents need.
+#[tokio::test]
+async fn calls_with_agents_count_as_talking_and_are_not_queued() {
+    let hold = Arc::new(Semaphore::new(0));
+    let rig = rig(Limits::default(), Some(hold.clone())).await;
+    rig.ready_agents(&["anna", "bruno"]).await;
+    let csv: String = std::iter::once("numbers\n".to_owned())
+        .chain((0..4).map(|i| format!("06{:08}\n", 12_000_000 + i)))
+        .collect();
+    rig.dialer.import("leads", csv.as_bytes()).await.unwrap();
+    let id = rig
+        .start("power", "leads", json!({"kind": "agent", "queue": "sales"}))
+        .await;
+    for _ in 0..3 {
+        rig.dialer.pass().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(rig.placed().len(), 2);
+    let calls = rig.dialer.calls(id);
+    assert_eq!(
+        (calls.dialing, calls.ringing, calls.answered, calls.talking),
+        (0, 0, 0, 2)
+    );
+    let status = rig.dialer.status(id).await.unwrap();
+    assert_eq!((status.calls_answered, status.calls_talking), (0, 2));
+    hold.add_permits(100);
+    rig.dialer.settle().await;
+    let calls = rig.dialer.calls(id);
+    assert_eq!(calls.in_progress(), 0, "{calls:?}");
+}
+
 #[tokio::test]
 async fn dialer_new_call_places_one_call_through_a_running_campaign() {
     let rig = rig(Limits::default(), None).await;

@@ -3,6 +3,7 @@
 //! attempt's end and the contact's next state are written in one transaction; the
 //! permit is dropped, the CRM connector gets the result.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use ringhost_call::{CallReport, CallRequest, Progress, QueueResult};
@@ -61,10 +62,16 @@ impl Call {
                             number: number.clone(),
                             variables: variables.clone(),
                         });
-                        continue;
+                        Stage::Talking
                     }
                 };
                 if next <= stage {
+                    continue;
+                }
+                if next == Stage::Talking {
+                    // Already written and published as answered: only the counts move.
+                    stage.moved_to(next, &mut inner.lock_calls(), campaign_id);
+                    stage = next;
                     continue;
                 }
                 let now = inner.clock.now_ms();
@@ -92,11 +99,7 @@ impl Call {
                         variables: variables.clone(),
                     },
                 });
-                let mut calls = inner.lock_calls();
-                let counts = calls.entry(campaign_id).or_default();
-                let left = stage.count(counts);
-                *left = left.saturating_sub(1);
-                *next.count(counts) += 1;
+                stage.moved_to(next, &mut inner.lock_calls(), campaign_id);
                 stage = next;
             }
             stage
@@ -275,14 +278,24 @@ enum Stage {
     Dialing,
     Ringing,
     Answered,
+    Talking,
 }
 
 impl Stage {
+    /// Moves one call of `campaign_id` from this stage to `next` in `calls`.
+    fn moved_to(self, next: Stage, calls: &mut HashMap<i64, CallCounts>, campaign_id: i64) {
+        let counts = calls.entry(campaign_id).or_default();
+        let left = self.count(counts);
+        *left = left.saturating_sub(1);
+        *next.count(counts) += 1;
+    }
+
     fn count(self, counts: &mut CallCounts) -> &mut u32 {
         match self {
             Stage::Dialing => &mut counts.dialing,
             Stage::Ringing => &mut counts.ringing,
             Stage::Answered => &mut counts.answered,
+            Stage::Talking => &mut counts.talking,
         }
     }
 }

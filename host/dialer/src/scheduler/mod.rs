@@ -94,8 +94,18 @@ pub struct CallCounts {
     pub dialing: u32,
     /// Ringing.
     pub ringing: u32,
-    /// Answered and not ended.
+    /// Answered, with no agent: hearing a message or an IVR, or waiting in the queue
+    /// for an agent (what a pacer counts as queued).
     pub answered: u32,
+    /// Answered and put through to an agent.
+    pub talking: u32,
+}
+
+impl CallCounts {
+    /// Every call in progress, at any stage.
+    pub fn in_progress(&self) -> u32 {
+        self.dialing + self.ringing + self.answered + self.talking
+    }
 }
 
 impl Dialer {

@@ -46,7 +46,7 @@ impl Dialer {
             } else {
                 settings.max_calls
             };
-            return Ok(cap.saturating_sub(on_their_way + calls.answered));
+            return Ok(cap.saturating_sub(on_their_way + calls.answered + calls.talking));
         }
         let rates = self.rates(campaign.id, settings).await?;
         let agents = match &settings.queue {
@@ -61,8 +61,8 @@ impl Dialer {
             agents_busy: agents.busy,
             calls_dialing: calls.dialing,
             calls_ringing: calls.ringing,
-            // Answered calls wait in the queue until an agent takes them (or they are
-            // abandoned).
+            // Answered calls not yet with an agent: in the queue (or before it, in a
+            // message or an IVR that may transfer); those talking to agents are not.
             calls_queued: calls.answered,
             answer_rate: rates.answer_rate,
             abandon_rate: rates.abandon_rate,

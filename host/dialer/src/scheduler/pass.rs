@@ -130,7 +130,7 @@ impl Dialer {
         let store = &self.inner.store;
         let now = self.inner.clock.now_ms();
         let calls = self.calls(campaign.id);
-        let in_progress = calls.dialing + calls.ringing + calls.answered;
+        let in_progress = calls.in_progress();
         let notification = settings.kind == CampaignKind::Notification;
         let counts = store.contact_counts(&campaign.list_ids).await?;
         let confirmed = if notification {

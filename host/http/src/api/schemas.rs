@@ -177,8 +177,10 @@ pub(crate) struct CampaignStatusDoc {
     calls_dialing: u32,
     /// Calls ringing.
     calls_ringing: u32,
-    /// Calls answered.
+    /// Calls answered and not with an agent: a message, an IVR, or the queue.
     calls_answered: u32,
+    /// Calls answered and put through to an agent.
+    calls_talking: u32,
     /// Answered attempts of those ended, over the campaign's rolling window.
     answer_rate: f64,
     /// Abandoned calls of those answered, over the same window.

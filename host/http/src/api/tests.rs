@@ -553,6 +553,7 @@ fn the_mirrored_schemas_have_the_fields_of_the_dialers_types() {
         calls_dialing: 0,
         calls_ringing: 0,
         calls_answered: 0,
+        calls_talking: 0,
         answer_rate: 0.5,
         abandon_rate: 0.0,
     };
