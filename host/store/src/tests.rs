@@ -991,3 +991,113 @@ async fn postgres_tallies_follow_every_change() {
         tallies_follow_every_change(&store).await;
     }
 }
+
+/// A number search reads the number index when few contacts match and the list in
+/// order when many do; either way a page is the matches in id order. Numbers changed
+/// by any statement are found as they are now, and go with their contact.
+async fn number_search(store: &Store) {
+    use contact::{ContactSearch, NUMBER_INDEX_READ};
+    let list = store.create_list("many", "", "{}", 0).await.unwrap();
+    let other = store.create_list("other", "", "{}", 0).await.unwrap();
+    let count = NUMBER_INDEX_READ + 500;
+    let rows: Vec<_> = (0..count)
+        .map(|i| {
+            let first = format!("+3906{i:08}");
+            let numbers: Vec<&str> = if i == 1_500 {
+                vec![first.as_str(), "+393331234567"]
+            } else {
+                vec![first.as_str()]
+            };
+            contact_row(i + 2, &numbers, 0)
+        })
+        .collect();
+    store.insert_contacts(list, &rows, 0).await.unwrap();
+    store
+        .insert_contacts(other, &[contact_row(2, &["+393331234567"], 0)], 0)
+        .await
+        .unwrap();
+    let search = |start: &str| ContactSearch::Number(start.to_owned());
+    let lines = |page: Vec<contact::ContactRow>| page.iter().map(|c| c.line).collect::<Vec<_>>();
+
+    // One contact of this list has it, as its second number.
+    let page = store
+        .search_contacts(list, &search("+39333"), 0, 50)
+        .await
+        .unwrap();
+    assert_eq!(lines(page), vec![1_502]);
+    // Ten match (150 to 159); pages of four, in id order.
+    let first = store
+        .search_contacts(list, &search("+39060000015"), 0, 4)
+        .await
+        .unwrap();
+    assert_eq!(lines(first.clone()), vec![152, 153, 154, 155]);
+    let next = store
+        .search_contacts(list, &search("+39060000015"), first[3].id, 4)
+        .await
+        .unwrap();
+    assert_eq!(lines(next), vec![156, 157, 158, 159]);
+    // All of them match: the list's order, the same pages.
+    let common = store
+        .search_contacts(list, &search("+3906"), 0, 3)
+        .await
+        .unwrap();
+    assert_eq!(lines(common.clone()), vec![2, 3, 4]);
+    let next = store
+        .search_contacts(list, &search("+3906"), common[2].id, 3)
+        .await
+        .unwrap();
+    assert_eq!(lines(next), vec![5, 6, 7]);
+
+    // A number changed by hand: the new one is found, the old one no longer.
+    sqlx::query("UPDATE contact SET numbers = '+393470000000' WHERE list_id = $1 AND line = 2")
+        .bind(list)
+        .execute(&store.pool)
+        .await
+        .unwrap();
+    let page = store
+        .search_contacts(list, &search("+39347"), 0, 50)
+        .await
+        .unwrap();
+    assert_eq!(lines(page), vec![2]);
+    let page = store
+        .search_contacts(list, &search("+390600000000"), 0, 50)
+        .await
+        .unwrap();
+    assert!(page.is_empty());
+    // A claim or a result leaves the numbers alone, and them found.
+    sqlx::query("UPDATE contact SET state = 'dialing' WHERE list_id = $1")
+        .bind(list)
+        .execute(&store.pool)
+        .await
+        .unwrap();
+    let page = store
+        .search_contacts(list, &search("+39333"), 0, 50)
+        .await
+        .unwrap();
+    assert_eq!(lines(page), vec![1_502]);
+
+    // Contacts deleted: their numbers go with them.
+    sqlx::query("DELETE FROM contact WHERE list_id = $1")
+        .bind(list)
+        .execute(&store.pool)
+        .await
+        .unwrap();
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM contact_number")
+        .fetch_one(&store.pool)
+        .await
+        .unwrap();
+    assert_eq!(left, 1, "only the other list's number is left");
+}
+
+#[tokio::test]
+async fn sqlite_number_search() {
+    let dir = tempfile::tempdir().unwrap();
+    number_search(&sqlite_store(&dir).await).await;
+}
+
+#[tokio::test]
+async fn postgres_number_search() {
+    if let Some((store, _)) = postgres_store().await {
+        number_search(&store).await;
+    }
+}
