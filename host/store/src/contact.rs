@@ -633,13 +633,10 @@ impl Store {
 
     /// A page of a list's contacts after `after_id`, in import order, that match
     /// `search`: a number's beginning (`+39` and digits: the E.164 form the contacts
-    /// keep), else a text found in the contact's columns.
-    ///
-    /// A number that few contacts have is read through `contact_number`'s index (up to
-    /// [`NUMBER_INDEX_READ`] rows); a beginning that many share, and a text, are found
-    /// by reading the list in id order up to `limit` matches, which for a common match
-    /// costs what a plain page costs. A text that few contacts hold is still found by
-    /// reading the whole list.
+    /// keep, read through `contact_number`; see [`Store::contacts_by_number`]), else a
+    /// text found in the contact's columns. A text search reads the list in id order
+    /// and stops at `limit` matches, so a common text costs what a plain page costs, and
+    /// a text that few contacts hold costs a read of the whole list.
     ///
     /// # Errors
     /// When the database cannot be read.
@@ -650,72 +647,99 @@ impl Store {
         after_id: i64,
         limit: i64,
     ) -> anyhow::Result<Vec<ContactRow>> {
-        let (condition, pattern) = match search {
+        let text = match search {
             ContactSearch::All => return self.contacts(list_id, after_id, limit).await,
             ContactSearch::Number(start) => {
-                if let Some(page) = self
+                return self
                     .contacts_by_number(list_id, start, after_id, limit)
-                    .await?
-                {
-                    return Ok(page);
-                }
-                // Each number of the contact, at the start of the column or after a `|`.
-                (
-                    "(numbers LIKE $4 ESCAPE '\\' OR numbers LIKE ('%|' || $4) ESCAPE '\\')",
-                    format!("{}%", escape_like(start)),
-                )
+                    .await;
             }
-            ContactSearch::Text(text) => (
-                "LOWER(variables) LIKE LOWER($4) ESCAPE '\\'",
-                format!("%{}%", escape_like(text)),
-            ),
+            ContactSearch::Text(text) => text,
         };
         let rows = sqlx::query(AssertSqlSafe(format!(
             "SELECT {CONTACT_COLUMNS} FROM contact WHERE list_id = $1 AND id > $2 \
-             AND {condition} ORDER BY id LIMIT $3"
+             AND LOWER(variables) LIKE LOWER($4) ESCAPE '\\' ORDER BY id LIMIT $3"
         )))
         .bind(list_id)
         .bind(after_id)
         .bind(limit)
-        .bind(pattern)
+        .bind(format!("%{}%", escape_like(text)))
         .fetch_all(&self.pool)
         .await
         .context("cannot search contacts")?;
         Ok(rows.iter().map(contact).collect())
     }
 
-    /// The page of contacts after `after_id` with a number starting with `start`, read
-    /// through the number index, when at most [`NUMBER_INDEX_READ`] numbers match;
-    /// `None` when more do (the list's own order then finds a page sooner).
+    /// The page of contacts after `after_id` with a number starting with `start`, in
+    /// id order, at a bounded cost whatever the list's size and where its matches lie:
+    ///
+    /// 1. up to [`NUMBER_INDEX_READ`] matching numbers read from `contact_number`'s
+    ///    index: when that is all of them, they are the answer;
+    /// 2. else (a common beginning) the next [`SEARCH_SCAN`] contacts in id order,
+    ///    checked one by one: when they hold a page, it is the answer;
+    /// 3. else (many matches, but not near the start) the first `limit` contacts of all
+    ///    the matching numbers, read from the index and sorted by id.
     async fn contacts_by_number(
         &self,
         list_id: i64,
         start: &str,
         after_id: i64,
         limit: i64,
-    ) -> anyhow::Result<Option<Vec<ContactRow>>> {
+    ) -> anyhow::Result<Vec<ContactRow>> {
         // Numbers are ASCII: every one that starts with `start` sorts before `start`
         // followed by DEL, byte by byte (PostgreSQL's column is COLLATE "C").
         let end = format!("{start}\u{7f}");
-        let mut ids: Vec<i64> = sqlx::query_scalar(
-            "SELECT contact_id FROM contact_number WHERE list_id = $1 \
-             AND number >= $2 AND number < $3 AND contact_id > $4 LIMIT $5",
-        )
+        // A contact may have two matching numbers: the probe dedups in memory (a
+        // DISTINCT there could read every match before the first row), the sort in SQL.
+        let matching = |select: &'static str, order: &'static str| {
+            sqlx::query_scalar::<_, i64>(AssertSqlSafe(format!(
+                "SELECT {select} FROM contact_number WHERE list_id = $1 \
+                 AND number >= $2 AND number < $3 AND contact_id > $4 {order} LIMIT $5"
+            )))
+            .bind(list_id)
+            .bind(start)
+            .bind(end.clone())
+            .bind(after_id)
+        };
+        let mut ids = matching("contact_id", "")
+            .bind(NUMBER_INDEX_READ + 1)
+            .fetch_all(&self.pool)
+            .await
+            .context("cannot search contacts by number")?;
+        if ids.len() as i64 <= NUMBER_INDEX_READ {
+            ids.sort_unstable();
+            ids.dedup();
+            ids.truncate(usize::try_from(limit).unwrap_or(0));
+            return self.contacts_by_id(&ids).await;
+        }
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {CONTACT_COLUMNS} FROM contact WHERE id IN (SELECT id FROM contact \
+             WHERE list_id = $1 AND id > $2 ORDER BY id LIMIT $5) \
+             AND (numbers LIKE $4 ESCAPE '\\' OR numbers LIKE ('%|' || $4) ESCAPE '\\') \
+             ORDER BY id LIMIT $3"
+        )))
         .bind(list_id)
-        .bind(start)
-        .bind(&end)
         .bind(after_id)
-        .bind(NUMBER_INDEX_READ + 1)
+        .bind(limit)
+        .bind(format!("{}%", escape_like(start)))
+        .bind(SEARCH_SCAN)
         .fetch_all(&self.pool)
         .await
         .context("cannot search contacts by number")?;
-        if ids.len() as i64 > NUMBER_INDEX_READ {
-            return Ok(None);
+        if rows.len() as i64 >= limit {
+            return Ok(rows.iter().map(contact).collect());
         }
-        ids.sort_unstable();
-        ids.dedup();
-        ids.truncate(usize::try_from(limit).unwrap_or(0));
-        let ids = serde_json::to_string(&ids).context("cannot encode contact ids")?;
+        let ids = matching("DISTINCT contact_id", "ORDER BY contact_id")
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .context("cannot search contacts by number")?;
+        self.contacts_by_id(&ids).await
+    }
+
+    /// The contacts of `ids`, in id order.
+    async fn contacts_by_id(&self, ids: &[i64]) -> anyhow::Result<Vec<ContactRow>> {
+        let ids = serde_json::to_string(ids).context("cannot encode contact ids")?;
         let among = match self.backend {
             Backend::Sqlite => "SELECT value FROM json_each($1)",
             Backend::Postgres => "SELECT value::bigint FROM json_array_elements_text($1::json)",
@@ -726,8 +750,8 @@ impl Store {
         .bind(ids)
         .fetch_all(&self.pool)
         .await
-        .context("cannot search contacts by number")?;
-        Ok(Some(rows.iter().map(contact).collect()))
+        .context("cannot read contacts")?;
+        Ok(rows.iter().map(contact).collect())
     }
 
     /// The do-not-call numbers of `list_id` (0: the global list), newest first.
@@ -760,10 +784,13 @@ impl Store {
     }
 }
 
-/// The most numbers a search reads through the number index before it reads the list
-/// in order instead: beyond this many matches, a page of them is found sooner that way
-/// (at worst about `limit / NUMBER_INDEX_READ` of the list is read).
+/// The most numbers a number search reads through the number index before it looks
+/// for a page in the list's order instead (a common beginning, as `+39`).
 pub const NUMBER_INDEX_READ: i64 = 2_000;
+
+/// How many contacts in id order a number search with many matches checks for a page
+/// before it sorts the matches from the index instead.
+pub const SEARCH_SCAN: i64 = 20_000;
 
 /// Which of a list's contacts a page shows.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -996,13 +996,19 @@ async fn postgres_tallies_follow_every_change() {
 /// order when many do; either way a page is the matches in id order. Numbers changed
 /// by any statement are found as they are now, and go with their contact.
 async fn number_search(store: &Store) {
-    use contact::{ContactSearch, NUMBER_INDEX_READ};
+    use contact::{ContactSearch, NUMBER_INDEX_READ, SEARCH_SCAN};
     let list = store.create_list("many", "", "{}", 0).await.unwrap();
     let other = store.create_list("other", "", "{}", 0).await.unwrap();
-    let count = NUMBER_INDEX_READ + 500;
+    // Past the first SEARCH_SCAN contacts, more than NUMBER_INDEX_READ of them share a
+    // beginning that none before have.
+    let count = SEARCH_SCAN + NUMBER_INDEX_READ + 500;
     let rows: Vec<_> = (0..count)
         .map(|i| {
-            let first = format!("+3906{i:08}");
+            let first = if i < SEARCH_SCAN {
+                format!("+3906{i:08}")
+            } else {
+                format!("+39347{i:07}")
+            };
             let numbers: Vec<&str> = if i == 1_500 {
                 vec![first.as_str(), "+393331234567"]
             } else {
@@ -1047,15 +1053,30 @@ async fn number_search(store: &Store) {
         .await
         .unwrap();
     assert_eq!(lines(next), vec![5, 6, 7]);
+    // Many match, all past the contacts checked in order: sorted from the index.
+    let late = store
+        .search_contacts(list, &search("+39347"), 0, 3)
+        .await
+        .unwrap();
+    let first_late = SEARCH_SCAN + 2;
+    assert_eq!(
+        lines(late.clone()),
+        vec![first_late, first_late + 1, first_late + 2]
+    );
+    let next = store
+        .search_contacts(list, &search("+39347"), late[2].id, 2)
+        .await
+        .unwrap();
+    assert_eq!(lines(next), vec![first_late + 3, first_late + 4]);
 
     // A number changed by hand: the new one is found, the old one no longer.
-    sqlx::query("UPDATE contact SET numbers = '+393470000000' WHERE list_id = $1 AND line = 2")
+    sqlx::query("UPDATE contact SET numbers = '+393480000000' WHERE list_id = $1 AND line = 2")
         .bind(list)
         .execute(&store.pool)
         .await
         .unwrap();
     let page = store
-        .search_contacts(list, &search("+39347"), 0, 50)
+        .search_contacts(list, &search("+39348"), 0, 50)
         .await
         .unwrap();
     assert_eq!(lines(page), vec![2]);

@@ -3,7 +3,7 @@
 -- byte by byte (COLLATE "C"), so that a number's beginning is one index range whatever
 -- the database's collation. The triggers run once per statement over its transition
 -- tables; an update that leaves numbers and lists alone (a claim, a result) costs a
--- join of the rows it changed and writes nothing here.
+-- comparison of the rows it changed and writes nothing here.
 
 CREATE TABLE contact_number (
     list_id BIGINT NOT NULL,
@@ -27,14 +27,18 @@ BEGIN
         WHERE n <> ''
         ON CONFLICT DO NOTHING;
     ELSE
+        -- The rows whose list or numbers changed. EXCEPT, not a join of the two
+        -- transition tables: they have no statistics, and a nested loop over an
+        -- update of many rows would cost their product.
         DELETE FROM contact_number WHERE contact_id IN (
-            SELECT o.id FROM old_contacts AS o JOIN new_contacts AS r ON r.id = o.id
-            WHERE o.numbers <> r.numbers OR o.list_id <> r.list_id);
+            SELECT id FROM (SELECT id, list_id, numbers FROM new_contacts
+                            EXCEPT SELECT id, list_id, numbers FROM old_contacts) AS changed);
         INSERT INTO contact_number (list_id, number, contact_id)
-        SELECT DISTINCT r.list_id, n, r.id
-        FROM old_contacts AS o JOIN new_contacts AS r ON r.id = o.id,
-             unnest(string_to_array(r.numbers, '|')) AS n
-        WHERE (o.numbers <> r.numbers OR o.list_id <> r.list_id) AND n <> ''
+        SELECT DISTINCT changed.list_id, n, changed.id
+        FROM (SELECT id, list_id, numbers FROM new_contacts
+              EXCEPT SELECT id, list_id, numbers FROM old_contacts) AS changed,
+             unnest(string_to_array(changed.numbers, '|')) AS n
+        WHERE n <> ''
         ON CONFLICT DO NOTHING;
     END IF;
     RETURN NULL;
