@@ -85,6 +85,67 @@ pub fn sign_in(addr: SocketAddr, name: &str, password: &str) -> (u16, Option<Str
     (status, set_cookie(&headers, "rh_session"))
 }
 
+/// `GET path` with the session cookie: status and body.
+fn get_page(addr: SocketAddr, path: &str, session: &str) -> (u16, String) {
+    let (status, _, body) = exchange(
+        addr,
+        &format!(
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nCookie: rh_session={session}\r\n\r\n"
+        ),
+    );
+    (status, body)
+}
+
+/// `POST path` of the url-encoded `form` with the session cookie: status and body.
+fn post_form(addr: SocketAddr, path: &str, session: &str, form: &str) -> (u16, String) {
+    let (status, _, body) = exchange(
+        addr,
+        &format!(
+            "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
+             Cookie: rh_session={session}\r\n\r\n{form}",
+            form.len()
+        ),
+    );
+    (status, body)
+}
+
+/// The anti-forgery token of the first form of `page`.
+fn form_token(page: &str) -> String {
+    page.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a form's token")
+        .to_owned()
+}
+
+/// Makes the admin `ada` on the command line, then serves `config`; the host and
+/// ada's session.
+fn serve_with_admin(dir: &Path, config: &str, http: SocketAddr) -> (Host, String) {
+    let (code, out) = user_command(
+        dir,
+        &[
+            "user",
+            "create",
+            "ada",
+            "--role",
+            "admin",
+            "--language",
+            "en",
+            "-c",
+            config,
+        ],
+        "ada-password-1",
+    );
+    assert_eq!(code, 0, "{out}");
+    let mut host = Host::start(dir, &["serve", "--config", config], http, &[]);
+    host.wait_healthy();
+    let session = sign_in(host.http, "ada", "ada-password-1")
+        .1
+        .expect("a session");
+    (host, session)
+}
+
 #[test]
 fn users_made_on_the_command_line_sign_in_to_serve() {
     let dir = tempfile::tempdir().unwrap();
@@ -181,24 +242,7 @@ fn a_phone_account_made_in_the_panel_registers_without_a_restart() {
         "[registrar]\nalgorithms = [\"MD5\", \"SHA-256\"]\n",
     );
     let config = config.to_str().unwrap();
-    let (code, out) = user_command(
-        dir.path(),
-        &[
-            "user",
-            "create",
-            "ada",
-            "--role",
-            "admin",
-            "--language",
-            "en",
-            "-c",
-            config,
-        ],
-        "ada-password-1",
-    );
-    assert_eq!(code, 0, "{out}");
-    let mut host = Host::start(dir.path(), &["serve", "--config", config], http, &[]);
-    host.wait_healthy();
+    let (mut host, session) = serve_with_admin(dir.path(), config, http);
     let sip_port = host.sip_port();
     let phone = ["-s", "1001", "-au", "1001", "-ap", "phone-pass-1001"];
     let (code, _, _) = sipp_uac(dir.path(), sip_port, "phone_register", &phone);
@@ -210,30 +254,13 @@ fn a_phone_account_made_in_the_panel_registers_without_a_restart() {
     );
 
     let addr = host.http;
-    let session = sign_in(addr, "ada", "ada-password-1").1.expect("a session");
-    let (status, _, page) = exchange(
-        addr,
-        &format!(
-            "GET /admin/agents HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nCookie: rh_session={session}\r\n\r\n"
-        ),
-    );
+    let (status, page) = get_page(addr, "/admin/agents", &session);
     assert_eq!(status, 200, "{page}");
-    let csrf = page
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("the form's token");
-    let form =
-        format!("name=anna&extension=1001&wrap_up_s=10&phone_password=phone-pass-1001&csrf={csrf}");
-    let (status, _, body) = exchange(
-        addr,
-        &format!(
-            "POST /admin/agents HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
-             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
-             Cookie: rh_session={session}\r\n\r\n{form}",
-            form.len()
-        ),
+    let form = format!(
+        "name=anna&extension=1001&wrap_up_s=10&phone_password=phone-pass-1001&csrf={}",
+        form_token(&page)
     );
+    let (status, body) = post_form(addr, "/admin/agents", &session, &form);
     assert_eq!(status, 303, "{body}");
 
     let (code, errors, _) = sipp_uac(dir.path(), sip_port, "phone_register", &phone);
@@ -248,4 +275,42 @@ fn a_phone_account_made_in_the_panel_registers_without_a_restart() {
         "SELECT username, realm FROM phone_account",
     );
     assert_eq!(rows, vec![("1001".to_owned(), Some("ringhost".to_owned()))]);
+}
+
+/// A trunk made in the panel is kept in the database, shown as waiting for the next
+/// start, and runs after a restart, with its channels.
+#[test]
+fn a_trunk_made_in_the_panel_runs_from_the_next_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, http) = write_config(dir.path(), "");
+    let config = config.to_str().unwrap();
+    let (mut host, session) = serve_with_admin(dir.path(), config, http);
+    let (status, page) = get_page(host.http, "/admin/trunks/new", &session);
+    assert_eq!(status, 200, "{page}");
+    // Loopback, where nothing answers: the keepalive's OPTIONS go nowhere else.
+    let form = format!(
+        "name=carrier-b&address=127.0.0.1%3A5999&transport=udp&channels=4&cps=2&caller_id=0612345678&csrf={}",
+        form_token(&page)
+    );
+    let (status, body) = post_form(host.http, "/admin/trunks", &session, &form);
+    assert_eq!(status, 303, "{body}");
+    let (_, page) = get_page(host.http, "/admin/trunks", &session);
+    assert!(page.contains("from the next start"), "{page}");
+    assert!(host.stop("TERM").success());
+
+    let mut host = Host::start(dir.path(), &["serve", "--config", config], http, &[]);
+    host.wait_healthy();
+    let session = sign_in(host.http, "ada", "ada-password-1")
+        .1
+        .expect("a session");
+    let (status, page) = get_page(host.http, "/admin/trunks", &session);
+    assert_eq!(status, 200, "{page}");
+    let row = page
+        .split("<tr data-trunk=\"carrier-b\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</tr>").next())
+        .unwrap_or_else(|| panic!("no row for the trunk:\n{page}\n{}", host.logs()));
+    assert!(row.contains("0 / 4") && row.contains("database"), "{row}");
+    assert!(!row.contains("from the next start"), "{row}");
+    assert!(host.stop("TERM").success());
 }

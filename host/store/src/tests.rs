@@ -1010,7 +1010,12 @@ async fn number_search(store: &Store) {
                 format!("+39347{i:07}")
             };
             let numbers: Vec<&str> = if i == 1_500 {
-                vec![first.as_str(), "+393331234567"]
+                vec![
+                    first.as_str(),
+                    "+393331234567",
+                    "+393389999999",
+                    "+393390000000",
+                ]
             } else {
                 vec![first.as_str()]
             };
@@ -1025,7 +1030,14 @@ async fn number_search(store: &Store) {
     let search = |start: &str| ContactSearch::Number(start.to_owned());
     let lines = |page: Vec<contact::ContactRow>| page.iter().map(|c| c.line).collect::<Vec<_>>();
 
-    // One contact of this list has it, as its second number.
+    // One contact of this list has it, as its second, third or fourth number.
+    for start in ["+39338", "+39339"] {
+        let page = store
+            .search_contacts(list, &search(start), 0, 50)
+            .await
+            .unwrap();
+        assert_eq!(lines(page), vec![1_502], "{start}");
+    }
     let page = store
         .search_contacts(list, &search("+39333"), 0, 50)
         .await

@@ -8,7 +8,8 @@
 //! body. Beside them, in the same run: a `SELECT 1` through the store's pool (the
 //! floor any page stands on) and the two counts the status page made before the
 //! tallies of migration 0007 (a GROUP BY over the list's contacts and over the run's
-//! attempts), and the cost of the tally trigger on an import of 100,000 contacts.
+//! attempts), the number search before the number index of migration 0009 (the list
+//! read in order), and the cost of the triggers on an import of 100,000 contacts.
 //!
 //! The contacts go in through the store's import; the attempts and the contacts'
 //! states through bulk SQL on a connection of their own (a million calls through the
@@ -106,6 +107,9 @@ async fn page(app: &Router, path: &str, session: &str) -> Vec<Duration> {
     times
 }
 
+/// The trigger of migration 0009 that an import fires.
+const NUMBER_TRIGGERS: [&str; 1] = ["DROP TRIGGER contact_number_insert"];
+
 /// An import of `IMPORT_ROWS` contacts into a new store whose schema `undo` takes back
 /// towards migration 0006; median of 3.
 async fn import_cost(undo: &[&'static str]) -> anyhow::Result<Duration> {
@@ -134,14 +138,19 @@ async fn main() -> anyhow::Result<()> {
     println!("| import of {IMPORT_ROWS} contacts (median of 3) | time | rows per second |");
     println!("|---|---:|---:|");
     for (name, undo) in [
-        ("0007: tally trigger and `contact_list_page` index", &[][..]),
         (
-            "0007 without the tally trigger",
-            &["DROP TRIGGER contact_tally_insert"][..],
+            "0009: tally and number triggers, `contact_list_page` index",
+            &[][..],
+        ),
+        ("0007: without the number trigger", &NUMBER_TRIGGERS[..]),
+        (
+            "0007 without the tally trigger either",
+            &[NUMBER_TRIGGERS[0], "DROP TRIGGER contact_tally_insert"][..],
         ),
         (
-            "0006: neither",
+            "0006: no trigger, no `contact_list_page`",
             &[
+                NUMBER_TRIGGERS[0],
                 "DROP TRIGGER contact_tally_insert",
                 "DROP INDEX contact_list_page",
             ][..],
@@ -268,6 +277,10 @@ async fn main() -> anyhow::Result<()> {
             "/admin/lists/big/contacts?q=%2B390610999999".to_owned(),
         ),
         (
+            "contacts, number search the last 10,000 contacts match `?q=+39061099`",
+            "/admin/lists/big/contacts?q=%2B39061099".to_owned(),
+        ),
+        (
             "contacts, text search the last 11 contacts match `?q=Mario 99999`",
             "/admin/lists/big/contacts?q=Mario%2099999".to_owned(),
         ),
@@ -308,6 +321,26 @@ async fn main() -> anyhow::Result<()> {
     println!(
         "{}",
         row("reference: the two GROUP BY counts of 0006, alone", old)
+    );
+    let mut scan = Vec::new();
+    for _ in 0..OLD_COUNTS {
+        let started = Instant::now();
+        sqlx::query(
+            "SELECT id, numbers, variables FROM contact WHERE list_id = $1 AND id > 0 \
+             AND (numbers LIKE $2 OR numbers LIKE ('%|' || $2)) ORDER BY id LIMIT 50",
+        )
+        .bind(list)
+        .bind("+390610999999%")
+        .fetch_all(&mut raw)
+        .await?;
+        scan.push(started.elapsed());
+    }
+    println!(
+        "{}",
+        row(
+            "reference: the rare number's search of 0007 (the list in order), alone",
+            scan
+        )
     );
     raw.close().await?;
     Ok(())

@@ -1,5 +1,8 @@
 -- Same table as migrations/sqlite/0009_contact_numbers.sql (a test compares the two):
--- each number of each contact, for a number search that reads an index. Compared
+-- each number of each contact, for a number search that reads an index. Unlike
+-- SQLite's, it keeps an index by contact for its foreign key: statement triggers
+-- over transition tables (which have no statistics) find a deleted contact's rows
+-- slowly without it (an import here is one statement per batch, not a trigger per row). Compared
 -- byte by byte (COLLATE "C"), so that a number's beginning is one index range whatever
 -- the database's collation. The triggers run once per statement over its transition
 -- tables; an update that leaves numbers and lists alone (a claim, a result) costs a
