@@ -1030,6 +1030,16 @@ async fn number_search(store: &Store) {
     let search = |start: &str| ContactSearch::Number(start.to_owned());
     let lines = |page: Vec<contact::ContactRow>| page.iter().map(|c| c.line).collect::<Vec<_>>();
 
+    // A contact added alone (not by the bulk import) is indexed by the trigger.
+    store
+        .insert_contact(other, &contact_row(3, &["+393771112223"], 0), 0)
+        .await
+        .unwrap();
+    let page = store
+        .search_contacts(other, &search("+39377"), 0, 50)
+        .await
+        .unwrap();
+    assert_eq!(lines(page), vec![3]);
     // One contact of this list has it, as its second, third or fourth number.
     for start in ["+39338", "+39339"] {
         let page = store
@@ -1119,7 +1129,7 @@ async fn number_search(store: &Store) {
         .fetch_one(&store.pool)
         .await
         .unwrap();
-    assert_eq!(left, 1, "only the other list's number is left");
+    assert_eq!(left, 2, "only the other list's numbers are left");
 }
 
 #[tokio::test]
