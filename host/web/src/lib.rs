@@ -23,7 +23,9 @@ use axum::routing::{get, post};
 use ringhost_dialer::scheduler::Dialer;
 use ringhost_store::Store;
 
-use crate::pages::{agents, campaigns, contacts, keys, lists, plugins, templates, trunks};
+use crate::pages::{
+    agents, campaigns, contacts, keys, lists, plugins, supervisor, templates, trunks,
+};
 
 pub mod assets;
 pub mod campaign_form;
@@ -179,6 +181,8 @@ pub fn router(state: WebState) -> Router {
                 .post(plugins::upload_plugin)
                 .layer(DefaultBodyLimit::max(PACKAGE_LIMIT)),
         )
+        .route("/supervisor", get(supervisor::supervisor))
+        .route("/supervisor/events", get(supervisor::board_events))
         .route("/assets/{file}", get(assets::asset))
         .fallback(pages::not_found)
         .with_state(state)

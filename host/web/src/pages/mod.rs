@@ -27,6 +27,7 @@ pub mod contacts;
 pub mod keys;
 pub mod lists;
 pub mod plugins;
+pub mod supervisor;
 pub mod templates;
 pub mod trunks;
 pub mod users;

@@ -57,6 +57,16 @@ pub async fn panel_with(
     plugins: Option<ringhost_plugins::PluginRegistry>,
     trunks: Option<ringhost_web::TrunkBoard>,
 ) -> Router {
+    panel_parts(dir, plugins, trunks).await.0
+}
+
+/// [`panel_with`], and the dialer under it (for the changes a test makes as the
+/// host's calls and agents would).
+pub async fn panel_parts(
+    dir: &tempfile::TempDir,
+    plugins: Option<ringhost_plugins::PluginRegistry>,
+    trunks: Option<ringhost_web::TrunkBoard>,
+) -> (Router, Dialer) {
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("w.db").display());
     let store = Store::open(&url).await.unwrap();
     for (name, role) in [("ada", "admin"), ("bruno", "agent"), ("sara", "supervisor")] {
@@ -81,12 +91,13 @@ pub async fn panel_with(
     );
     let state = WebState {
         store,
-        dialer,
+        dialer: dialer.clone(),
         settings: WebSettings::default(),
         throttle: Arc::default(),
         trunks,
     };
-    router(state).layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))))
+    let app = router(state).layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
+    (app, dialer)
 }
 
 pub struct Page {

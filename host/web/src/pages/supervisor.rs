@@ -1,0 +1,206 @@
+//! The supervisor's live view (`/supervisor`, supervisors and admins): every agent with
+//! their state and its time, every campaign in progress with its calls by stage, rates
+//! and contacts left, every queue with its agents ready, busy and paused.
+//!
+//! The page follows the host through server-sent events (`/supervisor/events`): the
+//! whole board, rendered by the server, on connect and after every change the dialer
+//! publishes (changes within a quarter of a second taken together). A board is always
+//! the host's state of the moment, so a reconnect (whatever `Last-Event-ID` says)
+//! needs nothing but the next board. No page polls; the times in states tick in the
+//! browser.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use ringhost_dialer::admin::CampaignStatus;
+use ringhost_dialer::agents::{Agent, AgentState, QueueInfo};
+use ringhost_dialer::refusal::AdminError;
+use tokio::sync::broadcast::error::RecvError;
+use tokio_stream::Stream;
+
+use super::{Frame, failed, render};
+use crate::WebState;
+use crate::language::Language;
+use crate::session::Signed;
+
+/// Changes published within this time after the first one make one board.
+const SETTLE: Duration = Duration::from_millis(250);
+
+/// Campaign states shown: those that may place calls, or soon will.
+const IN_PROGRESS: [&str; 3] = ["running", "paused", "scheduled"];
+
+/// A queue as the board shows it.
+struct QueueLine {
+    info: QueueInfo,
+    paused: usize,
+}
+
+/// Everything the board shows, read at one moment.
+#[derive(Template)]
+#[template(path = "supervisor_board.html")]
+struct Board {
+    language: Language,
+    /// The host's clock when the board was read, which the browser's ticking times
+    /// start from.
+    now_ms: i64,
+    agents: Vec<Agent>,
+    campaigns: Vec<CampaignStatus>,
+    queues: Vec<QueueLine>,
+}
+
+impl Board {
+    fn tr(&self, it: &'static str, en: &'static str) -> &'static str {
+        self.language.pick((it, en))
+    }
+
+    /// Time in a state entered at `since_ms`, as of the board's moment.
+    fn since(&self, since_ms: &i64) -> String {
+        duration((self.now_ms - *since_ms) / 1000)
+    }
+
+    /// Reads the board from the dialer and the store.
+    async fn read(state: &WebState, language: Language) -> anyhow::Result<Board> {
+        let admin = |error: AdminError| match error {
+            AdminError::Failed(error) => error,
+            AdminError::Refused(refused) => anyhow::anyhow!("{refused}"),
+        };
+        let (agents, queues) =
+            tokio::try_join!(state.dialer.agents(), state.dialer.queues()).map_err(admin)?;
+        let mut campaigns = Vec::new();
+        for row in state.store.campaigns().await? {
+            if IN_PROGRESS.contains(&row.state.as_str()) {
+                campaigns.push(state.dialer.status(row.id).await.map_err(admin)?);
+            }
+        }
+        let queues = queues
+            .into_iter()
+            .map(|info| QueueLine {
+                paused: info
+                    .agents
+                    .iter()
+                    .filter(|a| a.state == AgentState::Paused)
+                    .count(),
+                info,
+            })
+            .collect();
+        Ok(Board {
+            language,
+            now_ms: state.dialer.now_ms(),
+            agents,
+            campaigns,
+            queues,
+        })
+    }
+}
+
+#[derive(Template)]
+#[template(path = "supervisor.html")]
+struct SupervisorPage {
+    frame: Frame,
+    /// The board's HTML, rendered (and escaped) by its own template.
+    board: String,
+}
+
+/// Supervisors and admins: those who may see both agents and campaigns.
+fn refuse(signed: &Signed) -> Option<Response> {
+    signed
+        .refuse_unless_may("listAgents")
+        .or_else(|| signed.refuse_unless_may("campaignStatus"))
+}
+
+/// `GET /supervisor`: the board as it is now; the page then follows the events.
+pub async fn supervisor(State(state): State<WebState>, signed: Signed) -> Response {
+    if let Some(refused) = refuse(&signed) {
+        return refused;
+    }
+    let board = match Board::read(&state, signed.language).await {
+        Ok(board) => board,
+        Err(error) => return failed(&error, "cannot read the supervisor's board"),
+    };
+    match board.render() {
+        Ok(board) => render(&SupervisorPage {
+            frame: Frame::of(&signed),
+            board,
+        }),
+        Err(error) => failed(&error.into(), "cannot render the supervisor's board"),
+    }
+}
+
+/// `GET /supervisor/events`: server-sent `board` events, each the board's HTML: one at
+/// once, then one after each change.
+pub async fn board_events(State(state): State<WebState>, signed: Signed) -> Response {
+    if let Some(refused) = refuse(&signed) {
+        return refused;
+    }
+    Sse::new(boards(state, signed.language))
+        .keep_alive(KeepAlive::default())
+        .into_response()
+}
+
+/// The boards: one now, then one per burst of changes, numbered.
+fn boards(state: WebState, language: Language) -> impl Stream<Item = Result<Event, Infallible>> {
+    let mut changes = state.dialer.subscribe();
+    async_stream(move |sender| async move {
+        let mut id = 0u64;
+        loop {
+            match Board::read(&state, language).await.map(|b| b.render()) {
+                Ok(Ok(html)) => {
+                    id += 1;
+                    let event = Event::default()
+                        .event("board")
+                        .id(id.to_string())
+                        .data(html);
+                    if sender.send(Ok(event)).await.is_err() {
+                        return;
+                    }
+                }
+                Ok(Err(error)) => {
+                    tracing::error!(%error, "the supervisor's board could not be rendered")
+                }
+                Err(error) => tracing::error!(
+                    error = format!("{error:#}"),
+                    "cannot read the supervisor's board"
+                ),
+            }
+            // The next change, then whatever follows it within SETTLE.
+            match changes.recv().await {
+                Ok(_) | Err(RecvError::Lagged(_)) => {}
+                Err(RecvError::Closed) => return,
+            }
+            let settle = tokio::time::sleep(SETTLE);
+            tokio::pin!(settle);
+            loop {
+                tokio::select! {
+                    () = &mut settle => break,
+                    change = changes.recv() => if let Err(RecvError::Closed) = change { return },
+                }
+            }
+        }
+    })
+}
+
+/// A stream fed by a task writing to a channel: the task ends when the page goes away
+/// (its sends fail).
+fn async_stream<F, Fut>(task: F) -> impl Stream<Item = Result<Event, Infallible>>
+where
+    F: FnOnce(tokio::sync::mpsc::Sender<Result<Event, Infallible>>) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let (sender, receiver) = tokio::sync::mpsc::channel(4);
+    tokio::spawn(task(sender));
+    tokio_stream::wrappers::ReceiverStream::new(receiver)
+}
+
+/// Seconds as `h:mm:ss`, or `m:ss` under an hour.
+fn duration(seconds: i64) -> String {
+    let s = seconds.max(0);
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    } else {
+        format!("{}:{:02}", s / 60, s % 60)
+    }
+}

@@ -1,0 +1,138 @@
+//! The supervisor's live board: who may open it, what it shows, and its event stream,
+//! which sends the board at once and again when the host changes.
+
+mod panel;
+
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt as _;
+use panel::{get, panel_parts, send, sign_in};
+use ringhost_dialer::agents::AgentState;
+use scraper::{Html, Selector};
+use tower::ServiceExt as _;
+
+/// The next server-sent event of `body` (its `event:` name and its data lines joined),
+/// within `limit`.
+async fn next_event(body: &mut Body, pending: &mut String, limit: Duration) -> (String, String) {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(end) = pending.find("\n\n") {
+            let raw: String = pending.drain(..end + 2).collect();
+            let name = raw
+                .lines()
+                .find_map(|l| l.strip_prefix("event: "))
+                .unwrap_or_default()
+                .to_owned();
+            let data: Vec<&str> = raw
+                .lines()
+                .filter_map(|l| l.strip_prefix("data: "))
+                .collect();
+            if name.is_empty() {
+                continue; // A keep-alive comment.
+            }
+            return (name, data.join("\n"));
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        let frame = tokio::time::timeout(left, body.frame())
+            .await
+            .expect("no event in time")
+            .expect("the stream ended")
+            .unwrap();
+        if let Ok(data) = frame.into_data() {
+            pending.push_str(&String::from_utf8_lossy(&data));
+        }
+    }
+}
+
+fn cells(html: &str, css: &str) -> Vec<String> {
+    let html = Html::parse_fragment(html);
+    let selector = Selector::parse(css).unwrap();
+    html.select(&selector)
+        .map(|e| e.text().collect::<String>())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_board_follows_the_host_within_a_second() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, dialer) = panel_parts(&dir, None, None).await;
+    dialer.create_agent("anna", "201", 5).await.unwrap();
+    dialer.add_queue_member("sales", "anna").await.unwrap();
+
+    let (agent, _) = sign_in(&app, "bruno", "bruno-password").await;
+    assert_eq!(
+        send(&app, get("/supervisor", Some(&agent))).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let refused = app
+        .clone()
+        .oneshot(get("/supervisor/events", Some(&agent)))
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+
+    let (session, _) = sign_in(&app, "sara", "sara-password").await;
+    let page = send(&app, get("/supervisor", Some(&session))).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(
+        page.select("#board-agents tr[data-agent=anna] td.state"),
+        ["logged_out"]
+    );
+    assert_eq!(
+        page.select("#board-queues tr[data-queue=sales] td:nth-child(2)"),
+        ["0"]
+    );
+    assert_eq!(
+        page.attr("#board", "data-stream").as_deref(),
+        Some("/supervisor/events")
+    );
+
+    let request = Request::get("/supervisor/events")
+        .header(header::COOKIE, &session)
+        .body(Body::empty())
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()[header::CONTENT_TYPE],
+        "text/event-stream"
+    );
+    let mut body = response.into_body();
+    let mut pending = String::new();
+    let (name, board) = next_event(&mut body, &mut pending, Duration::from_secs(2)).await;
+    assert_eq!(name, "board");
+    assert_eq!(
+        cells(&board, "tr[data-agent=anna] td.state"),
+        ["logged_out"]
+    );
+
+    // The agent logs in and is ready, then pauses: each reaches the board within 1 s.
+    let changed = Instant::now();
+    dialer
+        .set_agent_state("anna", AgentState::Ready, None)
+        .await
+        .unwrap();
+    let (_, board) = next_event(&mut body, &mut pending, Duration::from_secs(1)).await;
+    assert_eq!(cells(&board, "tr[data-agent=anna] td.state"), ["ready"]);
+    assert_eq!(cells(&board, "tr[data-queue=sales] td:nth-child(2)"), ["1"]);
+    assert!(
+        changed.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        changed.elapsed()
+    );
+    dialer
+        .set_agent_state("anna", AgentState::Paused, Some("<b>coffee</b>"))
+        .await
+        .unwrap();
+    let (_, board) = next_event(&mut body, &mut pending, Duration::from_secs(1)).await;
+    assert_eq!(cells(&board, "tr[data-agent=anna] td.state"), ["paused"]);
+    // The reason is text, never markup.
+    assert_eq!(
+        cells(&board, "tr[data-agent=anna] td:nth-child(4)"),
+        ["<b>coffee</b>"]
+    );
+    assert!(cells(&board, "tr[data-agent=anna] b").is_empty());
+    assert_eq!(cells(&board, "tr[data-queue=sales] td:nth-child(4)"), ["1"]);
+}
