@@ -182,6 +182,37 @@ impl Dialer {
         Ok(rows.into_iter().map(|r| Agent::of(r, now)).collect())
     }
 
+    /// [`Dialer::set_agent_state`] asked by the user `by` (a supervisor, an admin, the
+    /// agent at their desk), recorded with the state before and after in the audit.
+    ///
+    /// # Errors
+    /// As [`Dialer::set_agent_state`]; database errors.
+    pub async fn set_agent_state_by(
+        &self,
+        by: &str,
+        name: &str,
+        to: AgentState,
+        reason: Option<&str>,
+    ) -> AdminResult<Agent> {
+        let from = self
+            .inner
+            .store
+            .agent(name)
+            .await?
+            .map(|row| Agent::of(row, self.now_ms()).state);
+        let agent = self.set_agent_state(name, to, reason).await?;
+        let change = ringhost_store::agent::AgentChange {
+            agent: agent.name.clone(),
+            changed_by: by.to_owned(),
+            from_state: from.map_or("", AgentState::as_str).to_owned(),
+            to_state: agent.state.as_str().to_owned(),
+            reason: agent.reason.clone(),
+            at_ms: self.now_ms(),
+        };
+        self.inner.store.record_agent_change(&change).await?;
+        Ok(agent)
+    }
+
     /// An agent's request to change state (a pause needs a reason); wakes the
     /// scheduler, since a ready agent is a call to start.
     ///

@@ -311,3 +311,71 @@ impl Store {
             .context("cannot read the queues")
     }
 }
+
+/// A change of an agent's state made by someone (a supervisor, the agent), as the
+/// audit keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentChange {
+    /// The agent.
+    pub agent: String,
+    /// Who made it (a user's name).
+    pub changed_by: String,
+    /// The state before, as the dialer names it.
+    pub from_state: String,
+    /// The state after.
+    pub to_state: String,
+    /// The pause's reason.
+    pub reason: Option<String>,
+    /// When.
+    pub at_ms: i64,
+}
+
+impl Store {
+    /// Records a change of an agent's state made by someone.
+    ///
+    /// # Errors
+    /// When the database cannot be written.
+    pub async fn record_agent_change(&self, change: &AgentChange) -> anyhow::Result<()> {
+        sqlx::query(
+            "INSERT INTO agent_change (agent, changed_by, from_state, to_state, reason, at_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&change.agent)
+        .bind(&change.changed_by)
+        .bind(&change.from_state)
+        .bind(&change.to_state)
+        .bind(&change.reason)
+        .bind(change.at_ms)
+        .execute(&self.pool)
+        .await
+        .context("cannot record an agent's change")?;
+        Ok(())
+    }
+
+    /// The latest changes of `agent`'s state made by someone, newest first.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn agent_changes(&self, agent: &str, limit: i64) -> anyhow::Result<Vec<AgentChange>> {
+        let rows = sqlx::query(
+            "SELECT agent, changed_by, from_state, to_state, reason, at_ms FROM agent_change \
+             WHERE agent = $1 ORDER BY at_ms DESC, id DESC LIMIT $2",
+        )
+        .bind(agent)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .context("cannot read an agent's changes")?;
+        Ok(rows
+            .iter()
+            .map(|row| AgentChange {
+                agent: row.get(0),
+                changed_by: row.get(1),
+                from_state: row.get(2),
+                to_state: row.get(3),
+                reason: row.get(4),
+                at_ms: row.get(5),
+            })
+            .collect())
+    }
+}

@@ -30,11 +30,26 @@
     badge.textContent = badge.getAttribute(live ? "data-live" : "data-reconnecting");
     badge.className = "badge " + (live ? "live" : "reconnecting");
   }
-  var source = new EventSource(board.getAttribute("data-stream"));
-  source.addEventListener("board", function (event) {
-    board.innerHTML = event.data;
+  // A board that arrives while someone types in one of its fields (a pause's reason)
+  // waits until they leave it, so that nothing typed is lost.
+  var pending = null;
+  function typing() {
+    var active = document.activeElement;
+    return active && board.contains(active) && active.tagName === "INPUT" && active.type === "text";
+  }
+  function swap(html) {
+    board.innerHTML = html;
     synchronise();
     tick();
+  }
+  board.addEventListener("focusout", function () {
+    setTimeout(function () {
+      if (pending !== null && !typing()) { swap(pending); pending = null; }
+    }, 0);
+  });
+  var source = new EventSource(board.getAttribute("data-stream"));
+  source.addEventListener("board", function (event) {
+    if (typing()) { pending = event.data; } else { pending = null; swap(event.data); }
     show(true);
   });
   source.onopen = function () { show(true); };

@@ -183,6 +183,10 @@ pub fn router(state: WebState) -> Router {
         )
         .route("/supervisor", get(supervisor::supervisor))
         .route("/supervisor/events", get(supervisor::board_events))
+        .route(
+            "/supervisor/agents/{name}/state",
+            post(supervisor::set_agent_state),
+        )
         .route("/assets/{file}", get(assets::asset))
         .fallback(pages::not_found)
         .with_state(state)

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt as _;
-use panel::{get, panel_parts, send, sign_in};
+use panel::{get, panel_parts, post, send, sign_in};
 use ringhost_dialer::agents::AgentState;
 use scraper::{Html, Selector};
 use tower::ServiceExt as _;
@@ -135,4 +135,84 @@ async fn the_board_follows_the_host_within_a_second() {
     );
     assert!(cells(&board, "tr[data-agent=anna] b").is_empty());
     assert_eq!(cells(&board, "tr[data-queue=sales] td:nth-child(4)"), ["1"]);
+}
+
+#[tokio::test]
+async fn a_supervisor_sets_an_agent_s_state_and_it_is_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, dialer) = panel_parts(&dir, None, None).await;
+    dialer.create_agent("anna", "201", 5).await.unwrap();
+    dialer
+        .set_agent_state("anna", AgentState::Ready, None)
+        .await
+        .unwrap();
+    let path = "/supervisor/agents/anna/state";
+
+    // An agent may not; a form without its token may not.
+    let (agent, agent_csrf) = sign_in(&app, "bruno", "bruno-password").await;
+    let form = [("state", "logged_out"), ("csrf", agent_csrf.as_str())];
+    assert_eq!(
+        send(&app, post(path, Some(&agent), &form)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let (session, csrf) = sign_in(&app, "sara", "sara-password").await;
+    let forged = send(&app, post(path, Some(&session), &[("state", "logged_out")])).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+
+    // The board offers what anna may become: pause and log out, not ready again.
+    let page = send(&app, get("/supervisor", Some(&session))).await;
+    assert!(page.select("tr[data-agent=anna] .set-ready").is_empty());
+    assert_eq!(page.select("tr[data-agent=anna] .set-paused").len(), 1);
+
+    // A pause needs a reason: refused, shown, nothing changed.
+    let no_reason = [
+        ("state", "paused"),
+        ("reason", " "),
+        ("csrf", csrf.as_str()),
+    ];
+    let refused = send(&app, post(path, Some(&session), &no_reason)).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    assert_eq!(refused.select("#action-error").len(), 1);
+    assert_eq!(refused.select("tr[data-agent=anna] td.state"), ["ready"]);
+
+    let pause = [
+        ("state", "paused"),
+        ("reason", "training"),
+        ("csrf", csrf.as_str()),
+    ];
+    let done = send(&app, post(path, Some(&session), &pause)).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    let out = [("state", "logged_out"), ("csrf", csrf.as_str())];
+    let done = send(&app, post(path, Some(&session), &out)).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    let page = send(&app, get("/supervisor", Some(&session))).await;
+    assert_eq!(page.select("tr[data-agent=anna] td.state"), ["logged_out"]);
+
+    // Who, from, to, why: newest first.
+    let store = panel::store(&dir).await;
+    let changes = store.agent_changes("anna", 10).await.unwrap();
+    let seen: Vec<_> = changes
+        .iter()
+        .map(|c| {
+            (
+                c.changed_by.as_str(),
+                c.from_state.as_str(),
+                c.to_state.as_str(),
+                c.reason.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("sara", "paused", "logged_out", None),
+            ("sara", "ready", "paused", Some("training")),
+        ]
+    );
+    let nobody = send(
+        &app,
+        post("/supervisor/agents/nobody/state", Some(&session), &out),
+    )
+    .await;
+    assert_eq!(nobody.status, StatusCode::NOT_FOUND);
 }

@@ -13,12 +13,15 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 use askama::Template;
-use axum::extract::State;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use ringhost_dialer::admin::CampaignStatus;
 use ringhost_dialer::agents::{Agent, AgentState, QueueInfo};
-use ringhost_dialer::refusal::AdminError;
+use ringhost_dialer::refusal::{AdminError, Refused};
+use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 use tokio_stream::Stream;
 
@@ -44,6 +47,8 @@ struct QueueLine {
 #[template(path = "supervisor_board.html")]
 struct Board {
     language: Language,
+    /// The session's anti-forgery token, for the actions' forms.
+    csrf: String,
     /// The host's clock when the board was read, which the browser's ticking times
     /// start from.
     now_ms: i64,
@@ -57,13 +62,18 @@ impl Board {
         self.language.pick((it, en))
     }
 
+    /// Whether a supervisor may move `agent` to the state named `to`.
+    fn may(&self, agent: &Agent, to: &str) -> bool {
+        AgentState::parse(to).is_some_and(|to| agent.state.may_ask(to))
+    }
+
     /// Time in a state entered at `since_ms`, as of the board's moment.
     fn since(&self, since_ms: &i64) -> String {
         duration((self.now_ms - *since_ms) / 1000)
     }
 
     /// Reads the board from the dialer and the store.
-    async fn read(state: &WebState, language: Language) -> anyhow::Result<Board> {
+    async fn read(state: &WebState, language: Language, csrf: &str) -> anyhow::Result<Board> {
         let admin = |error: AdminError| match error {
             AdminError::Failed(error) => error,
             AdminError::Refused(refused) => anyhow::anyhow!("{refused}"),
@@ -89,6 +99,7 @@ impl Board {
             .collect();
         Ok(Board {
             language,
+            csrf: csrf.to_owned(),
             now_ms: state.dialer.now_ms(),
             agents,
             campaigns,
@@ -101,6 +112,8 @@ impl Board {
 #[template(path = "supervisor.html")]
 struct SupervisorPage {
     frame: Frame,
+    /// Why the last action was refused.
+    error: Option<String>,
     /// The board's HTML, rendered (and escaped) by its own template.
     board: String,
 }
@@ -112,21 +125,99 @@ fn refuse(signed: &Signed) -> Option<Response> {
         .or_else(|| signed.refuse_unless_may("campaignStatus"))
 }
 
+/// The page with the board as it is now, and an action's refusal if any.
+async fn supervisor_page(
+    state: &WebState,
+    signed: &Signed,
+    status: StatusCode,
+    error: Option<String>,
+) -> Response {
+    let board = match Board::read(state, signed.language, &signed.csrf).await {
+        Ok(board) => board,
+        Err(error) => return failed(&error, "cannot read the supervisor's board"),
+    };
+    match board.render() {
+        Ok(board) => {
+            let page = SupervisorPage {
+                frame: Frame::of(signed),
+                error,
+                board,
+            };
+            (status, render(&page)).into_response()
+        }
+        Err(error) => failed(&error.into(), "cannot render the supervisor's board"),
+    }
+}
+
 /// `GET /supervisor`: the board as it is now; the page then follows the events.
 pub async fn supervisor(State(state): State<WebState>, signed: Signed) -> Response {
     if let Some(refused) = refuse(&signed) {
         return refused;
     }
-    let board = match Board::read(&state, signed.language).await {
-        Ok(board) => board,
-        Err(error) => return failed(&error, "cannot read the supervisor's board"),
+    supervisor_page(&state, &signed, StatusCode::OK, None).await
+}
+
+/// The set-an-agent's-state form.
+#[derive(Debug, Deserialize)]
+pub struct StateChange {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /supervisor/agents/{name}/state`: sets an agent ready, paused (with a
+/// reason) or logged out, recorded with who did it; back to the board.
+pub async fn set_agent_state(
+    State(state): State<WebState>,
+    signed: Signed,
+    Path(name): Path<String>,
+    Form(change): Form<StateChange>,
+) -> Response {
+    let refused = refuse(&signed).or_else(|| signed.refuse_unless_may("setAgentState"));
+    if let Some(refused) = refused.or_else(|| signed.refuse_forged(&change.csrf)) {
+        return refused;
+    }
+    let to = match AgentState::parse(&change.state) {
+        Some(to @ (AgentState::Ready | AgentState::Paused | AgentState::LoggedOut)) => to,
+        _ => {
+            let error = signed.language.pick((
+                "Si può mettere un operatore pronto, in pausa o disconnetterlo.",
+                "An agent can be set ready, paused or logged out.",
+            ));
+            return supervisor_page(
+                &state,
+                &signed,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(error.into()),
+            )
+            .await;
+        }
     };
-    match board.render() {
-        Ok(board) => render(&SupervisorPage {
-            frame: Frame::of(&signed),
-            board,
-        }),
-        Err(error) => failed(&error.into(), "cannot render the supervisor's board"),
+    let reason = Some(change.reason.as_str()).filter(|r| !r.trim().is_empty());
+    let user = signed.user.name.clone();
+    match state
+        .dialer
+        .set_agent_state_by(&user, &name, to, reason)
+        .await
+    {
+        Ok(agent) => {
+            tracing::info!(by = %user, agent = %agent.name, state = agent.state.as_str(), "agent's state set from the supervisor's board");
+            Redirect::to("/supervisor").into_response()
+        }
+        Err(AdminError::Refused(Refused::NotFound(_))) => signed.not_found(),
+        Err(AdminError::Refused(refused)) => {
+            supervisor_page(
+                &state,
+                &signed,
+                StatusCode::CONFLICT,
+                Some(refused.to_string()),
+            )
+            .await
+        }
+        Err(AdminError::Failed(error)) => failed(&error, "cannot set an agent's state"),
     }
 }
 
@@ -136,18 +227,25 @@ pub async fn board_events(State(state): State<WebState>, signed: Signed) -> Resp
     if let Some(refused) = refuse(&signed) {
         return refused;
     }
-    Sse::new(boards(state, signed.language))
+    Sse::new(boards(state, signed.language, signed.csrf.clone()))
         .keep_alive(KeepAlive::default())
         .into_response()
 }
 
 /// The boards: one now, then one per burst of changes, numbered.
-fn boards(state: WebState, language: Language) -> impl Stream<Item = Result<Event, Infallible>> {
+fn boards(
+    state: WebState,
+    language: Language,
+    csrf: String,
+) -> impl Stream<Item = Result<Event, Infallible>> {
     let mut changes = state.dialer.subscribe();
     async_stream(move |sender| async move {
         let mut id = 0u64;
         loop {
-            match Board::read(&state, language).await.map(|b| b.render()) {
+            match Board::read(&state, language, &csrf)
+                .await
+                .map(|b| b.render())
+            {
                 Ok(Ok(html)) => {
                     id += 1;
                     let event = Event::default()
