@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -102,7 +103,10 @@ class Demo:
                 admin = re.search(r"\badmin / ([^,\s]+)", panel.group(2))
                 if not admin:
                     raise Failure(f"the banner names no admin sign-in: {panel.group(0)!r}")
-                return panel.group(1), admin.group(1)
+                wallboard = re.search(r"wallboard\s+(http://\S+)", text)
+                if not wallboard:
+                    raise Failure("the banner gives no wallboard address")
+                return panel.group(1), admin.group(1), wallboard.group(1)
             if self.process.poll() is not None:
                 raise Failure(
                     f"ringhost demo exited with {self.process.returncode} before its banner; "
@@ -251,7 +255,7 @@ def counters(page):
     return figures
 
 
-def walk(walk_, password, csv_path):
+def walk(walk_, password, csv_path, wallboard):
     page = walk_.page
     suffix = str(int(time.time()))[-6:]
     list_name = f"walk{suffix}"
@@ -385,7 +389,20 @@ def walk(walk_, password, csv_path):
             raise Failure("the supervisor's board shows no agent")
         walk_.check_page("supervisor-live", r"/supervisor")
 
-    with step("8. sign out"):
+    with step("8. the wallboard, with its token and without"):
+        walk_.goto(urlsplit(wallboard).path + "?" + urlsplit(wallboard).query)
+        expect(page.locator("#live-badge.live")).to_be_visible(timeout=PAGE_MS)
+        walk_.check_page("wallboard", r"/wallboard")
+        # A wrong token, asked outside the browser (whose console would log the 403).
+        try:
+            loopback_only_opener().open(walk_.base + "/wallboard?token=wrong", timeout=10)
+            raise Failure("the wallboard opened with a wrong token")
+        except urllib.error.HTTPError as refused:
+            if refused.code != 403:
+                raise Failure(f"a wrong wallboard token got {refused.code}, not 403") from None
+        walk_.goto("/supervisor")
+
+    with step("9. sign out"):
         page.locator("header form button[type=submit]").click()
         page.wait_for_url(re.compile(r"/$"), timeout=PAGE_MS)
         expect(page.locator("input[name=password]")).to_be_visible(timeout=PAGE_MS)
@@ -457,7 +474,7 @@ def main():
     try:
         with step("1. start ringhost demo"):
             demo.start()
-            base, password = demo.banner()
+            base, password, wallboard = demo.banner()
             if urlsplit(base).hostname != "127.0.0.1":
                 raise Failure(f"the web panel is at {base}, not on loopback")
             demo.wait_healthy(base)
@@ -473,7 +490,7 @@ def main():
                 context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
                 context.set_default_timeout(PAGE_MS)
                 walk_ = Walk(context.new_page(), base, artifacts)
-                walk(walk_, password, csv_path)
+                walk(walk_, password, csv_path, wallboard)
             except (Failure, PlaywrightError, AssertionError) as error:
                 fail(walk_, error)
             finally:

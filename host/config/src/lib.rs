@@ -344,6 +344,9 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// The IANA zone the pages show and read dates and times in.
     pub time_zone: String,
+    /// The secret that opens the wallboard (`/wallboard?token=...`, a kiosk screen
+    /// with no sign-in); empty: no wallboard.
+    pub wallboard_token: String,
 }
 
 impl Default for WebConfig {
@@ -352,6 +355,7 @@ impl Default for WebConfig {
             idle_timeout: Duration::from_secs(30 * 60),
             secure_cookies: false,
             time_zone: "Europe/Rome".to_owned(),
+            wallboard_token: String::new(),
         }
     }
 }

@@ -98,10 +98,12 @@ pub(crate) async fn demo(args: DemoArgs) -> anyhow::Result<()> {
     let agents: Vec<(String, String)> = (1..=args.agents)
         .map(|i| (format!("agent{i}"), ringhost_store::api_key::new_secret()))
         .collect();
+    // The wallboard's secret: hex, so it needs no escaping in its address.
+    let wallboard = ringhost_store::api_key::new_secret();
     let config_path = dir.join("ringhost.toml");
     std::fs::write(
         &config_path,
-        config(&dir, args.http, carrier.local_addr(), &agents),
+        config(&dir, args.http, carrier.local_addr(), &agents, &wallboard),
     )?;
     let config = crate::cli::load_config(Some(&config_path))?;
     crate::telemetry::init_logs(&config.log)?;
@@ -154,7 +156,10 @@ pub(crate) async fn demo(args: DemoArgs) -> anyhow::Result<()> {
             &dir,
             args.dir.is_none(),
             running.http_addr,
-            &key,
+            Secrets {
+                key: &key,
+                wallboard: &wallboard,
+            },
             &carrier,
             &agents,
             &people,
@@ -183,6 +188,7 @@ fn config(
     http: SocketAddr,
     carrier: SocketAddr,
     agents: &[(String, String)],
+    wallboard: &str,
 ) -> String {
     let dir = dir.display();
     let mut text = format!(
@@ -192,6 +198,7 @@ fn config(
          [sip]\nudp = [\"127.0.0.1:0\"]\ntcp = []\n\
          [log]\nfilter = \"warn,ringhost=info\"\n\
          [shutdown]\ndrain_timeout = \"5s\"\n\
+         [web]\nwallboard_token = \"{wallboard}\"\n\
          [plugins]\ndir = \"{dir}/plugins\"\n\
          [dialer]\nprompts_dir = \"{dir}/prompts\"\n\
          [[trunks]]\nname = \"sim-carrier\"\naddress = \"{carrier}\"\n\
@@ -280,11 +287,19 @@ async fn campaigns(
 }
 
 /// What the demo prints: where to watch.
+/// The demo's secrets the banner prints.
+struct Secrets<'a> {
+    /// The API key allowed everything.
+    key: &'a str,
+    /// The wallboard's token.
+    wallboard: &'a str,
+}
+
 fn banner(
     dir: &Path,
     temporary: bool,
     http: SocketAddr,
-    key: &str,
+    Secrets { key, wallboard }: Secrets<'_>,
     carrier: &SimCarrier,
     agents: &[(String, String)],
     people: &[(String, String)],
@@ -298,6 +313,8 @@ fn banner(
         "Ringhost demo running; Ctrl-C stops it.\n\
          \n\
          \x20 web panel    {base}/   sign in as {}\n\
+         \x20 supervisor   {base}/supervisor   (live board, after signing in)\n\
+         \x20 wallboard    {base}/wallboard?token={wallboard}\n\
          \x20 metrics      {base}/metrics   (ringhost_attempts_total by outcome,\n\
          \x20              ringhost_queue_results_total{{result=\"QUEUE_ANSWER\"}}: calls handed to agents)\n\
          \x20 API key      {key}\n\

@@ -46,6 +46,7 @@ pub(crate) async fn start(config: Config) -> anyhow::Result<Running> {
         time_zone: ringhost_web::WebSettings::zone(&config.web.time_zone)
             .context("web.time_zone")?,
         phone_realm: config.registrar.realm.clone(),
+        wallboard_token: Some(config.web.wallboard_token.clone()).filter(|t| !t.is_empty()),
     };
     let metrics = telemetry::init_metrics()?;
     metrics::gauge!("ringhost_start_time_seconds").set(now_ms() as f64 / 1000.0);

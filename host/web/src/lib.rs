@@ -24,7 +24,7 @@ use ringhost_dialer::scheduler::Dialer;
 use ringhost_store::Store;
 
 use crate::pages::{
-    agents, campaigns, contacts, keys, lists, plugins, supervisor, templates, trunks,
+    agents, campaigns, contacts, keys, lists, plugins, supervisor, templates, trunks, wallboard,
 };
 
 pub mod assets;
@@ -54,6 +54,8 @@ pub struct WebSettings {
     pub time_zone: chrono_tz::Tz,
     /// The registrar's digest realm: phone accounts made here are hashed for it.
     pub phone_realm: String,
+    /// The secret that opens the wallboard; `None`: no wallboard.
+    pub wallboard_token: Option<String>,
 }
 
 impl WebSettings {
@@ -74,6 +76,7 @@ impl Default for WebSettings {
             secure_cookies: false,
             time_zone: chrono_tz::Europe::Rome,
             phone_realm: "ringhost".to_owned(),
+            wallboard_token: None,
         }
     }
 }
@@ -187,6 +190,8 @@ pub fn router(state: WebState) -> Router {
             "/supervisor/agents/{name}/state",
             post(supervisor::set_agent_state),
         )
+        .route("/wallboard", get(wallboard::wallboard))
+        .route("/wallboard/events", get(wallboard::wallboard_events))
         .route("/assets/{file}", get(assets::asset))
         .fallback(pages::not_found)
         .with_state(state)

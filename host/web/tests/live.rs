@@ -10,6 +10,7 @@ use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt as _;
 use panel::{get, panel_parts, post, send, sign_in};
 use ringhost_dialer::agents::AgentState;
+use ringhost_web::WebSettings;
 use scraper::{Html, Selector};
 use tower::ServiceExt as _;
 
@@ -57,7 +58,7 @@ fn cells(html: &str, css: &str) -> Vec<String> {
 #[tokio::test]
 async fn the_board_follows_the_host_within_a_second() {
     let dir = tempfile::tempdir().unwrap();
-    let (app, dialer) = panel_parts(&dir, None, None).await;
+    let (app, dialer) = panel_parts(&dir, None, None, WebSettings::default()).await;
     dialer.create_agent("anna", "201", 5).await.unwrap();
     dialer.add_queue_member("sales", "anna").await.unwrap();
 
@@ -140,7 +141,7 @@ async fn the_board_follows_the_host_within_a_second() {
 #[tokio::test]
 async fn a_supervisor_sets_an_agent_s_state_and_it_is_recorded() {
     let dir = tempfile::tempdir().unwrap();
-    let (app, dialer) = panel_parts(&dir, None, None).await;
+    let (app, dialer) = panel_parts(&dir, None, None, WebSettings::default()).await;
     dialer.create_agent("anna", "201", 5).await.unwrap();
     dialer
         .set_agent_state("anna", AgentState::Ready, None)
@@ -215,4 +216,63 @@ async fn a_supervisor_sets_an_agent_s_state_and_it_is_recorded() {
     )
     .await;
     assert_eq!(nobody.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_wallboard_opens_with_its_token_only_and_follows_the_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = WebSettings {
+        wallboard_token: Some("kiosk-7f3a9".into()),
+        ..WebSettings::default()
+    };
+    let (app, dialer) = panel_parts(&dir, None, None, settings).await;
+    dialer.create_agent("anna", "201", 5).await.unwrap();
+    dialer.add_queue_member("sales", "anna").await.unwrap();
+    dialer
+        .set_agent_state("anna", AgentState::Ready, None)
+        .await
+        .unwrap();
+
+    for path in [
+        "/wallboard",
+        "/wallboard?token=kiosk",
+        "/wallboard/events?token=x",
+    ] {
+        let refused = app.clone().oneshot(get(path, None)).await.unwrap();
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+    let page = send(&app, get("/wallboard?token=kiosk-7f3a9", None)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.select("#wall-queues [data-queue=sales] .ready"), ["1"]);
+    assert!(page.select("#wall-queues .alarm").is_empty());
+    assert_eq!(
+        page.attr("#board", "data-stream").as_deref(),
+        Some("/wallboard/events?token=kiosk%2D7f3a9")
+    );
+    // No sign-in, so no header links or forms.
+    assert!(page.select("header nav a").is_empty());
+
+    let response = app
+        .clone()
+        .oneshot(get("/wallboard/events?token=kiosk%2D7f3a9", None))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let mut body = response.into_body();
+    let mut pending = String::new();
+    let (name, wall) = next_event(&mut body, &mut pending, Duration::from_secs(2)).await;
+    assert_eq!(name, "board");
+    assert_eq!(cells(&wall, "[data-queue=sales] .ready"), ["1"]);
+    dialer
+        .set_agent_state("anna", AgentState::Paused, Some("lunch"))
+        .await
+        .unwrap();
+    let (_, wall) = next_event(&mut body, &mut pending, Duration::from_secs(1)).await;
+    assert_eq!(cells(&wall, "[data-queue=sales] .ready"), ["0"]);
+
+    // Without a token configured there is no wallboard at all.
+    let dir = tempfile::tempdir().unwrap();
+    let (app, _) = panel_parts(&dir, None, None, WebSettings::default()).await;
+    let refused = app.oneshot(get("/wallboard?token=", None)).await.unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
 }

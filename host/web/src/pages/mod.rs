@@ -31,6 +31,7 @@ pub mod supervisor;
 pub mod templates;
 pub mod trunks;
 pub mod users;
+pub mod wallboard;
 
 /// What every page's frame (`base.html`) shows: its texts and language, the
 /// vendored htmx, and the signed-in user in the header.

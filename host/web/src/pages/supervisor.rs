@@ -238,15 +238,29 @@ fn boards(
     language: Language,
     csrf: String,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
+    live(state, move |state| {
+        let csrf = csrf.clone();
+        async move { Ok(Board::read(&state, language, &csrf).await?.render()?) }
+    })
+}
+
+/// A live page's stream: `read(state)`'s HTML now, then again after each burst of the
+/// dialer's changes, as `board` events numbered from 1. A read that fails is logged
+/// and skipped; the next change tries again.
+pub(crate) fn live<R, Fut>(
+    state: WebState,
+    read: R,
+) -> impl Stream<Item = Result<Event, Infallible>>
+where
+    R: Fn(WebState) -> Fut + Send + 'static,
+    Fut: Future<Output = anyhow::Result<String>> + Send + 'static,
+{
     let mut changes = state.dialer.subscribe();
     async_stream(move |sender| async move {
         let mut id = 0u64;
         loop {
-            match Board::read(&state, language, &csrf)
-                .await
-                .map(|b| b.render())
-            {
-                Ok(Ok(html)) => {
+            match read(state.clone()).await {
+                Ok(html) => {
                     id += 1;
                     let event = Event::default()
                         .event("board")
@@ -256,13 +270,9 @@ fn boards(
                         return;
                     }
                 }
-                Ok(Err(error)) => {
-                    tracing::error!(%error, "the supervisor's board could not be rendered")
+                Err(error) => {
+                    tracing::error!(error = format!("{error:#}"), "cannot read a live board")
                 }
-                Err(error) => tracing::error!(
-                    error = format!("{error:#}"),
-                    "cannot read the supervisor's board"
-                ),
             }
             // The next change, then whatever follows it within SETTLE.
             match changes.recv().await {

@@ -57,7 +57,9 @@ pub async fn panel_with(
     plugins: Option<ringhost_plugins::PluginRegistry>,
     trunks: Option<ringhost_web::TrunkBoard>,
 ) -> Router {
-    panel_parts(dir, plugins, trunks).await.0
+    panel_parts(dir, plugins, trunks, WebSettings::default())
+        .await
+        .0
 }
 
 /// [`panel_with`], and the dialer under it (for the changes a test makes as the
@@ -66,6 +68,7 @@ pub async fn panel_parts(
     dir: &tempfile::TempDir,
     plugins: Option<ringhost_plugins::PluginRegistry>,
     trunks: Option<ringhost_web::TrunkBoard>,
+    settings: WebSettings,
 ) -> (Router, Dialer) {
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("w.db").display());
     let store = Store::open(&url).await.unwrap();
@@ -92,7 +95,7 @@ pub async fn panel_parts(
     let state = WebState {
         store,
         dialer: dialer.clone(),
-        settings: WebSettings::default(),
+        settings,
         throttle: Arc::default(),
         trunks,
     };
