@@ -102,6 +102,17 @@ async fn trunks_are_shown_with_their_state_and_made_from_the_form() {
     assert_eq!(page.select("#trunks a").len(), 1);
     let file = send(&app, get("/admin/trunks/file-a", Some(&session))).await;
     assert_eq!(file.status, StatusCode::CONFLICT);
+    // The supervisor's board shows them too, with the host's channels.
+    let board = send(&app, get("/supervisor", Some(&session))).await;
+    assert_eq!(
+        board.select("#board-trunks tr[data-trunk=file-a] .in-use"),
+        ["0 / 4"]
+    );
+    assert_eq!(
+        board.select("#board-trunks tr[data-trunk=stored-b] .state"),
+        ["up"]
+    );
+    assert_eq!(board.select("#board-channels .total"), ["0"]);
 
     // A bad form: each error by its field, nothing saved.
     let bad = [

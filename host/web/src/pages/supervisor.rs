@@ -1,6 +1,7 @@
 //! The supervisor's live view (`/supervisor`, supervisors and admins): every agent with
 //! their state and its time, every campaign in progress with its calls by stage, rates
-//! and contacts left, every queue with its agents ready, busy and paused.
+//! and contacts left, every queue with its agents ready, busy and paused, the host's
+//! channels against its limits, and every trunk up or down with its channels in use.
 //!
 //! The page follows the host through server-sent events (`/supervisor/events`): the
 //! whole board, rendered by the server, on connect and after every change the dialer
@@ -20,7 +21,9 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
 use ringhost_dialer::admin::CampaignStatus;
 use ringhost_dialer::agents::{Agent, AgentState, QueueInfo};
+use ringhost_dialer::ledger::{Counts, Limits};
 use ringhost_dialer::refusal::{AdminError, Refused};
+use ringhost_sip::TrunkStatus;
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 use tokio_stream::Stream;
@@ -55,6 +58,13 @@ struct Board {
     agents: Vec<Agent>,
     campaigns: Vec<CampaignStatus>,
     queues: Vec<QueueLine>,
+    /// The host's channels: in use, and the limits (0: none).
+    channels: Counts,
+    /// Calls holding channels, internal and external.
+    in_use: u32,
+    limits: Limits,
+    /// The trunks the host runs, with their state.
+    trunks: Vec<TrunkStatus>,
 }
 
 impl Board {
@@ -65,6 +75,15 @@ impl Board {
     /// Whether a supervisor may move `agent` to the state named `to`.
     fn may(&self, agent: &Agent, to: &str) -> bool {
         AgentState::parse(to).is_some_and(|to| agent.state.may_ask(to))
+    }
+
+    /// `used / limit`, or `used` alone when there is no limit.
+    fn against(&self, used: &u32, limit: &u32) -> String {
+        if *limit == 0 {
+            used.to_string()
+        } else {
+            format!("{used} / {limit}")
+        }
     }
 
     /// Time in a state entered at `since_ms`, as of the board's moment.
@@ -97,7 +116,17 @@ impl Board {
                 info,
             })
             .collect();
+        let ledger = state.dialer.ledger();
+        let channels = ledger.counts();
         Ok(Board {
+            in_use: channels.internal + channels.external,
+            channels,
+            limits: ledger.limits(),
+            trunks: state
+                .trunks
+                .as_ref()
+                .map(|board| board.trunks.status())
+                .unwrap_or_default(),
             language,
             csrf: csrf.to_owned(),
             now_ms: state.dialer.now_ms(),
