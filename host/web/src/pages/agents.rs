@@ -100,10 +100,7 @@ async fn agents_page(
     };
     let (agents, queues) = match read {
         Ok(read) => read,
-        Err(AdminError::Failed(error)) => return failed(&error, "cannot read the agents"),
-        Err(AdminError::Refused(refused)) => {
-            return failed(&anyhow::anyhow!("{refused}"), "cannot read the agents");
-        }
+        Err(error) => return failed(&error.into(), "cannot read the agents"),
     };
     let zone = state.settings.time_zone;
     let agents = agents
@@ -259,10 +256,7 @@ pub async fn set_phone(
     }
     let agents = match state.dialer.agents().await {
         Ok(agents) => agents,
-        Err(AdminError::Failed(error)) => return failed(&error, "cannot read the agents"),
-        Err(AdminError::Refused(refused)) => {
-            return failed(&anyhow::anyhow!("{refused}"), "cannot read the agents");
-        }
+        Err(error) => return failed(&error.into(), "cannot read the agents"),
     };
     let Some(agent) = agents.into_iter().find(|a| a.name == name) else {
         return signed.not_found();

@@ -23,6 +23,7 @@ use ringhost_dialer::admin::CampaignStatus;
 use ringhost_dialer::agents::{Agent, AgentState, QueueInfo};
 use ringhost_dialer::ledger::{Counts, Limits};
 use ringhost_dialer::refusal::{AdminError, Refused};
+use ringhost_dialer::settings::CampaignSettings;
 use ringhost_sip::TrunkStatus;
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
@@ -36,8 +37,23 @@ use crate::session::Signed;
 /// Changes published within this time after the first one make one board.
 const SETTLE: Duration = Duration::from_millis(250);
 
-/// Campaign states shown: those that may place calls, or soon will.
+/// Campaign states the live pages show: those that may place calls, or soon will.
 const IN_PROGRESS: [&str; 3] = ["running", "paused", "scheduled"];
+
+/// The campaigns in progress, each with its settings and its status: what the live
+/// pages show of campaigns.
+pub(crate) async fn campaigns_in_progress(
+    state: &WebState,
+) -> anyhow::Result<Vec<(CampaignSettings, CampaignStatus)>> {
+    let mut campaigns = Vec::new();
+    for row in state.store.campaigns().await? {
+        if IN_PROGRESS.contains(&row.state.as_str()) {
+            let settings = serde_json::from_str(&row.settings)?;
+            campaigns.push((settings, state.dialer.status(row.id).await?));
+        }
+    }
+    Ok(campaigns)
+}
 
 /// A queue as the board shows it.
 struct QueueLine {
@@ -93,18 +109,12 @@ impl Board {
 
     /// Reads the board from the dialer and the store.
     async fn read(state: &WebState, language: Language, csrf: &str) -> anyhow::Result<Board> {
-        let admin = |error: AdminError| match error {
-            AdminError::Failed(error) => error,
-            AdminError::Refused(refused) => anyhow::anyhow!("{refused}"),
-        };
-        let (agents, queues) =
-            tokio::try_join!(state.dialer.agents(), state.dialer.queues()).map_err(admin)?;
-        let mut campaigns = Vec::new();
-        for row in state.store.campaigns().await? {
-            if IN_PROGRESS.contains(&row.state.as_str()) {
-                campaigns.push(state.dialer.status(row.id).await.map_err(admin)?);
-            }
-        }
+        let (agents, queues) = tokio::try_join!(state.dialer.agents(), state.dialer.queues())?;
+        let campaigns = campaigns_in_progress(state)
+            .await?
+            .into_iter()
+            .map(|(_, status)| status)
+            .collect();
         let queues = queues
             .into_iter()
             .map(|info| QueueLine {

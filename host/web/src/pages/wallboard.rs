@@ -12,19 +12,14 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use ringhost_dialer::admin::CampaignStatus;
-use ringhost_dialer::refusal::AdminError;
-use ringhost_dialer::settings::CampaignSettings;
 use serde::Deserialize;
 use tokio_stream::Stream;
 
-use super::supervisor::live;
+use super::supervisor::{campaigns_in_progress, live};
 use super::{Frame, asked_language, error_page, failed, render};
 use crate::WebState;
 use crate::language::Language;
 use crate::session::same_token;
-
-/// Campaign states shown: those that may place calls, or soon will.
-const IN_PROGRESS: [&str; 3] = ["running", "paused", "scheduled"];
 
 /// An abandon rate this close to its cap (as a share of it) raises the alarm.
 const ABANDON_ALARM: f64 = 0.8;
@@ -65,18 +60,9 @@ impl Wall {
     }
 
     async fn read(state: &WebState, language: Language) -> anyhow::Result<Wall> {
-        let admin = |error: AdminError| match error {
-            AdminError::Failed(error) => error,
-            AdminError::Refused(refused) => anyhow::anyhow!("{refused}"),
-        };
         let mut campaigns = Vec::new();
         let mut waiting_by_queue: Vec<(String, u32)> = Vec::new();
-        for row in state.store.campaigns().await? {
-            if !IN_PROGRESS.contains(&row.state.as_str()) {
-                continue;
-            }
-            let settings: CampaignSettings = serde_json::from_str(&row.settings)?;
-            let status = state.dialer.status(row.id).await.map_err(admin)?;
+        for (settings, status) in campaigns_in_progress(state).await? {
             if let Some(queue) = &settings.queue {
                 match waiting_by_queue.iter_mut().find(|(q, _)| q == queue) {
                     Some((_, waiting)) => *waiting += status.calls_answered,
@@ -93,8 +79,7 @@ impl Wall {
         let queues = state
             .dialer
             .queues()
-            .await
-            .map_err(admin)?
+            .await?
             .into_iter()
             .map(|info| {
                 let waiting = waiting_by_queue
