@@ -194,17 +194,11 @@ impl Dialer {
         to: AgentState,
         reason: Option<&str>,
     ) -> AdminResult<Agent> {
-        let from = self
-            .inner
-            .store
-            .agent(name)
-            .await?
-            .map(|row| Agent::of(row, self.now_ms()).state);
-        let agent = self.set_agent_state(name, to, reason).await?;
+        let (from, agent) = self.change_agent_state(name, to, reason).await?;
         let change = ringhost_store::agent::AgentChange {
             agent: agent.name.clone(),
             changed_by: by.to_owned(),
-            from_state: from.map_or("", AgentState::as_str).to_owned(),
+            from_state: from.as_str().to_owned(),
             to_state: agent.state.as_str().to_owned(),
             reason: agent.reason.clone(),
             at_ms: self.now_ms(),
@@ -225,6 +219,18 @@ impl Dialer {
         to: AgentState,
         reason: Option<&str>,
     ) -> AdminResult<Agent> {
+        let (_, agent) = self.change_agent_state(name, to, reason).await?;
+        Ok(agent)
+    }
+
+    /// [`Dialer::set_agent_state`], and the state the agent was moved from (the one
+    /// the compare-and-set checked).
+    async fn change_agent_state(
+        &self,
+        name: &str,
+        to: AgentState,
+        reason: Option<&str>,
+    ) -> AdminResult<(AgentState, Agent)> {
         let store = &self.inner.store;
         let now = self.now_ms();
         let row = store
@@ -264,12 +270,16 @@ impl Dialer {
             reason: reason.map(str::to_owned),
         });
         self.wake();
-        Ok(Agent {
-            state: to,
-            reason: reason.map(str::to_owned),
-            since_ms: now,
-            ..agent
-        })
+        let from = agent.state;
+        Ok((
+            from,
+            Agent {
+                state: to,
+                reason: reason.map(str::to_owned),
+                since_ms: now,
+                ..agent
+            },
+        ))
     }
 
     /// The call agent `name` is on, with the contact's data; `None` between calls.
