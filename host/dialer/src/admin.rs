@@ -311,49 +311,6 @@ impl Dialer {
         Ok(contact_id)
     }
 
-    /// The agent's word on an ended call: its status and tags, and a call-back at
-    /// `reschedule_at_ms` (to `extension`, the agent's own, when given) if the
-    /// contact is to be called again.
-    ///
-    /// # Errors
-    /// [`Refused`] for an unknown or unfinished attempt, an empty status, a
-    /// call-back for a contact being dialled.
-    pub async fn set_disposition(
-        &self,
-        attempt_id: i64,
-        status: &str,
-        tags: &[String],
-        reschedule_at_ms: Option<i64>,
-        extension: Option<&str>,
-    ) -> AdminResult<()> {
-        let store = &self.inner.store;
-        if status.trim().is_empty() {
-            return Err(Refused::Invalid("a disposition needs a status".into()).into());
-        }
-        let tags = serde_json::to_string(tags)?;
-        let contact = store
-            .set_disposition(attempt_id, status.trim(), &tags)
-            .await?
-            .ok_or_else(|| {
-                Refused::Conflict(format!(
-                    "attempt {attempt_id} is not an ended call (unknown, or still in progress)"
-                ))
-            })?;
-        if let Some(at) = reschedule_at_ms {
-            if !store
-                .reschedule_contact(contact, at, extension, self.now())
-                .await?
-            {
-                return Err(Refused::Conflict(format!(
-                    "contact {contact} is being dialled: it cannot be rescheduled now"
-                ))
-                .into());
-            }
-            self.wake();
-        }
-        Ok(())
-    }
-
     /// A campaign's status and counters.
     ///
     /// # Errors

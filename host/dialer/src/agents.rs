@@ -86,22 +86,6 @@ pub struct Agent {
     pub attempt_id: Option<i64>,
 }
 
-/// The call an agent is on, with the contact's data: what their screen shows (the
-/// same as the `call_connected` event, for a desk that was not listening then).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ScreenPop {
-    /// The attempt.
-    pub attempt_id: i64,
-    /// Its campaign.
-    pub campaign: String,
-    /// The contact.
-    pub contact_id: i64,
-    /// The number called.
-    pub number: String,
-    /// The contact's variables (the list's columns, the exchange table's data).
-    pub variables: serde_json::Value,
-}
-
 impl Agent {
     /// The agent `row` describes, as of `now_ms`.
     pub fn of(row: AgentRow, now_ms: i64) -> Agent {
@@ -280,37 +264,6 @@ impl Dialer {
                 ..agent
             },
         ))
-    }
-
-    /// The call agent `name` is on, with the contact's data; `None` between calls.
-    ///
-    /// # Errors
-    /// [`Refused::NotFound`] for an unknown agent; when the database cannot be read.
-    pub async fn screen_pop(&self, name: &str) -> AdminResult<Option<ScreenPop>> {
-        let store = &self.inner.store;
-        let row = store
-            .agent(name)
-            .await?
-            .ok_or_else(|| Refused::NotFound(format!("agent {name:?}")))?;
-        let on_call = row.state == AgentState::OnCall.as_str();
-        let Some(attempt_id) = row.attempt_id.filter(|_| on_call) else {
-            return Ok(None);
-        };
-        let Some(attempt) = store.attempt(attempt_id).await? else {
-            return Ok(None);
-        };
-        let start = attempt.start;
-        let campaign = store.campaign(start.campaign_id).await?;
-        let contact = store.contact(start.contact_id).await?;
-        Ok(Some(ScreenPop {
-            attempt_id,
-            campaign: campaign.map(|c| c.name).unwrap_or_default(),
-            contact_id: start.contact_id,
-            number: start.number,
-            variables: contact
-                .and_then(|c| serde_json::from_str(&c.variables).ok())
-                .unwrap_or_default(),
-        }))
     }
 
     /// Makes an agent a member of a queue.

@@ -13,13 +13,15 @@
 //! - [`events`]: what happens, as it happens, for the API's event stream.
 //! - [`exchange`]: the exchange table an external application writes.
 //! - [`agents`]: agents' states and queues, what the pacer counts; [`queue`]: an
-//!   answered call's agent taken, skipped, released.
+//!   answered call's agent taken, skipped, released; [`desk`]: what an agent's
+//!   screen shows (the screen pop, the disposition, their day).
 //! - [`admin`]: what users do (create, import, start, pause, ...) for the API;
 //!   [`refusal`]: how they are refused.
 
 pub mod admin;
 pub mod agents;
 pub mod clock;
+pub mod desk;
 pub mod events;
 pub mod exchange;
 pub mod hours;

@@ -160,6 +160,11 @@ pub struct CampaignSettings {
     /// Keep running with no contact left, for campaigns fed as they go (the exchange
     /// table, `DialerNewCall`): the run ends only when cancelled or past its validity.
     pub keep_running: bool,
+    /// Agent campaigns: the statuses an agent picks from at the end of a call.
+    pub dispositions: Vec<String>,
+    /// Agent campaigns: the CRM page the agent's desk links to during a call, with
+    /// `{column}` replaced by the contact's variable (URL-encoded).
+    pub crm_url: Option<String>,
 }
 
 impl Default for CampaignSettings {
@@ -195,6 +200,16 @@ impl Default for CampaignSettings {
             music_on_hold: None,
             rate_window_s: 900,
             keep_running: false,
+            dispositions: [
+                "SALE",
+                "NOT_INTERESTED",
+                "CALLBACK",
+                "WRONG_NUMBER",
+                "NO_CONTACT",
+            ]
+            .map(String::from)
+            .to_vec(),
+            crm_url: None,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! keeps the states so that a restart finds every agent where they were.
 
 use anyhow::Context as _;
+use sqlx::AssertSqlSafe;
 use sqlx::Row as _;
 use sqlx::any::AnyRow;
 
@@ -104,7 +105,7 @@ impl Store {
 
     /// The agent whose `column` (unique: name or extension) is `value`.
     async fn agent_by(&self, column: &str, value: &str) -> anyhow::Result<Option<AgentRow>> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let row = sqlx::query(AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM agent WHERE {column} = $1"
         )))
         .bind(value)
@@ -119,7 +120,7 @@ impl Store {
     /// # Errors
     /// When the database cannot be read.
     pub async fn agents(&self) -> anyhow::Result<Vec<AgentRow>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let rows = sqlx::query(AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM agent ORDER BY name"
         )))
         .fetch_all(&self.pool)
@@ -202,7 +203,7 @@ impl Store {
         call: &AgentCall<'_>,
     ) -> anyhow::Result<Option<TakenAgent>> {
         // SET's right-hand sides read the row as it was: free_since_ms is the old one.
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let row = sqlx::query(AssertSqlSafe(format!(
             "UPDATE agent SET state = 'on_call', reason = NULL, taken_by = $3, \
              attempt_id = $4, free_since_ms = {FREE_SINCE}, since_ms = $2 \
              WHERE {FREE} AND {which} \
@@ -284,7 +285,7 @@ impl Store {
     /// # Errors
     /// When the database cannot be read.
     pub async fn queue_members(&self, queue: &str) -> anyhow::Result<Vec<AgentRow>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let rows = sqlx::query(AssertSqlSafe(format!(
             "SELECT {} FROM agent a JOIN queue_member m ON m.agent = a.name \
              WHERE m.queue = $1 ORDER BY a.name",
             COLUMNS
@@ -330,6 +331,23 @@ pub struct AgentChange {
     pub at_ms: i64,
 }
 
+/// The time an agent spent in one state (with one reason) within a span of time: a
+/// line of the agent's day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateTime {
+    /// The agent.
+    pub agent: String,
+    /// The state, as stored.
+    pub state: String,
+    /// The reason, for a pause.
+    pub reason: Option<String>,
+    /// How many times the agent entered it within the span.
+    pub entered: i64,
+    /// Milliseconds spent in it within the span; a wrap-up counts up to the agent's
+    /// wrap-up time (it ends by itself then, without a row of its own).
+    pub ms: i64,
+}
+
 impl Store {
     /// Records a change of an agent's state made by someone.
     ///
@@ -350,6 +368,50 @@ impl Store {
         .await
         .context("cannot record an agent's change")?;
         Ok(())
+    }
+
+    /// The time each agent spent in each state between `from_ms` and `until_ms`, from
+    /// the log the `agent` table's triggers write.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn agent_state_times(
+        &self,
+        from_ms: i64,
+        until_ms: i64,
+    ) -> anyhow::Result<Vec<StateTime>> {
+        let (least, greatest) = match self.backend {
+            Backend::Sqlite => ("MIN", "MAX"),
+            Backend::Postgres => ("LEAST", "GREATEST"),
+        };
+        let end = format!(
+            "CASE WHEN l.state = 'wrap_up' \
+             THEN {least}(COALESCE(l.until_ms, $2), $2, l.since_ms + COALESCE(a.wrap_up_s, 0) * 1000) \
+             ELSE {least}(COALESCE(l.until_ms, $2), $2) END"
+        );
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT l.agent, l.state, l.reason, \
+             CAST(SUM(CASE WHEN l.since_ms >= $1 THEN 1 ELSE 0 END) AS BIGINT), \
+             CAST(SUM({greatest}({end} - {greatest}(l.since_ms, $1), 0)) AS BIGINT) \
+             FROM agent_state_log l LEFT JOIN agent a ON a.name = l.agent \
+             WHERE (l.until_ms IS NULL OR l.until_ms > $1) AND l.since_ms < $2 \
+             GROUP BY l.agent, l.state, l.reason ORDER BY l.agent, l.state, l.reason"
+        )))
+        .bind(from_ms)
+        .bind(until_ms)
+        .fetch_all(&self.pool)
+        .await
+        .context("cannot read the agents' day")?;
+        Ok(rows
+            .iter()
+            .map(|row| StateTime {
+                agent: row.get(0),
+                state: row.get(1),
+                reason: row.get(2),
+                entered: row.get(3),
+                ms: row.get(4),
+            })
+            .collect())
     }
 
     /// The latest changes of `agent`'s state made by someone, newest first.

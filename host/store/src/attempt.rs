@@ -112,12 +112,14 @@ pub struct AttemptRow {
     pub queue_result: Option<String>,
     /// The IVR's result.
     pub ivr_result: Option<String>,
+    /// The agent's note, with the disposition.
+    pub note: Option<String>,
 }
 
 const COLUMNS: &str = "id, campaign_id, run, list_id, contact_id, number, attempt, \
      started_at_ms, state, trunk, ring_at_ms, answer_at_ms, end_at_ms, ring_ms, talk_ms, \
      sip_code, cause, outcome, status, retry, tags, agent, confirmed, host, hangup_by, \
-     queue_result, ivr_result";
+     queue_result, ivr_result, note";
 
 fn attempt(row: &AnyRow) -> AttemptRow {
     AttemptRow {
@@ -150,6 +152,7 @@ fn attempt(row: &AnyRow) -> AttemptRow {
         hangup_by: row.get(24),
         queue_result: row.get(25),
         ivr_result: row.get(26),
+        note: row.get(27),
     }
 }
 
@@ -298,8 +301,8 @@ impl Store {
         Ok(())
     }
 
-    /// Sets an ended attempt's disposition as its agent decided it (status and tags);
-    /// its contact, or `None` when no ended attempt has that id.
+    /// Sets an ended attempt's disposition as its agent decided it (status, tags and a
+    /// note); its contact, or `None` when no ended attempt has that id.
     ///
     /// # Errors
     /// When the database cannot be written.
@@ -308,14 +311,16 @@ impl Store {
         id: i64,
         status: &str,
         tags: &str,
+        note: Option<&str>,
     ) -> anyhow::Result<Option<i64>> {
         let contact: Option<i64> = sqlx::query_scalar(
-            "UPDATE attempt SET status = $2, tags = $3 WHERE id = $1 AND state = 'ended' \
-             RETURNING contact_id",
+            "UPDATE attempt SET status = $2, tags = $3, note = $4 \
+             WHERE id = $1 AND state = 'ended' RETURNING contact_id",
         )
         .bind(id)
         .bind(status)
         .bind(tags)
+        .bind(note)
         .fetch_optional(&self.pool)
         .await
         .context("cannot set the disposition")?;
@@ -462,6 +467,30 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .context("cannot read the contact's attempts")?;
+        Ok(rows.iter().map(attempt).collect())
+    }
+
+    /// The calls agent `agent` took that ended since `since_ms`, newest first, at most
+    /// `limit`: their desk's calls of today.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn attempts_of_agent(
+        &self,
+        agent: &str,
+        since_ms: i64,
+        limit: i64,
+    ) -> anyhow::Result<Vec<AttemptRow>> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM attempt WHERE agent = $1 AND end_at_ms >= $2 \
+             ORDER BY end_at_ms DESC, id DESC LIMIT $3"
+        )))
+        .bind(agent)
+        .bind(since_ms)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .context("cannot read the agent's calls")?;
         Ok(rows.iter().map(attempt).collect())
     }
 

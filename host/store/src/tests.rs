@@ -886,11 +886,11 @@ async fn tallies_follow_every_change(store: &Store) {
     }
     check("end_attempt").await;
     store
-        .set_disposition(attempts[1].0, "SALE", "[]")
+        .set_disposition(attempts[1].0, "SALE", "[]", None)
         .await
         .unwrap();
     store
-        .set_disposition(attempts[3].0, "SALE", "[]")
+        .set_disposition(attempts[3].0, "SALE", "[]", Some("call back in May"))
         .await
         .unwrap();
     check("set_disposition").await;
@@ -1142,5 +1142,61 @@ async fn sqlite_number_search() {
 async fn postgres_number_search() {
     if let Some((store, _)) = postgres_store().await {
         number_search(&store).await;
+    }
+}
+
+/// The log the `agent` table's triggers write: each state's time within a span, a
+/// wrap-up counted up to the agent's wrap-up time.
+async fn agents_days(store: &Store) {
+    store
+        .create_agent(&agent::AgentRow {
+            name: "eve".into(),
+            extension: "301".into(),
+            state: "logged_out".into(),
+            reason: None,
+            since_ms: 0,
+            wrap_up_s: 10,
+            attempt_id: None,
+        })
+        .await
+        .unwrap();
+    for (from, to, reason, at) in [
+        ("logged_out", "ready", None, 1_000),
+        ("ready", "on_call", None, 5_000),
+        ("on_call", "wrap_up", None, 65_000),
+        ("wrap_up", "paused", Some("lunch"), 100_000),
+        ("paused", "ready", None, 160_000),
+    ] {
+        assert!(store.move_agent("eve", from, to, reason, at).await.unwrap());
+    }
+    let day = store.agent_state_times(2_000, 200_000).await.unwrap();
+    let lines: Vec<_> = day
+        .iter()
+        .map(|t| (t.state.as_str(), t.reason.as_deref(), t.entered, t.ms))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            ("on_call", None, 1, 60_000),
+            ("paused", Some("lunch"), 1, 60_000),
+            ("ready", None, 1, 3_000 + 40_000),
+            ("wrap_up", None, 1, 10_000),
+        ]
+    );
+    assert!(day.iter().all(|t| t.agent == "eve"));
+    // Before the agent's first state, nothing.
+    assert!(store.agent_state_times(-500, 0).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn sqlite_agents_days() {
+    let dir = tempfile::tempdir().unwrap();
+    agents_days(&sqlite_store(&dir).await).await;
+}
+
+#[tokio::test]
+async fn postgres_agents_days() {
+    if let Some((store, _)) = postgres_store().await {
+        agents_days(&store).await;
     }
 }

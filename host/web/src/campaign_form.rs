@@ -50,6 +50,8 @@ pub enum Input {
     Windows,
     /// `name=value` pairs, one per line.
     Pairs,
+    /// Words or phrases, one per line.
+    Lines,
     /// A phone number (digits, an optional leading `+`); empty means unset.
     Number,
 }
@@ -550,6 +552,26 @@ pub static FIELDS: &[Field] = &[
             "The plugin that gets each attempt's result.",
         ),
     },
+    Field {
+        key: "dispositions",
+        input: Input::Lines,
+        section: Section::Results,
+        label: ("Esiti degli operatori", "Agents' dispositions"),
+        help: (
+            "Gli esiti tra cui l'operatore sceglie alla fine di una chiamata, uno per riga.",
+            "The statuses an agent picks from at the end of a call, one per line.",
+        ),
+    },
+    Field {
+        key: "crm_url",
+        input: Input::Optional,
+        section: Section::Results,
+        label: ("Indirizzo nel CRM", "CRM address"),
+        help: (
+            "La pagina del CRM che l'operatore apre durante la chiamata; {colonna} è sostituito dal valore del contatto, ad esempio https://crm.example/clienti?tel={number}&id={codice}.",
+            "The CRM page the agent opens during the call; {column} is replaced by the contact's value, e.g. https://crm.example/customers?phone={number}&id={code}.",
+        ),
+    },
 ];
 
 /// Whether settings are a campaign's, whole, or a template's part of them.
@@ -817,6 +839,11 @@ fn write(input: Input, value: &Value, zone: Tz, language: Language) -> String {
             .map(|w| write_window(w, language))
             .collect::<Vec<_>>()
             .join("\n"),
+        (Input::Lines, Value::Array(lines)) => lines
+            .iter()
+            .filter_map(Value::as_str)
+            .collect::<Vec<_>>()
+            .join("\n"),
         (Input::Pairs, Value::Array(pairs)) => pairs
             .iter()
             .filter_map(|p| Some(format!("{}={}", p.get(0)?.as_str()?, p.get(1)?.as_str()?)))
@@ -918,6 +945,13 @@ fn read(input: Input, raw: &str, zone: Tz) -> Result<Value, Problem> {
             .map(|(i, line)| read_window(line).ok_or(Problem::Window(i + 1)))
             .collect::<Result<Vec<_>, _>>()
             .map(Value::Array),
+        Input::Lines => Ok(Value::Array(
+            raw.lines()
+                .map(str::trim)
+                .filter(|line| !line.is_empty())
+                .map(|line| json!(line))
+                .collect(),
+        )),
         Input::Pairs => raw
             .lines()
             .enumerate()

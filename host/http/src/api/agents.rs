@@ -4,7 +4,8 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use ringhost_dialer::agents::{Agent, AgentState, QueueInfo, ScreenPop};
+use ringhost_dialer::agents::{Agent, AgentState, QueueInfo};
+use ringhost_dialer::desk::ScreenPop;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -50,6 +51,8 @@ impl From<Agent> for AgentView {
 pub(crate) struct ScreenPopView {
     /// The attempt.
     attempt_id: i64,
+    /// Which attempt of the contact this is (1 for the first).
+    attempt: i64,
     /// Its campaign.
     campaign: String,
     /// The contact.
@@ -59,16 +62,23 @@ pub(crate) struct ScreenPopView {
     /// The contact's variables by name: the list's columns, the exchange table's data.
     #[schema(value_type = Object)]
     variables: serde_json::Value,
+    /// Since when the agent is on the call (ms since the epoch).
+    since_ms: i64,
+    /// The campaign's CRM page for this contact, when it has one.
+    crm_url: Option<String>,
 }
 
 impl From<ScreenPop> for ScreenPopView {
     fn from(p: ScreenPop) -> Self {
         ScreenPopView {
             attempt_id: p.attempt_id,
+            attempt: p.attempt,
             campaign: p.campaign,
             contact_id: p.contact_id,
             number: p.number,
             variables: p.variables,
+            since_ms: p.since_ms,
+            crm_url: p.crm_url,
         }
     }
 }

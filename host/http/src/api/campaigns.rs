@@ -8,6 +8,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use ringhost_dialer::admin::{CampaignStatus, variable_pairs};
+use ringhost_dialer::desk::Disposition;
 use ringhost_dialer::lifecycle::{CampaignState, Command};
 use ringhost_store::attempt::AttemptRow;
 use ringhost_store::campaign::{CampaignRow, EventRow, RunRow};
@@ -520,6 +521,8 @@ pub(crate) struct DispositionChange {
     /// Tags, replacing the attempt's.
     #[serde(default)]
     tags: Vec<String>,
+    /// The agent's note.
+    note: Option<String>,
     /// Call the contact again at this time (ms since the epoch).
     reschedule_at_ms: Option<i64>,
     /// The extension that call goes to (the agent's own, say).
@@ -550,10 +553,13 @@ pub(crate) async fn set_disposition(
         .dialer
         .set_disposition(
             id,
-            &change.status,
-            &change.tags,
-            change.reschedule_at_ms,
-            change.extension.as_deref(),
+            &Disposition {
+                status: change.status,
+                tags: change.tags,
+                note: change.note,
+                reschedule_at_ms: change.reschedule_at_ms,
+                extension: change.extension,
+            },
         )
         .await?;
     Ok(StatusCode::NO_CONTENT)

@@ -170,7 +170,7 @@ pub(super) fn sections(
                             ("choice", String::new(), String::new(), "", choices)
                         }
                         Input::Moment => ("moment", String::new(), String::new(), "", &[][..]),
-                        Input::Windows | Input::Pairs => {
+                        Input::Windows | Input::Pairs | Input::Lines => {
                             ("area", String::new(), String::new(), "", &[][..])
                         }
                         Input::Optional | Input::Plain | Input::Required | Input::Number => {

@@ -1,0 +1,348 @@
+//! The agent's desk: what an agent's screen shows beyond their state. The call they
+//! are on with the contact's data (the screen pop) and a link into the CRM; the call
+//! they just finished, for its disposition; their calls and their times of the day.
+
+use std::collections::HashMap;
+
+use ringhost_store::attempt::AttemptRow;
+use serde::Serialize;
+
+use crate::agents::AgentState;
+use crate::refusal::{AdminResult, Refused};
+use crate::scheduler::Dialer;
+use crate::settings::CampaignSettings;
+
+/// The call an agent is on, with the contact's data: what their screen shows (the
+/// same as the `call_connected` event, for a desk that was not listening then).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScreenPop {
+    /// The attempt.
+    pub attempt_id: i64,
+    /// Which attempt of the contact this is (1 for the first).
+    pub attempt: i64,
+    /// Its campaign.
+    pub campaign: String,
+    /// The contact.
+    pub contact_id: i64,
+    /// The number called.
+    pub number: String,
+    /// The contact's variables (the list's columns, the exchange table's data).
+    pub variables: serde_json::Value,
+    /// Since when the agent is on the call (ms since the epoch): the call's timer.
+    pub since_ms: i64,
+    /// The campaign's CRM page for this contact, when it has one.
+    pub crm_url: Option<String>,
+}
+
+/// An agent's call that ended, for its disposition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EndedCall {
+    /// The attempt as recorded.
+    pub attempt: AttemptRow,
+    /// Its campaign's name.
+    pub campaign: String,
+    /// The statuses the agent picks from (the campaign's list).
+    pub dispositions: Vec<String>,
+}
+
+/// The agent's word on an ended call.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Disposition {
+    /// The status: any text the contact center uses (`SALE`, `CALLBACK`, ...).
+    pub status: String,
+    /// Tags, replacing the attempt's.
+    pub tags: Vec<String>,
+    /// The agent's note.
+    pub note: Option<String>,
+    /// Call the contact again at this time (ms since the epoch).
+    pub reschedule_at_ms: Option<i64>,
+    /// The extension that call goes to (the agent's own); anyone's when unset.
+    pub extension: Option<String>,
+}
+
+/// An agent's times within a span (their day so far).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AgentDay {
+    /// Calls taken (times put on a call).
+    pub calls: i64,
+    /// Milliseconds on calls.
+    pub talk_ms: i64,
+    /// Milliseconds in wrap-up.
+    pub wrap_up_ms: i64,
+    /// Milliseconds paused, all reasons.
+    pub paused_ms: i64,
+    /// Milliseconds ready, waiting for a call.
+    pub ready_ms: i64,
+    /// Milliseconds paused, by reason.
+    pub pauses: Vec<(String, i64)>,
+}
+
+impl Dialer {
+    /// The call agent `name` is on, with the contact's data; `None` between calls.
+    ///
+    /// # Errors
+    /// [`Refused::NotFound`] for an unknown agent; when the database cannot be read.
+    pub async fn screen_pop(&self, name: &str) -> AdminResult<Option<ScreenPop>> {
+        let store = &self.inner.store;
+        let row = store
+            .agent(name)
+            .await?
+            .ok_or_else(|| Refused::NotFound(format!("agent {name:?}")))?;
+        let on_call = row.state == AgentState::OnCall.as_str();
+        let Some(attempt_id) = row.attempt_id.filter(|_| on_call) else {
+            return Ok(None);
+        };
+        let Some(attempt) = store.attempt(attempt_id).await? else {
+            return Ok(None);
+        };
+        let start = attempt.start;
+        let campaign = store.campaign(start.campaign_id).await?;
+        let settings: CampaignSettings = campaign
+            .as_ref()
+            .and_then(|c| serde_json::from_str(&c.settings).ok())
+            .unwrap_or_default();
+        let variables: serde_json::Value = store
+            .contact(start.contact_id)
+            .await?
+            .and_then(|c| serde_json::from_str(&c.variables).ok())
+            .unwrap_or_default();
+        let campaign = campaign.map(|c| c.name).unwrap_or_default();
+        let crm_url = settings.crm_url.as_deref().and_then(|url| {
+            crm_address(
+                url,
+                &variables,
+                &[("number", &start.number), ("campaign", &campaign)],
+            )
+        });
+        Ok(Some(ScreenPop {
+            attempt_id,
+            attempt: start.attempt,
+            campaign,
+            contact_id: start.contact_id,
+            number: start.number,
+            variables,
+            since_ms: row.since_ms,
+            crm_url,
+        }))
+    }
+
+    /// The last call agent `name` took that ended since `since_ms`: what their
+    /// disposition form is about.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn last_call(&self, name: &str, since_ms: i64) -> AdminResult<Option<EndedCall>> {
+        let store = &self.inner.store;
+        let Some(attempt) = store.attempts_of_agent(name, since_ms, 1).await?.pop() else {
+            return Ok(None);
+        };
+        let campaign = store.campaign(attempt.start.campaign_id).await?;
+        let settings: CampaignSettings = campaign
+            .as_ref()
+            .and_then(|c| serde_json::from_str(&c.settings).ok())
+            .unwrap_or_default();
+        Ok(Some(EndedCall {
+            attempt,
+            campaign: campaign.map(|c| c.name).unwrap_or_default(),
+            dispositions: settings.dispositions,
+        }))
+    }
+
+    /// The calls agent `name` took that ended since `since_ms`, newest first, at
+    /// most `limit`.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn calls_of_agent(
+        &self,
+        name: &str,
+        since_ms: i64,
+        limit: i64,
+    ) -> AdminResult<Vec<AttemptRow>> {
+        Ok(self
+            .inner
+            .store
+            .attempts_of_agent(name, since_ms, limit)
+            .await?)
+    }
+
+    /// Every agent's times since `since_ms`, by name; agents with no state in that
+    /// span are missing.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn agents_days(&self, since_ms: i64) -> AdminResult<HashMap<String, AgentDay>> {
+        let lines = self
+            .inner
+            .store
+            .agent_state_times(since_ms, self.now_ms())
+            .await?;
+        let mut days: HashMap<String, AgentDay> = HashMap::new();
+        for line in lines {
+            let day = days.entry(line.agent).or_default();
+            match AgentState::parse(&line.state) {
+                Some(AgentState::OnCall) => {
+                    day.calls += line.entered;
+                    day.talk_ms += line.ms;
+                }
+                Some(AgentState::WrapUp) => day.wrap_up_ms += line.ms,
+                Some(AgentState::Ready) => day.ready_ms += line.ms,
+                Some(AgentState::Paused) => {
+                    day.paused_ms += line.ms;
+                    day.pauses.push((line.reason.unwrap_or_default(), line.ms));
+                }
+                Some(AgentState::Present | AgentState::LoggedOut) | None => {}
+            }
+        }
+        Ok(days)
+    }
+
+    /// The agent's word on an ended call: its status, tags and note, and a call-back
+    /// if the contact is to be called again.
+    ///
+    /// # Errors
+    /// [`Refused`] for an unknown or unfinished attempt, an empty status, a
+    /// call-back for a contact being dialled.
+    pub async fn set_disposition(
+        &self,
+        attempt_id: i64,
+        disposition: &Disposition,
+    ) -> AdminResult<()> {
+        let store = &self.inner.store;
+        let status = disposition.status.trim();
+        if status.is_empty() {
+            return Err(Refused::Invalid("a disposition needs a status".into()).into());
+        }
+        let tags = serde_json::to_string(&disposition.tags)?;
+        let note = disposition
+            .note
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty());
+        let contact = store
+            .set_disposition(attempt_id, status, &tags, note)
+            .await?
+            .ok_or_else(|| {
+                Refused::Conflict(format!(
+                    "attempt {attempt_id} is not an ended call (unknown, or still in progress)"
+                ))
+            })?;
+        if let Some(at) = disposition.reschedule_at_ms {
+            if !store
+                .reschedule_contact(contact, at, disposition.extension.as_deref(), self.now_ms())
+                .await?
+            {
+                return Err(Refused::Conflict(format!(
+                    "contact {contact} is being dialled: it cannot be rescheduled now"
+                ))
+                .into());
+            }
+            self.wake();
+        }
+        Ok(())
+    }
+
+    /// [`Dialer::set_disposition`] from agent `agent`'s desk: only on a call they took.
+    ///
+    /// # Errors
+    /// [`Refused::NotFound`] for a call that is not theirs; as
+    /// [`Dialer::set_disposition`].
+    pub async fn set_own_disposition(
+        &self,
+        agent: &str,
+        attempt_id: i64,
+        disposition: &Disposition,
+    ) -> AdminResult<()> {
+        let theirs = self
+            .inner
+            .store
+            .attempt(attempt_id)
+            .await?
+            .is_some_and(|a| a.agent.as_deref() == Some(agent));
+        if !theirs {
+            return Err(Refused::NotFound(format!("{agent:?}'s call {attempt_id}")).into());
+        }
+        self.set_disposition(attempt_id, disposition).await
+    }
+}
+
+/// `template` (an `http` or `https` address) with each `{name}` replaced by the
+/// contact's variable or one of `extra`, URL-encoded (unknown names become empty);
+/// `None` for any other scheme, so that no `javascript:` link reaches a desk.
+pub fn crm_address(
+    template: &str,
+    variables: &serde_json::Value,
+    extra: &[(&str, &str)],
+) -> Option<String> {
+    let lower = template.trim_start().to_ascii_lowercase();
+    if !(lower.starts_with("https://") || lower.starts_with("http://")) {
+        return None;
+    }
+    let value = |name: &str| -> String {
+        let found = variables
+            .get(name)
+            .map(|v| match v {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Null => String::new(),
+                other => other.to_string(),
+            })
+            .or_else(|| {
+                extra
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| (*v).to_owned())
+            })
+            .unwrap_or_default();
+        percent_encoding::utf8_percent_encode(&found, percent_encoding::NON_ALPHANUMERIC)
+            .to_string()
+    };
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template.trim();
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        match rest[open..].find('}') {
+            Some(close) => {
+                out.push_str(&value(&rest[open + 1..open + close]));
+                rest = &rest[open + close + 1..];
+            }
+            None => {
+                out.push_str(&rest[open..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_crm_address_is_filled_and_encoded() {
+        let variables = serde_json::json!({"code": "A&B 7", "age": 42});
+        assert_eq!(
+            crm_address(
+                "https://crm.example/c?id={code}&age={age}&tel={number}&x={missing}",
+                &variables,
+                &[("number", "+393471234567")],
+            )
+            .as_deref(),
+            Some("https://crm.example/c?id=A%26B%207&age=42&tel=%2B393471234567&x=")
+        );
+        assert_eq!(
+            crm_address("https://crm.example/{open", &variables, &[]).as_deref(),
+            Some("https://crm.example/{open")
+        );
+    }
+
+    #[test]
+    fn only_web_addresses_become_links() {
+        let none = serde_json::Value::Null;
+        assert_eq!(crm_address("javascript:alert(1)", &none, &[]), None);
+        assert_eq!(crm_address(" JavaScript:alert(1)", &none, &[]), None);
+        assert_eq!(crm_address("data:text/html,x", &none, &[]), None);
+        assert!(crm_address("HTTP://crm/", &none, &[]).is_some());
+    }
+}
