@@ -347,6 +347,10 @@ pub struct WebConfig {
     /// The secret that opens the wallboard (`/wallboard?token=...`, a kiosk screen
     /// with no sign-in); empty: no wallboard.
     pub wallboard_token: String,
+    /// The reasons an agent picks from to pause at their desk.
+    pub pause_reasons: Vec<String>,
+    /// When the live pages colour an agent or raise a queue's alarm.
+    pub alerts: AlertsConfig,
 }
 
 impl Default for WebConfig {
@@ -356,6 +360,40 @@ impl Default for WebConfig {
             secure_cookies: false,
             time_zone: "Europe/Rome".to_owned(),
             wallboard_token: String::new(),
+            pause_reasons: ["break", "lunch", "training", "meeting", "back office"]
+                .map(String::from)
+                .to_vec(),
+            alerts: AlertsConfig::default(),
+        }
+    }
+}
+
+/// `[web.alerts]`: seconds an agent may stay in a state before the supervisor's board
+/// colours them, and a call may wait in a queue before the wallboard's alarm; 0 for
+/// never.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AlertsConfig {
+    /// Ready, waiting for a call.
+    pub ready_s: u32,
+    /// On one call.
+    pub on_call_s: u32,
+    /// In wrap-up.
+    pub wrap_up_s: u32,
+    /// Paused.
+    pub paused_s: u32,
+    /// The longest wait of a queue's answered call.
+    pub queue_wait_s: u32,
+}
+
+impl Default for AlertsConfig {
+    fn default() -> Self {
+        AlertsConfig {
+            ready_s: 300,
+            on_call_s: 900,
+            wrap_up_s: 120,
+            paused_s: 900,
+            queue_wait_s: 30,
         }
     }
 }

@@ -311,6 +311,17 @@ impl Dialer {
         Ok(contact_id)
     }
 
+    /// Every answered call in progress (waiting for an agent, hearing a message,
+    /// talking), oldest answer first: what the live pages show of calls.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn answered_calls(
+        &self,
+    ) -> AdminResult<Vec<ringhost_store::attempt::AnsweredAttempt>> {
+        Ok(self.inner.store.answered_attempts().await?)
+    }
+
     /// A campaign's status and counters.
     ///
     /// # Errors

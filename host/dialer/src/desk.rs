@@ -242,25 +242,38 @@ impl Dialer {
         Ok(())
     }
 
-    /// [`Dialer::set_disposition`] from agent `agent`'s desk: only on a call they took.
+    /// [`Dialer::set_disposition`] from agent `agent`'s desk: only on a call they took,
+    /// and only with one of its campaign's dispositions.
     ///
     /// # Errors
-    /// [`Refused::NotFound`] for a call that is not theirs; as
-    /// [`Dialer::set_disposition`].
+    /// [`Refused::NotFound`] for a call that is not theirs; [`Refused::Invalid`] for a
+    /// status not in the campaign's list; as [`Dialer::set_disposition`].
     pub async fn set_own_disposition(
         &self,
         agent: &str,
         attempt_id: i64,
         disposition: &Disposition,
     ) -> AdminResult<()> {
-        let theirs = self
-            .inner
-            .store
+        let store = &self.inner.store;
+        let Some(attempt) = store
             .attempt(attempt_id)
             .await?
-            .is_some_and(|a| a.agent.as_deref() == Some(agent));
-        if !theirs {
+            .filter(|a| a.agent.as_deref() == Some(agent))
+        else {
             return Err(Refused::NotFound(format!("{agent:?}'s call {attempt_id}")).into());
+        };
+        let settings: CampaignSettings = store
+            .campaign(attempt.start.campaign_id)
+            .await?
+            .and_then(|c| serde_json::from_str(&c.settings).ok())
+            .unwrap_or_default();
+        let status = disposition.status.trim();
+        if !settings.dispositions.is_empty() && !settings.dispositions.iter().any(|d| d == status) {
+            return Err(Refused::Invalid(format!(
+                "{status:?} is not one of the campaign's dispositions ({})",
+                settings.dispositions.join(", ")
+            ))
+            .into());
         }
         self.set_disposition(attempt_id, disposition).await
     }

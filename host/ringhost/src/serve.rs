@@ -47,6 +47,14 @@ pub(crate) async fn start(config: Config) -> anyhow::Result<Running> {
             .context("web.time_zone")?,
         phone_realm: config.registrar.realm.clone(),
         wallboard_token: Some(config.web.wallboard_token.clone()).filter(|t| !t.is_empty()),
+        pause_reasons: config.web.pause_reasons.clone(),
+        alerts: ringhost_web::Alerts {
+            ready_s: config.web.alerts.ready_s,
+            on_call_s: config.web.alerts.on_call_s,
+            wrap_up_s: config.web.alerts.wrap_up_s,
+            paused_s: config.web.alerts.paused_s,
+            queue_wait_s: config.web.alerts.queue_wait_s,
+        },
     };
     let metrics = telemetry::init_metrics()?;
     metrics::gauge!("ringhost_start_time_seconds").set(now_ms() as f64 / 1000.0);
@@ -139,6 +147,7 @@ pub(crate) async fn start(config: Config) -> anyhow::Result<Running> {
         dialer: dialer.clone(),
         settings: web.clone(),
         throttle: Default::default(),
+        feeds: Default::default(),
         trunks: Some(ringhost_web::TrunkBoard {
             trunks,
             from_file: config.trunks.iter().map(|t| t.name.clone()).collect(),

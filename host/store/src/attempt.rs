@@ -156,6 +156,19 @@ fn attempt(row: &AnyRow) -> AttemptRow {
     }
 }
 
+/// An answered call in progress.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnsweredAttempt {
+    /// The attempt.
+    pub id: i64,
+    /// Its campaign.
+    pub campaign_id: i64,
+    /// The number called.
+    pub number: String,
+    /// When it was answered (ms since the epoch).
+    pub answer_at_ms: i64,
+}
+
 /// Attempts of a campaign run counted by status (the disposition) and outcome.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AttemptCounts {
@@ -492,6 +505,30 @@ impl Store {
         .await
         .context("cannot read the agent's calls")?;
         Ok(rows.iter().map(attempt).collect())
+    }
+
+    /// Every answered call in progress (waiting for an agent, hearing a message, or
+    /// talking), oldest answer first: the live pages' current calls and queue waits.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn answered_attempts(&self) -> anyhow::Result<Vec<AnsweredAttempt>> {
+        let rows = sqlx::query(
+            "SELECT id, campaign_id, number, answer_at_ms FROM attempt \
+             WHERE state = 'answered' ORDER BY answer_at_ms, id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .context("cannot read the answered calls")?;
+        Ok(rows
+            .iter()
+            .map(|row| AnsweredAttempt {
+                id: row.get(0),
+                campaign_id: row.get(1),
+                number: row.get(2),
+                answer_at_ms: row.get::<Option<i64>, _>(3).unwrap_or_default(),
+            })
+            .collect())
     }
 
     /// A page of a campaign's attempts, newest first.

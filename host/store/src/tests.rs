@@ -879,6 +879,14 @@ async fn tallies_follow_every_change(store: &Store) {
     store.attempt_ringing(attempts[0].0, 2_100).await.unwrap();
     store.attempt_answered(attempts[1].0, 2_200).await.unwrap();
     check("ringing, answered").await;
+    let answered = store.answered_attempts().await.unwrap();
+    assert_eq!(
+        answered
+            .iter()
+            .map(|a| (a.id, a.answer_at_ms))
+            .collect::<Vec<_>>(),
+        [(attempts[1].0, 2_200)]
+    );
     for (i, &(id, contact)) in attempts[..5].iter().enumerate() {
         let status = if i % 2 == 0 { "BUSY" } else { "ANSWER" };
         let end = ended(status, i == 0, i == 1);

@@ -4,7 +4,7 @@
 //! crate: the compiler checks that every text exists in both languages.
 
 /// A language of the panel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Language {
     /// Italiano.
     It,

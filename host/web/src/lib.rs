@@ -24,11 +24,13 @@ use ringhost_dialer::scheduler::Dialer;
 use ringhost_store::Store;
 
 use crate::pages::{
-    agents, campaigns, contacts, keys, lists, plugins, supervisor, templates, trunks, wallboard,
+    agents, campaigns, contacts, desk, keys, lists, plugins, supervisor, templates, trunks,
+    wallboard,
 };
 
 pub mod assets;
 pub mod campaign_form;
+pub mod feed;
 pub mod language;
 pub mod pages;
 pub mod password;
@@ -56,6 +58,54 @@ pub struct WebSettings {
     pub phone_realm: String,
     /// The secret that opens the wallboard; `None`: no wallboard.
     pub wallboard_token: Option<String>,
+    /// The reasons an agent picks from to pause at their desk.
+    pub pause_reasons: Vec<String>,
+    /// When the live pages colour an agent or raise a queue's alarm.
+    pub alerts: Alerts,
+}
+
+/// How long an agent may stay in a state before the supervisor's board colours their
+/// row, and a call may wait in a queue before the wallboard's alarm; seconds, 0 for
+/// never.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Alerts {
+    /// Ready, waiting for a call (the dialer may be starved).
+    pub ready_s: u32,
+    /// On one call.
+    pub on_call_s: u32,
+    /// In wrap-up.
+    pub wrap_up_s: u32,
+    /// Paused.
+    pub paused_s: u32,
+    /// The longest wait of a queue's answered call for an agent.
+    pub queue_wait_s: u32,
+}
+
+impl Alerts {
+    /// Milliseconds an agent may stay in `state` before the alert; 0 for never.
+    pub fn after_ms(&self, state: ringhost_dialer::agents::AgentState) -> i64 {
+        use ringhost_dialer::agents::AgentState as S;
+        let seconds = match state {
+            S::Ready => self.ready_s,
+            S::OnCall => self.on_call_s,
+            S::WrapUp => self.wrap_up_s,
+            S::Paused => self.paused_s,
+            S::Present | S::LoggedOut => 0,
+        };
+        i64::from(seconds) * 1000
+    }
+}
+
+impl Default for Alerts {
+    fn default() -> Self {
+        Alerts {
+            ready_s: 300,
+            on_call_s: 900,
+            wrap_up_s: 120,
+            paused_s: 900,
+            queue_wait_s: 30,
+        }
+    }
 }
 
 impl WebSettings {
@@ -77,6 +127,10 @@ impl Default for WebSettings {
             time_zone: chrono_tz::Europe::Rome,
             phone_realm: "ringhost".to_owned(),
             wallboard_token: None,
+            pause_reasons: ["break", "lunch", "training", "meeting", "back office"]
+                .map(String::from)
+                .to_vec(),
+            alerts: Alerts::default(),
         }
     }
 }
@@ -95,6 +149,8 @@ pub struct WebState {
     /// The trunks the host runs with, for the trunks page (`None` where no SIP
     /// endpoint runs).
     pub trunks: Option<TrunkBoard>,
+    /// The live boards pages follow.
+    pub feeds: Arc<feed::Feeds>,
 }
 
 /// The trunks the host runs with, as the trunks page shows them.
@@ -184,6 +240,10 @@ pub fn router(state: WebState) -> Router {
                 .post(plugins::upload_plugin)
                 .layer(DefaultBodyLimit::max(PACKAGE_LIMIT)),
         )
+        .route("/agent", get(desk::desk))
+        .route("/agent/events", get(desk::desk_events))
+        .route("/agent/state", post(desk::set_state))
+        .route("/agent/disposition", post(desk::set_disposition))
         .route("/supervisor", get(supervisor::supervisor))
         .route("/supervisor/events", get(supervisor::board_events))
         .route(

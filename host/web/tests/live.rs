@@ -7,53 +7,10 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use http_body_util::BodyExt as _;
-use panel::{get, panel_parts, post, send, sign_in};
+use panel::{cells, get, next_event, panel_parts, post, send, sign_in};
 use ringhost_dialer::agents::AgentState;
 use ringhost_web::WebSettings;
-use scraper::{Html, Selector};
 use tower::ServiceExt as _;
-
-/// The next server-sent event of `body` (its `event:` name and its data lines joined),
-/// within `limit`.
-async fn next_event(body: &mut Body, pending: &mut String, limit: Duration) -> (String, String) {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(end) = pending.find("\n\n") {
-            let raw: String = pending.drain(..end + 2).collect();
-            let name = raw
-                .lines()
-                .find_map(|l| l.strip_prefix("event: "))
-                .unwrap_or_default()
-                .to_owned();
-            let data: Vec<&str> = raw
-                .lines()
-                .filter_map(|l| l.strip_prefix("data: "))
-                .collect();
-            if name.is_empty() {
-                continue; // A keep-alive comment.
-            }
-            return (name, data.join("\n"));
-        }
-        let left = deadline.saturating_duration_since(Instant::now());
-        let frame = tokio::time::timeout(left, body.frame())
-            .await
-            .expect("no event in time")
-            .expect("the stream ended")
-            .unwrap();
-        if let Ok(data) = frame.into_data() {
-            pending.push_str(&String::from_utf8_lossy(&data));
-        }
-    }
-}
-
-fn cells(html: &str, css: &str) -> Vec<String> {
-    let html = Html::parse_fragment(html);
-    let selector = Selector::parse(css).unwrap();
-    html.select(&selector)
-        .map(|e| e.text().collect::<String>())
-        .collect()
-}
 
 #[tokio::test]
 async fn the_board_follows_the_host_within_a_second() {
@@ -117,7 +74,7 @@ async fn the_board_follows_the_host_within_a_second() {
         .unwrap();
     let (_, board) = next_event(&mut body, &mut pending, Duration::from_secs(1)).await;
     assert_eq!(cells(&board, "tr[data-agent=anna] td.state"), ["ready"]);
-    assert_eq!(cells(&board, "tr[data-queue=sales] td:nth-child(2)"), ["1"]);
+    assert_eq!(cells(&board, "tr[data-queue=sales] td:nth-child(4)"), ["1"]);
     assert!(
         changed.elapsed() < Duration::from_secs(1),
         "{:?}",
@@ -128,14 +85,17 @@ async fn the_board_follows_the_host_within_a_second() {
         .await
         .unwrap();
     let (_, board) = next_event(&mut body, &mut pending, Duration::from_secs(1)).await;
-    assert_eq!(cells(&board, "tr[data-agent=anna] td.state"), ["paused"]);
+    assert_eq!(
+        cells(&board, "tr[data-agent=anna] td.state"),
+        ["paused <b>coffee</b>"]
+    );
     // The reason is text, never markup.
     assert_eq!(
-        cells(&board, "tr[data-agent=anna] td:nth-child(4)"),
+        cells(&board, "tr[data-agent=anna] .reason"),
         ["<b>coffee</b>"]
     );
     assert!(cells(&board, "tr[data-agent=anna] b").is_empty());
-    assert_eq!(cells(&board, "tr[data-queue=sales] td:nth-child(4)"), ["1"]);
+    assert_eq!(cells(&board, "tr[data-queue=sales] td:nth-child(6)"), ["1"]);
 }
 
 #[tokio::test]

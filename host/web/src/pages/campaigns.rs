@@ -17,7 +17,7 @@ use ringhost_store::campaign::{CampaignRow, EventRow, RunRow};
 use ringhost_store::contact::ListRow;
 use serde::Deserialize;
 
-use super::{Frame, Plain, error_page, failed, render};
+use super::{Frame, error_page, failed, render};
 use crate::WebState;
 use crate::campaign_form::{self, Extent, FIELDS, Input, Problem, Section, Values};
 use crate::language::Language;
@@ -747,12 +747,23 @@ pub async fn counters(
     }
 }
 
+/// A campaign's command, from its page or from the supervisor's board.
+#[derive(Debug, Deserialize)]
+pub struct CommandForm {
+    #[serde(default)]
+    csrf: String,
+    /// `supervisor` to go back to the supervisor's board; the campaign's page
+    /// otherwise (never an address from the form).
+    #[serde(default)]
+    back: String,
+}
+
 /// `POST /admin/campaigns/{id}/{command}`: start, pause, resume, cancel or terminate.
 pub async fn command(
     State(state): State<WebState>,
     signed: Signed,
     Path((id, name)): Path<(i64, String)>,
-    Form(form): Form<Plain>,
+    Form(form): Form<CommandForm>,
 ) -> Response {
     let Some((command, _, operation, _)) = COMMANDS.iter().find(|(_, n, _, _)| *n == name) else {
         return signed.not_found();
@@ -764,7 +775,11 @@ pub async fn command(
     match state.dialer.command(id, *command).await {
         Ok(next) => {
             tracing::info!(by = %signed.user.name, campaign = id, command = name, state = next.as_str(), "campaign command from the web panel");
-            Redirect::to(&format!("/admin/campaigns/{id}")).into_response()
+            if form.back == "supervisor" {
+                Redirect::to("/supervisor").into_response()
+            } else {
+                Redirect::to(&format!("/admin/campaigns/{id}")).into_response()
+            }
         }
         Err(AdminError::Refused(Refused::NotFound(_))) => signed.not_found(),
         Err(AdminError::Refused(refused)) => {

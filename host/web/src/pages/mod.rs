@@ -24,6 +24,8 @@ use ringhost_http::role::Role;
 pub mod agents;
 pub mod campaigns;
 pub mod contacts;
+pub mod desk;
+pub mod floor;
 pub mod keys;
 pub mod lists;
 pub mod plugins;
@@ -52,6 +54,7 @@ impl Frame {
                 csrf: signed.csrf.clone(),
                 admin: signed.role == Role::Admin,
                 steers: signed.role.allows("campaignStatus"),
+                agent: signed.user.agent.is_some() && signed.role.allows("agentCall"),
             }),
             ..Frame::signed_out(signed.language)
         }
@@ -88,6 +91,8 @@ pub struct Me {
     admin: bool,
     /// Sees the campaigns (admins and supervisors).
     steers: bool,
+    /// Has a desk (an agent).
+    agent: bool,
 }
 
 /// Reads a multipart form of an anti-forgery token (`csrf`) and one file (the field
@@ -133,6 +138,51 @@ fn path_segment(segment: &str) -> String {
 pub(crate) fn failed(error: &anyhow::Error, what: &str) -> Response {
     tracing::error!(error = format!("{error:#}"), "{what}");
     StatusCode::INTERNAL_SERVER_ERROR.into_response()
+}
+
+/// A live page (the supervisor's board, the agent's desk, the wallboard): its board
+/// rendered now, which the page then replaces with each board of its stream.
+#[derive(Template)]
+#[template(path = "live.html")]
+struct LivePage {
+    frame: Frame,
+    title: &'static str,
+    /// The board's class: `supervisor`, `desk` or `wallboard`.
+    kind: &'static str,
+    /// Where the page's `board` events come from.
+    stream: String,
+    /// Whether the page filters its rows.
+    filter: bool,
+    /// Why the last action was refused.
+    error: Option<String>,
+    /// The board's HTML, rendered (and escaped) by its own template.
+    board: String,
+}
+
+/// A live page answering with `status`: `board` read and rendered now, in `frame`.
+async fn live_page<T: Template>(
+    frame: Frame,
+    (title, kind, stream): (&'static str, &'static str, String),
+    filter: bool,
+    status: StatusCode,
+    error: Option<String>,
+    board: impl Future<Output = anyhow::Result<T>>,
+) -> Response {
+    let board = match board.await.map(|b| b.render()) {
+        Ok(Ok(board)) => board,
+        Ok(Err(error)) => return failed(&error.into(), "cannot render a live board"),
+        Err(error) => return failed(&error, "cannot read a live board"),
+    };
+    let page = LivePage {
+        frame,
+        title,
+        kind,
+        stream,
+        filter,
+        error,
+        board,
+    };
+    (status, render(&page)).into_response()
 }
 
 /// Renders `page`, or a 500 with a log line when a template fails.

@@ -10,69 +10,45 @@
 //! needs nothing but the next board. No page polls; the times in states tick in the
 //! browser.
 
-use std::convert::Infallible;
 use std::time::Duration;
 
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::sse::{KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
-use ringhost_dialer::admin::CampaignStatus;
-use ringhost_dialer::agents::{Agent, AgentState, QueueInfo};
+use ringhost_dialer::agents::{Agent, AgentState};
+use ringhost_dialer::events::DialerEvent;
 use ringhost_dialer::ledger::{Counts, Limits};
 use ringhost_dialer::refusal::{AdminError, Refused};
-use ringhost_dialer::settings::CampaignSettings;
+use ringhost_dialer::settings::Strategy;
 use ringhost_sip::TrunkStatus;
 use serde::Deserialize;
-use tokio::sync::broadcast::error::RecvError;
-use tokio_stream::Stream;
 
-use super::{Frame, failed, render};
-use crate::WebState;
+use super::floor::{AgentLine, CampaignLine, Floor, QueueLine};
+use super::{Frame, failed, live_page};
+use crate::feed::{self, CSRF_SLOT, FeedKey, Rendered};
 use crate::language::Language;
 use crate::session::Signed;
+use crate::{Alerts, WebState};
 
 /// Changes published within this time after the first one make one board.
 const SETTLE: Duration = Duration::from_millis(250);
-
-/// Campaign states the live pages show: those that may place calls, or soon will.
-const IN_PROGRESS: [&str; 3] = ["running", "paused", "scheduled"];
-
-/// The campaigns in progress, each with its settings and its status: what the live
-/// pages show of campaigns.
-pub(crate) async fn campaigns_in_progress(
-    state: &WebState,
-) -> anyhow::Result<Vec<(CampaignSettings, CampaignStatus)>> {
-    let mut campaigns = Vec::new();
-    for row in state.store.campaigns().await? {
-        if IN_PROGRESS.contains(&row.state.as_str()) {
-            let settings = serde_json::from_str(&row.settings)?;
-            campaigns.push((settings, state.dialer.status(row.id).await?));
-        }
-    }
-    Ok(campaigns)
-}
-
-/// A queue as the board shows it.
-struct QueueLine {
-    info: QueueInfo,
-    paused: usize,
-}
 
 /// Everything the board shows, read at one moment.
 #[derive(Template)]
 #[template(path = "supervisor_board.html")]
 struct Board {
     language: Language,
-    /// The session's anti-forgery token, for the actions' forms.
+    /// The anti-forgery token for the actions' forms ([`CSRF_SLOT`] in a feed's
+    /// board).
     csrf: String,
     /// The host's clock when the board was read, which the browser's ticking times
     /// start from.
     now_ms: i64,
-    agents: Vec<Agent>,
-    campaigns: Vec<CampaignStatus>,
+    agents: Vec<AgentLine>,
+    campaigns: Vec<CampaignLine>,
     queues: Vec<QueueLine>,
     /// The host's channels: in use, and the limits (0: none).
     channels: Counts,
@@ -81,6 +57,8 @@ struct Board {
     limits: Limits,
     /// The trunks the host runs, with their state.
     trunks: Vec<TrunkStatus>,
+    /// How long an agent may stay in a state before their row is coloured.
+    alerts: Alerts,
 }
 
 impl Board {
@@ -102,30 +80,81 @@ impl Board {
         }
     }
 
-    /// Time in a state entered at `since_ms`, as of the board's moment.
+    /// Time since `since_ms`, as of the board's moment.
     fn since(&self, since_ms: &i64) -> String {
         duration((self.now_ms - *since_ms) / 1000)
     }
 
+    /// Milliseconds as `h:mm:ss`.
+    fn ms(&self, ms: &i64) -> String {
+        duration(*ms / 1000)
+    }
+
+    /// Milliseconds an agent may stay in their state before the alert (0: never).
+    fn alert_ms(&self, agent: &Agent) -> i64 {
+        self.alerts.after_ms(agent.state)
+    }
+
+    /// Whether an agent has been in their state past the alert.
+    fn over(&self, agent: &Agent) -> bool {
+        let after = self.alert_ms(agent);
+        after > 0 && self.now_ms - agent.since_ms > after
+    }
+
+    /// The pacing as the board names it: the strategy and its main parameter.
+    fn pacing(&self, line: &CampaignLine) -> String {
+        let p = &line.settings.pacing;
+        match &p.strategy {
+            Strategy::Fixed => format!("fixed ({})", line.settings.max_calls),
+            Strategy::Progressive if p.ratio_percent > 0 => {
+                format!("progressive +{}%", p.ratio_percent)
+            }
+            Strategy::Progressive => "progressive".to_owned(),
+            Strategy::Plugin(name) => format!(
+                "{name} ({} {:.1}%)",
+                self.tr("obiettivo", "target"),
+                p.target_abandon_rate * 100.0
+            ),
+        }
+    }
+
+    /// The pacing's level now: calls in progress per agent working (ready or busy)
+    /// in the campaign's queue.
+    fn level(&self, line: &CampaignLine) -> String {
+        let s = &line.status;
+        let calls = s.calls_dialing + s.calls_ringing + s.calls_answered + s.calls_talking;
+        let agents = line
+            .settings
+            .queue
+            .as_deref()
+            .and_then(|q| self.queues.iter().find(|l| l.info.queue == q))
+            .map_or(0, |l| l.info.ready + l.info.busy);
+        if agents == 0 {
+            calls.to_string()
+        } else {
+            format!("{:.2}", f64::from(calls) / f64::from(agents))
+        }
+    }
+
+    /// A campaign's calls holding channels.
+    fn calls(&self, line: &CampaignLine) -> u32 {
+        let s = &line.status;
+        s.calls_dialing + s.calls_ringing + s.calls_answered + s.calls_talking
+    }
+
+    /// A campaign's channels reserved (its share of the dialer's).
+    fn reserved(&self, line: &CampaignLine) -> u32 {
+        self.limits.dialer_channels * line.settings.reserved_percent / 100
+    }
+
+    /// Whether a campaign's abandon rate is over its cap.
+    fn abandon_over(&self, line: &CampaignLine) -> bool {
+        line.status.abandon_rate > line.settings.pacing.target_abandon_rate
+    }
+
     /// Reads the board from the dialer and the store.
     async fn read(state: &WebState, language: Language, csrf: &str) -> anyhow::Result<Board> {
-        let (agents, queues) = tokio::try_join!(state.dialer.agents(), state.dialer.queues())?;
-        let campaigns = campaigns_in_progress(state)
-            .await?
-            .into_iter()
-            .map(|(_, status)| status)
-            .collect();
-        let queues = queues
-            .into_iter()
-            .map(|info| QueueLine {
-                paused: info
-                    .agents
-                    .iter()
-                    .filter(|a| a.state == AgentState::Paused)
-                    .count(),
-                info,
-            })
-            .collect();
+        let floor = Floor::read(state).await?;
         let ledger = state.dialer.ledger();
         let channels = ledger.counts();
         Ok(Board {
@@ -139,22 +168,13 @@ impl Board {
                 .unwrap_or_default(),
             language,
             csrf: csrf.to_owned(),
-            now_ms: state.dialer.now_ms(),
-            agents,
-            campaigns,
-            queues,
+            now_ms: floor.now_ms,
+            agents: floor.agents,
+            campaigns: floor.campaigns,
+            queues: floor.queues,
+            alerts: state.settings.alerts,
         })
     }
-}
-
-#[derive(Template)]
-#[template(path = "supervisor.html")]
-struct SupervisorPage {
-    frame: Frame,
-    /// Why the last action was refused.
-    error: Option<String>,
-    /// The board's HTML, rendered (and escaped) by its own template.
-    board: String,
 }
 
 /// Supervisors and admins: those who may see both agents and campaigns.
@@ -171,21 +191,10 @@ async fn supervisor_page(
     status: StatusCode,
     error: Option<String>,
 ) -> Response {
-    let board = match Board::read(state, signed.language, &signed.csrf).await {
-        Ok(board) => board,
-        Err(error) => return failed(&error, "cannot read the supervisor's board"),
-    };
-    match board.render() {
-        Ok(board) => {
-            let page = SupervisorPage {
-                frame: Frame::of(signed),
-                error,
-                board,
-            };
-            (status, render(&page)).into_response()
-        }
-        Err(error) => failed(&error.into(), "cannot render the supervisor's board"),
-    }
+    let title = signed.language.pick(("Supervisione", "Supervisor"));
+    let board = Board::read(state, signed.language, &signed.csrf);
+    let page = (title, "supervisor", "/supervisor/events".to_owned());
+    live_page(Frame::of(signed), page, true, status, error, board).await
 }
 
 /// `GET /supervisor`: the board as it is now; the page then follows the events.
@@ -260,90 +269,39 @@ pub async fn set_agent_state(
     }
 }
 
-/// `GET /supervisor/events`: server-sent `board` events, each the board's HTML: one at
-/// once, then one after each change.
+/// `GET /supervisor/events`: server-sent `board` events, each the board's HTML: the
+/// latest at once, then one after each burst of changes.
 pub async fn board_events(State(state): State<WebState>, signed: Signed) -> Response {
     if let Some(refused) = refuse(&signed) {
         return refused;
     }
-    Sse::new(boards(state, signed.language, signed.csrf.clone()))
+    let language = signed.language;
+    let board = move || feed::Board {
+        read: Box::new(move |state| {
+            Box::pin(async move {
+                let html = Board::read(&state, language, CSRF_SLOT).await?.render()?;
+                Ok(Rendered {
+                    html,
+                    again_in: None,
+                })
+            })
+        }),
+        concerns: Box::new(|_: &DialerEvent| true),
+        settle: SETTLE,
+    };
+    let boards = feed::follow(
+        &state,
+        FeedKey::Supervisor(language),
+        board,
+        signed.csrf.clone(),
+    );
+    Sse::new(boards)
         .keep_alive(KeepAlive::default())
         .into_response()
 }
 
-/// The boards: one now, then one per burst of changes, numbered.
-fn boards(
-    state: WebState,
-    language: Language,
-    csrf: String,
-) -> impl Stream<Item = Result<Event, Infallible>> {
-    live(state, move |state| {
-        let csrf = csrf.clone();
-        async move { Ok(Board::read(&state, language, &csrf).await?.render()?) }
-    })
-}
-
-/// A live page's stream: `read(state)`'s HTML now, then again after each burst of the
-/// dialer's changes, as `board` events numbered from 1. A read that fails is logged
-/// and skipped; the next change tries again.
-pub(crate) fn live<R, Fut>(
-    state: WebState,
-    read: R,
-) -> impl Stream<Item = Result<Event, Infallible>>
-where
-    R: Fn(WebState) -> Fut + Send + 'static,
-    Fut: Future<Output = anyhow::Result<String>> + Send + 'static,
-{
-    let mut changes = state.dialer.subscribe();
-    async_stream(move |sender| async move {
-        let mut id = 0u64;
-        loop {
-            match read(state.clone()).await {
-                Ok(html) => {
-                    id += 1;
-                    let event = Event::default()
-                        .event("board")
-                        .id(id.to_string())
-                        .data(html);
-                    if sender.send(Ok(event)).await.is_err() {
-                        return;
-                    }
-                }
-                Err(error) => {
-                    tracing::error!(error = format!("{error:#}"), "cannot read a live board")
-                }
-            }
-            // The next change, then whatever follows it within SETTLE.
-            match changes.recv().await {
-                Ok(_) | Err(RecvError::Lagged(_)) => {}
-                Err(RecvError::Closed) => return,
-            }
-            let settle = tokio::time::sleep(SETTLE);
-            tokio::pin!(settle);
-            loop {
-                tokio::select! {
-                    () = &mut settle => break,
-                    change = changes.recv() => if let Err(RecvError::Closed) = change { return },
-                }
-            }
-        }
-    })
-}
-
-/// A stream fed by a task writing to a channel: the task ends when the page goes away
-/// (its sends fail).
-fn async_stream<F, Fut>(task: F) -> impl Stream<Item = Result<Event, Infallible>>
-where
-    F: FnOnce(tokio::sync::mpsc::Sender<Result<Event, Infallible>>) -> Fut,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    let (sender, receiver) = tokio::sync::mpsc::channel(4);
-    tokio::spawn(task(sender));
-    tokio_stream::wrappers::ReceiverStream::new(receiver)
-}
-
 /// Seconds as `h:mm:ss`, or `m:ss` under an hour.
-fn duration(seconds: i64) -> String {
+pub(crate) fn duration(seconds: i64) -> String {
     let s = seconds.max(0);
     if s >= 3600 {
         format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)

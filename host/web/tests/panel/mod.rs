@@ -7,6 +7,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Body;
@@ -39,8 +40,8 @@ impl Carrier for NoCalls {
     }
 }
 
-/// The panel over a new SQLite database with an admin (`ada`), an agent (`bruno`)
-/// and a supervisor (`sara`).
+/// The panel over a new SQLite database with an admin (`ada`), an agent (`bruno`,
+/// whose agent is `bruno` at extension 200) and a supervisor (`sara`).
 pub async fn panel(dir: &tempfile::TempDir) -> Router {
     panel_with(dir, None, None).await
 }
@@ -80,7 +81,7 @@ pub async fn panel_parts(
             role,
             language: "en",
             password_hash: &hash,
-            agent: None,
+            agent: (role == "agent").then_some(name),
         };
         store.create_user(&user, 0).await.unwrap();
     }
@@ -92,11 +93,14 @@ pub async fn panel_parts(
         Arc::new(SystemClock),
         SchedulerConfig::default(),
     );
+    // bruno's agent, with extension 200 and 5 s of wrap-up.
+    dialer.create_agent("bruno", "200", 5).await.unwrap();
     let state = WebState {
         store,
         dialer: dialer.clone(),
         settings,
         throttle: Arc::default(),
+        feeds: Arc::default(),
         trunks,
     };
     let app = router(state).layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
@@ -258,4 +262,50 @@ pub fn upload_request(
         .header(header::COOKIE, cookie)
         .body(Body::from(body))
         .unwrap()
+}
+
+/// The next server-sent event of `body` (its `event:` name and its data lines joined),
+/// within `limit`.
+pub async fn next_event(
+    body: &mut Body,
+    pending: &mut String,
+    limit: Duration,
+) -> (String, String) {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(end) = pending.find("\n\n") {
+            let raw: String = pending.drain(..end + 2).collect();
+            let name = raw
+                .lines()
+                .find_map(|l| l.strip_prefix("event: "))
+                .unwrap_or_default()
+                .to_owned();
+            let data: Vec<&str> = raw
+                .lines()
+                .filter_map(|l| l.strip_prefix("data: "))
+                .collect();
+            if name.is_empty() {
+                continue; // A keep-alive comment.
+            }
+            return (name, data.join("\n"));
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        let frame = tokio::time::timeout(left, body.frame())
+            .await
+            .expect("no event in time")
+            .expect("the stream ended")
+            .unwrap();
+        if let Ok(data) = frame.into_data() {
+            pending.push_str(&String::from_utf8_lossy(&data));
+        }
+    }
+}
+
+/// The texts of what `css` selects in an HTML fragment.
+pub fn cells(html: &str, css: &str) -> Vec<String> {
+    let html = Html::parse_fragment(html);
+    let selector = Selector::parse(css).unwrap();
+    html.select(&selector)
+        .map(|e| e.text().collect::<String>())
+        .collect()
 }
