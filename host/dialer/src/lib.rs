@@ -14,6 +14,8 @@
 //! - [`exchange`]: the exchange table an external application writes.
 //! - [`agents`]: agents' states and queues, what the pacer counts; [`queue`]: an
 //!   answered call's agent taken, skipped, released.
+//! - [`monitor`]: supervisors listening in on agents' calls ([`MonitorMode`]),
+//!   audited.
 //! - [`admin`]: what users do (create, import, start, pause, ...) for the API;
 //!   [`refusal`]: how they are refused.
 
@@ -26,8 +28,11 @@ pub mod hours;
 pub mod import;
 pub mod ledger;
 pub mod lifecycle;
+pub mod monitor;
 pub mod number;
 pub mod queue;
 pub mod refusal;
 pub mod scheduler;
 pub mod settings;
+
+pub use monitor::MonitorMode;
