@@ -7,6 +7,9 @@
 //! campaign says: a notification's message and confirmation (`notify`), an
 //! IVR script (`ivr`), or a person (a queue's agent or an extension,
 //! `queued`).
+//!
+//! A call bridged to a person can also be monitored by a supervisor
+//! ([`Carrier::monitor`], module `monitor`).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -18,6 +21,7 @@ use tokio::sync::mpsc;
 use crate::agents::Agents;
 use crate::context::CallContext;
 use crate::leg::{Leg, LegEvent};
+use crate::monitor::{self, MonitorMode, MonitorRefusal};
 use crate::queued::Wait;
 use crate::report::{CallReport, Outcome, Progress, no_outcome};
 use crate::request::{CallRequest, Class, OnAnswer};
@@ -25,6 +29,9 @@ use crate::{ivr, notify, queued};
 
 /// A boxed call in progress.
 pub type Placing = Pin<Box<dyn Future<Output = CallReport> + Send>>;
+
+/// A boxed start of a monitor: done once the supervisor's phone rings.
+pub type Monitoring = Pin<Box<dyn Future<Output = Result<(), MonitorRefusal>> + Send>>;
 
 /// Places calls: the trunks and legs in the host ([`TrunkCarrier`]), a script in the
 /// dialer's tests.
@@ -43,6 +50,35 @@ pub trait Carrier: Send + Sync + 'static {
     fn class_of(&self, number: &str) -> Class {
         let _ = number;
         Class::External
+    }
+
+    /// Rings the supervisor's phone registered as `extension` and, once answered, puts
+    /// it on attempt `attempt_id`'s call (bridged to a person) in `mode`. Resolves once
+    /// the phone rings; the supervisor is hung up when the call ends. Only a phone
+    /// registered with this host is ever rung, never a number through a trunk.
+    /// Refused ([`MonitorRefusal::Unsupported`]) unless the carrier can.
+    fn monitor(&self, attempt_id: i64, extension: String, mode: MonitorMode) -> Monitoring {
+        let _ = (attempt_id, extension, mode);
+        Box::pin(async { Err(MonitorRefusal::Unsupported) })
+    }
+
+    /// Changes what the supervisor on attempt `attempt_id`'s call hears and who hears
+    /// them, without ringing again.
+    ///
+    /// # Errors
+    /// When the call is not bridged or not monitored; unless the carrier can monitor.
+    fn set_monitor_mode(&self, attempt_id: i64, mode: MonitorMode) -> Result<(), MonitorRefusal> {
+        let _ = (attempt_id, mode);
+        Err(MonitorRefusal::Unsupported)
+    }
+
+    /// Hangs up the supervisor on attempt `attempt_id`'s call.
+    ///
+    /// # Errors
+    /// When the call is not bridged or not monitored; unless the carrier can monitor.
+    fn stop_monitor(&self, attempt_id: i64) -> Result<(), MonitorRefusal> {
+        let _ = attempt_id;
+        Err(MonitorRefusal::Unsupported)
     }
 }
 
@@ -70,6 +106,19 @@ impl Carrier for TrunkCarrier {
     ) -> Placing {
         let context = self.context.clone();
         Box::pin(async move { run(&context, &call, &progress, agents.as_ref()).await })
+    }
+
+    fn monitor(&self, attempt_id: i64, extension: String, mode: MonitorMode) -> Monitoring {
+        let context = self.context.clone();
+        Box::pin(async move { monitor::start(context, attempt_id, &extension, mode).await })
+    }
+
+    fn set_monitor_mode(&self, attempt_id: i64, mode: MonitorMode) -> Result<(), MonitorRefusal> {
+        self.context.bridged.set_mode(attempt_id, mode)
+    }
+
+    fn stop_monitor(&self, attempt_id: i64) -> Result<(), MonitorRefusal> {
+        self.context.bridged.stop(attempt_id)
     }
 }
 

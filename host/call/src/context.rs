@@ -1,7 +1,8 @@
 //! Everything a call needs from the host, as one value: the trunks it leaves by, the
 //! endpoint and registrar through which agents' phones are rung, the media settings,
-//! the prompts, the plugins, and the token that hangs every call up at the end of a
-//! drain. The binary builds it once; every call borrows it.
+//! the prompts, the plugins, the calls bridged to a person (where a supervisor finds
+//! them), and the token that hangs every call up at the end of a drain. The binary
+//! builds it once; every call borrows it.
 
 use std::sync::Arc;
 
@@ -11,6 +12,7 @@ use ringhost_sip::{Dial, Endpoint, Registered, Registrar, Trunks};
 use tokio_util::sync::CancellationToken;
 
 use crate::leg::Leg;
+use crate::monitor::BridgedCalls;
 use crate::prompts::Prompts;
 
 /// What every call of the host shares.
@@ -31,6 +33,8 @@ pub struct CallContext {
     pub plugins: Option<PluginRegistry>,
     /// Cancelled at the end of the drain: every leg hangs up.
     pub stop: CancellationToken,
+    /// The calls bridged to a person now, by attempt: what a supervisor can monitor.
+    pub bridged: BridgedCalls,
 }
 
 /// How a leg's audio is set up.

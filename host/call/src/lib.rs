@@ -11,6 +11,10 @@
 //!   taken from [`Agents`], or an extension), with music on hold, abandonment and the
 //!   maximum wait.
 //!
+//! A bridged call can be monitored: `monitor` rings a supervisor's registered phone
+//! and puts it on the call to listen, whisper to the agent or barge in
+//! ([`Carrier::monitor`]).
+//!
 //! Everything a call needs from the host is one [`CallContext`]. This crate knows
 //! SIP and media through their crates' calls and events, never a message, and no
 //! SQL: agents' states are the dialer's, behind [`Agents`].
@@ -23,6 +27,7 @@ pub mod carrier;
 pub mod context;
 mod ivr;
 pub mod leg;
+pub mod monitor;
 mod notify;
 pub mod probe;
 pub mod prompts;
@@ -31,9 +36,10 @@ pub mod report;
 pub mod request;
 
 pub use agents::{Agents, AtExtension, Offer, Skip};
-pub use carrier::{Carrier, Placing, TrunkCarrier};
+pub use carrier::{Carrier, Monitoring, Placing, TrunkCarrier};
 pub use context::{CallContext, MediaSettings};
 pub use leg::{Leg, LegEvent};
+pub use monitor::{BridgedCalls, MonitorMode, MonitorRefusal};
 pub use prompts::Prompts;
 pub use report::{CallReport, HangupBy, IvrResult, Outcome, Progress, QueueResult};
 pub use request::{CallRequest, Class, OnAnswer};

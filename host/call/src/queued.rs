@@ -8,9 +8,10 @@
 //! ends "closed by the system".
 //!
 //! The [`Agents`] (the dialer) choose and free agents; this rings their phones and
-//! carries the audio.
+//! carries the audio. A bridge is listed in the context's `BridgedCalls` while it
+//! lasts, so that a supervisor can monitor it (module `monitor`).
 
-use ringhost_media::{Bridge, MediaEvent};
+use ringhost_media::MediaEvent;
 use ringhost_sip::{CallOutcome, Dial, Registered};
 use tokio::sync::mpsc;
 use tokio::time::{Duration, Instant};
@@ -18,6 +19,7 @@ use tokio::time::{Duration, Instant};
 use crate::agents::{Agents, AtExtension, Offer, Skip};
 use crate::context::CallContext;
 use crate::leg::{Leg, LegEvent};
+use crate::monitor::Listed;
 use crate::report::{CallReport, HangupBy, Progress, QueueResult, no_outcome};
 use crate::request::{CallRequest, OnAnswer};
 
@@ -116,14 +118,15 @@ impl<'a> Wait<'a> {
 }
 
 /// The person's leg: their phone ringing, then talking.
-struct PersonLeg {
+struct PersonLeg<'c> {
     /// The agent taken from the queue; none for an extension.
     offer: Option<Offer>,
     /// The agent's name, or the extension.
     name: String,
     leg: Leg,
-    /// Set once they answered; dropping it separates the two legs' audio.
-    bridge: Option<Bridge>,
+    /// Set once they answered; dropping it ends a monitor on the call, then separates
+    /// the two legs' audio.
+    bridge: Option<Listed<'c>>,
     talked: bool,
 }
 
@@ -143,7 +146,7 @@ pub(crate) async fn run(
     }
     let abandon_at = (!wait.abandon_after.is_zero()).then(|| joined + wait.abandon_after);
     let close_at = (!wait.max_wait.is_zero()).then(|| joined + wait.max_wait);
-    let mut person: Option<PersonLeg> = None;
+    let mut person: Option<PersonLeg<'_>> = None;
     // Why the call stopped waiting without anyone: abandoned, closed, unanswered.
     let mut gave_up: Option<GaveUp> = None;
     // Who took the call.
@@ -171,7 +174,8 @@ pub(crate) async fn run(
                 match event {
                     Some(LegEvent::Answered) if gave_up.is_none() => {
                         if let (Some(theirs), Some(ours)) = (p.leg.media(), callee.media()) {
-                            p.bridge = Some(ours.bridge(theirs));
+                            let bridge = ours.bridge(theirs);
+                            p.bridge = Some(context.bridged.list(call.attempt_id, &call.number, bridge));
                         }
                         p.talked = true;
                         connected = Some(p.name.clone());
@@ -273,13 +277,13 @@ pub(crate) async fn run(
 
 /// Takes the next free agent of `queue` and rings their phone; `None` when no agent
 /// is free (agents whose phone is not registered are skipped on the way).
-async fn ring_agent(
-    context: &CallContext,
+async fn ring_agent<'c>(
+    context: &'c CallContext,
     call: &CallRequest,
     queue: &str,
     ring_for: Duration,
     agents: &dyn Agents,
-) -> Option<PersonLeg> {
+) -> Option<PersonLeg<'c>> {
     loop {
         let offer = match agents.take(queue, call.attempt_id).await {
             Ok(Some(offer)) => offer,
@@ -306,13 +310,13 @@ async fn ring_agent(
 
 /// Rings the phone at `extension`: taking its agent first when it is an agent's.
 /// `Ok(None)` while that agent is not free; `Err` when the phone cannot be rung.
-async fn ring_extension(
-    context: &CallContext,
+async fn ring_extension<'c>(
+    context: &'c CallContext,
     call: &CallRequest,
     extension: &str,
     ring_for: Duration,
     agents: &dyn Agents,
-) -> Result<Option<PersonLeg>, ()> {
+) -> Result<Option<PersonLeg<'c>>, ()> {
     let offer = match agents.take_at(extension, call.attempt_id).await {
         Ok(AtExtension::Agent(offer)) => Some(offer),
         Ok(AtExtension::Busy) => return Ok(None),
@@ -347,13 +351,13 @@ fn phone_of(context: &CallContext, call: &CallRequest, extension: &str) -> Optio
 
 /// Rings `phone`, registered as `extension`, showing the callee's number; `None`
 /// when it cannot be rung (no media ports).
-async fn ring(
-    context: &CallContext,
+async fn ring<'c>(
+    context: &'c CallContext,
     call: &CallRequest,
     (extension, phone): (&str, &Registered),
     ring_for: Duration,
     offer: Option<Offer>,
-) -> Option<PersonLeg> {
+) -> Option<PersonLeg<'c>> {
     let dial = Dial {
         number: extension.to_owned(),
         caller_id: Some(call.number.clone()),
@@ -377,7 +381,7 @@ async fn ring(
 
 /// Frees an agent whose leg ended: wrap-up after talking; else skipped, at fault
 /// unless the call went away (`call_gone`) while their phone rang.
-async fn free(agents: &dyn Agents, person: PersonLeg, call_gone: bool) {
+async fn free(agents: &dyn Agents, person: PersonLeg<'_>, call_gone: bool) {
     let Some(offer) = &person.offer else {
         return;
     };
@@ -389,7 +393,7 @@ async fn free(agents: &dyn Agents, person: PersonLeg, call_gone: bool) {
 }
 
 /// Cancels a ringing phone.
-fn stop_ringing(person: Option<&PersonLeg>) {
+fn stop_ringing(person: Option<&PersonLeg<'_>>) {
     if let Some(person) = person.filter(|p| !p.talked) {
         person.leg.hangup();
     }

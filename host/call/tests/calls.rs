@@ -8,6 +8,7 @@
 //! [`TrunkCarrier`]: ringhost_call::TrunkCarrier
 
 mod harness;
+mod monitor;
 
 #[path = "../../../tests/support/guests.rs"]
 mod guests;

@@ -15,6 +15,8 @@
 //! - [`agents`]: agents' states and queues, what the pacer counts; [`queue`]: an
 //!   answered call's agent taken, skipped, released; [`desk`]: what an agent's
 //!   screen shows (the screen pop, the disposition, their day).
+//! - [`monitor`]: supervisors listening in on agents' calls ([`MonitorMode`]),
+//!   audited.
 //! - [`admin`]: what users do (create, import, start, pause, ...) for the API;
 //!   [`refusal`]: how they are refused.
 
@@ -28,8 +30,11 @@ pub mod hours;
 pub mod import;
 pub mod ledger;
 pub mod lifecycle;
+pub mod monitor;
 pub mod number;
 pub mod queue;
 pub mod refusal;
 pub mod scheduler;
 pub mod settings;
+
+pub use monitor::MonitorMode;

@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use ringhost_call::Outcome;
 use ringhost_call::{
-    Agents, CallReport, CallRequest, Carrier, Class, OnAnswer, Placing, Progress, QueueResult,
+    Agents, CallReport, CallRequest, Carrier, Class, MonitorMode, MonitorRefusal, Monitoring,
+    OnAnswer, Placing, Progress, QueueResult,
 };
 use ringhost_dialer::clock::ManualClock;
 use ringhost_dialer::ledger::{Ledger, Limits};
@@ -47,6 +48,8 @@ struct Script {
     taken: Vec<String>,
     /// Agents given a call while on another (there must be none).
     double_booked: Vec<String>,
+    /// What supervisors asked: (attempt, mode; `None` to stop).
+    monitors: Vec<(i64, Option<MonitorMode>)>,
 }
 
 #[derive(Clone)]
@@ -130,6 +133,40 @@ impl Carrier for ScriptedCarrier {
                 ..CallReport::failed(outcome)
             }
         })
+    }
+
+    /// Only extensions (short numbers) are phones a supervisor may be rung on.
+    fn monitor(&self, attempt_id: i64, extension: String, mode: MonitorMode) -> Monitoring {
+        let script = self.script.clone();
+        Box::pin(async move {
+            if !ScriptedCarrier::internal(&extension) {
+                return Err(MonitorRefusal::NotAPhone(extension));
+            }
+            script
+                .lock()
+                .unwrap()
+                .monitors
+                .push((attempt_id, Some(mode)));
+            Ok(())
+        })
+    }
+
+    fn set_monitor_mode(&self, attempt_id: i64, mode: MonitorMode) -> Result<(), MonitorRefusal> {
+        self.script
+            .lock()
+            .unwrap()
+            .monitors
+            .push((attempt_id, Some(mode)));
+        Ok(())
+    }
+
+    fn stop_monitor(&self, attempt_id: i64) -> Result<(), MonitorRefusal> {
+        self.script
+            .lock()
+            .unwrap()
+            .monitors
+            .push((attempt_id, None));
+        Ok(())
     }
 }
 
@@ -1050,4 +1087,93 @@ async fn the_longest_idle_agent_takes_the_next_call() {
     rig.dialer.settle().await;
     let s = rig.script.lock().unwrap();
     assert_eq!(s.taken, ["anna", "bruno", "carla", "anna", "bruno"]);
+}
+
+#[tokio::test]
+async fn a_supervisor_listens_in_on_an_agents_call_and_each_step_is_audited() {
+    use ringhost_dialer::refusal::{AdminError, Refused};
+    let hold = Arc::new(Semaphore::new(0));
+    let rig = rig(Limits::default(), Some(hold.clone())).await;
+    rig.ready_agents(&["anna"]).await;
+    rig.dialer
+        .import("leads", "numbers,name\n0611111110,A\n".as_bytes())
+        .await
+        .unwrap();
+    fn refused<T>(result: Result<T, AdminError>) -> Refused {
+        match result {
+            Err(AdminError::Refused(refused)) => refused,
+            Ok(_) => panic!("not refused"),
+            Err(error) => panic!("failed: {error:#}"),
+        }
+    }
+    // Not on a call yet.
+    let dialer = &rig.dialer;
+    let listen = MonitorMode::Listen;
+    assert!(matches!(
+        refused(dialer.monitor("boss", "anna", "200", listen).await),
+        Refused::Conflict(_)
+    ));
+    rig.start(
+        "sales",
+        "leads",
+        json!({"kind": "agent", "queue": "sales", "pacing": {"strategy": "progressive"}}),
+    )
+    .await;
+    pump(&rig).await;
+    assert!(matches!(
+        refused(dialer.monitor("boss", "nobody", "200", listen).await),
+        Refused::NotFound(_)
+    ));
+    // A number beyond a trunk is no supervisor's phone.
+    assert!(matches!(
+        refused(dialer.monitor("boss", "anna", "0699999999", listen).await),
+        Refused::Invalid(_)
+    ));
+
+    let attempt = dialer.monitor("boss", "anna", "200", listen).await.unwrap();
+    rig.clock.advance(1_000);
+    dialer
+        .set_monitor_mode("boss", "anna", MonitorMode::Whisper)
+        .await
+        .unwrap();
+    rig.clock.advance(1_000);
+    dialer.stop_monitor("boss", "anna").await.unwrap();
+    assert_eq!(
+        rig.script.lock().unwrap().monitors,
+        [
+            (attempt, Some(MonitorMode::Listen)),
+            (attempt, Some(MonitorMode::Whisper)),
+            (attempt, None)
+        ]
+    );
+    let audit = rig.store.monitor_changes("anna", 10).await.unwrap();
+    let steps: Vec<_> = audit
+        .iter()
+        .map(|c| {
+            (
+                c.attempt_id,
+                c.changed_by.as_str(),
+                c.extension.as_deref(),
+                c.mode.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            (attempt, "boss", None, None),
+            (attempt, "boss", None, Some("whisper")),
+            (attempt, "boss", Some("200"), Some("listen")),
+        ]
+    );
+    assert!(audit[0].at_ms > audit[1].at_ms && audit[1].at_ms > audit[2].at_ms);
+
+    // The call is over: nothing to monitor.
+    hold.add_permits(1);
+    pump(&rig).await;
+    rig.dialer.settle().await;
+    assert!(matches!(
+        refused(dialer.set_monitor_mode("boss", "anna", listen).await),
+        Refused::Conflict(_)
+    ));
 }

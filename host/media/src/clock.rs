@@ -10,12 +10,12 @@
 //! at once (the frames leave late, not never), and the lateness of each frame is
 //! counted.
 //!
-//! Legs are held weakly: a leg whose session is gone drops out at its next tick.
+//! What a clock thread ticks is [`Clocked`]: a leg's player, or the mixer of a
+//! monitored bridge (which sends the mixed legs' frames itself). Both are held weakly:
+//! one whose owner is gone drops out at its next tick.
 
 use std::sync::{Arc, LazyLock, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
-
-use crate::session::Player;
 
 /// Buckets per frame: one per millisecond of a 20 ms frame.
 const BUCKETS: usize = 20;
@@ -28,6 +28,16 @@ pub fn set_clock_threads(threads: usize) -> bool {
     THREADS.set(threads.max(1)).is_ok()
 }
 
+/// Something that sends frames on the clock.
+pub(crate) trait Clocked: Send {
+    /// One tick of the frame clock, due at `due`; false once it is gone (the clock
+    /// forgets it).
+    fn on_clock(&mut self, due: Instant) -> bool;
+}
+
+/// What a clock thread holds of each [`Clocked`].
+type Held = Weak<Mutex<dyn Clocked>>;
+
 /// The clock threads of the process.
 pub(crate) struct MediaClock {
     threads: Vec<Arc<ClockThread>>,
@@ -36,8 +46,8 @@ pub(crate) struct MediaClock {
 
 #[derive(Default)]
 struct ClockThread {
-    /// Legs started since the thread's last tick.
-    joining: Mutex<Vec<Weak<Mutex<Player>>>>,
+    /// Legs and mixers started since the thread's last tick.
+    joining: Mutex<Vec<Held>>,
 }
 
 impl MediaClock {
@@ -66,22 +76,24 @@ impl MediaClock {
         }
     }
 
-    /// Puts a leg on a clock thread (round-robin); its first frame leaves at the next
-    /// tick.
-    pub(crate) fn add(&self, player: &Arc<Mutex<Player>>) {
+    /// Puts a leg's player or a mixer on a clock thread (round-robin); its first frame
+    /// leaves at the next tick.
+    pub(crate) fn add<T: Clocked + 'static>(&self, clocked: &Arc<Mutex<T>>) {
+        let weak: Weak<Mutex<T>> = Arc::downgrade(clocked);
+        let held: Held = weak;
         let index =
             self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % self.threads.len();
         self.threads[index]
             .joining
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push(Arc::downgrade(player));
+            .push(held);
     }
 }
 
 impl ClockThread {
     fn run(&self) {
-        let mut buckets: [Vec<Weak<Mutex<Player>>>; BUCKETS] = std::array::from_fn(|_| Vec::new());
+        let mut buckets: [Vec<Held>; BUCKETS] = std::array::from_fn(|_| Vec::new());
         let start = Instant::now();
         let mut tick: u64 = 0;
         loop {
@@ -92,8 +104,8 @@ impl ClockThread {
             }
             let bucket = &mut buckets[(tick % BUCKETS as u64) as usize];
             bucket.append(&mut self.joining.lock().unwrap_or_else(|e| e.into_inner()));
-            bucket.retain(|leg| match leg.upgrade() {
-                Some(player) => player
+            bucket.retain(|held| match held.upgrade() {
+                Some(clocked) => clocked
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .on_clock(due),

@@ -16,13 +16,16 @@
 //! - [`dtmf`]: RFC 4733 events both ways, in-band detection and tones.
 //! - [`prompt`]: WAV files to G.711, cached; comfort noise.
 //! - [`ports`]: the RTP port range.
-//! - [`session`]: a leg: its player, its receiving task, and bridging.
+//! - [`session`]: a leg: its player, its receiving task, bridging, and a supervisor's
+//!   monitor of a bridge.
+//! - `mix`: the voices of a monitored bridge and their saturated sum.
 //! - `clock`: the threads that send every leg's frames on time.
 
 mod clock;
 pub mod dtmf;
 pub mod g711;
 pub mod jitter;
+mod mix;
 pub mod ports;
 pub mod prompt;
 pub mod rtcp;
@@ -36,4 +39,7 @@ pub use g711::Law;
 pub use ports::RtpPorts;
 pub use prompt::{Prompt, PromptCache, PromptError};
 pub use sdp::{Negotiated, SdpError};
-pub use session::{Bridge, MediaEvent, MediaSession, MediaStats, PendingSession};
+pub use session::{
+    Bridge, BridgeHandle, MediaEvent, MediaSession, MediaStats, Monitor, MonitorError, MonitorMode,
+    PendingSession,
+};

@@ -8,7 +8,8 @@
 //! (`player`, `listener`); this one holds the leg's handle and its start.
 //!
 //! What the leg sends is one source at a time: a sequence of prompts, a loop (music on
-//! hold, comfort noise), or the other leg of a [`Bridge`]. Comfort noise is the default,
+//! hold, comfort noise), the other leg of a [`Bridge`], or the mix of a [`Monitor`]
+//! (module `monitor`: a supervisor on a bridge). Comfort noise is the default,
 //! and what follows a sequence of prompts: an answered call never hears digital silence.
 //! Digits to send interrupt the source for their length: RFC 4733 events when the far
 //! end accepts them, tones otherwise.
@@ -44,14 +45,16 @@ use crate::rtp::OutgoingStream;
 use crate::sdp::{self, LocalMedia, Negotiated};
 
 mod listener;
+mod monitor;
 mod player;
 
 use listener::{Command, Listener, Published};
-pub(crate) use player::Player;
-use player::Source;
+pub use monitor::{BridgeHandle, Monitor, MonitorError, MonitorMode};
+use monitor::{Joined, LegHandle};
+use player::{Player, Source};
 
 /// Samples in one 20 ms frame at 8 kHz.
-const FRAME: usize = 160;
+pub(crate) const FRAME: usize = 160;
 /// A frame sent later than this after its time counts as late.
 pub const LATE: Duration = Duration::from_millis(2);
 /// Frames the jitter buffer holds out of order.
@@ -142,6 +145,7 @@ impl PendingSession {
                 .then(InbandDetector::default),
             decoded: Vec::with_capacity(FRAME * 2),
             peer: None,
+            mixer: None,
             events: events_tx,
             counters: counters.clone(),
             published: Published::default(),
@@ -286,17 +290,19 @@ impl MediaSession {
     }
 
     /// Connects this leg to another: each sends what the other receives. The legs go
-    /// back to comfort noise when the returned value is dropped.
+    /// back to comfort noise when the returned value is dropped. For a monitor
+    /// ([`Bridge::handle`]) this leg is the customer's and `other` the agent's: a
+    /// whisper reaches `other` only.
     pub fn bridge(&self, other: &MediaSession) -> Bridge {
         for (leg, peer) in [(self, other), (other, self)] {
             lock(&leg.player).source = Source::Relay;
             let _ = leg.commands.send(Command::Bridge(peer.player.clone()));
         }
         Bridge {
-            legs: [
-                (self.commands.clone(), self.player.clone()),
-                (other.commands.clone(), other.player.clone()),
-            ],
+            joined: Arc::new(Joined {
+                legs: [LegHandle::of(self), LegHandle::of(other)],
+                state: Mutex::default(),
+            }),
         }
     }
 
@@ -319,20 +325,33 @@ impl Drop for MediaSession {
     }
 }
 
-/// Two legs connected by [`MediaSession::bridge`]; dropping it separates them.
+/// Two legs connected by [`MediaSession::bridge`]; dropping it separates them (and
+/// stops a monitor on it).
 #[derive(Debug)]
 pub struct Bridge {
-    legs: [(mpsc::UnboundedSender<Command>, Arc<Mutex<Player>>); 2],
+    joined: Arc<Joined>,
+}
+
+impl Bridge {
+    /// A handle through which a supervisor's leg can be put on this bridge from
+    /// another task, while its owner keeps the bridge.
+    pub fn handle(&self) -> BridgeHandle {
+        BridgeHandle {
+            joined: Arc::downgrade(&self.joined),
+        }
+    }
 }
 
 impl Drop for Bridge {
     fn drop(&mut self) {
-        for (commands, player) in &self.legs {
-            let _ = commands.send(Command::Unbridge);
-            let mut player = lock(player);
-            let law = player.negotiated.law;
-            player.source = Source::looping(comfort_noise(law));
-            player.out.mark_next();
+        let mut state = self.joined.state();
+        state.separated = true;
+        if let Some(mixer) = state.monitor.upgrade() {
+            monitor::stop(&mixer);
+        }
+        for leg in &self.joined.legs {
+            let _ = leg.commands.send(Command::Unbridge);
+            leg.comfort_noise();
         }
     }
 }

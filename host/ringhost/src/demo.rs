@@ -91,6 +91,7 @@ pub(crate) async fn demo(args: DemoArgs) -> anyhow::Result<()> {
             talk: (args.talk_min, args.talk_max),
             confirm_rate: 0.7,
             confirm_after: Duration::from_secs(3),
+            voice_hz: None,
         },
     )
     .await
@@ -126,6 +127,7 @@ pub(crate) async fn demo(args: DemoArgs) -> anyhow::Result<()> {
                 // Agents stay on until the callee hangs up, mostly.
                 talk: (args.talk_max, args.talk_max * 2),
                 answer: true,
+                voice_hz: None,
             },
         )
         .await

@@ -250,6 +250,7 @@ fn dialer(
         default_route,
         plugins: Some(plugins.clone()),
         stop,
+        bridged: Default::default(),
     });
     let d = &config.dialer;
     let ledger = Ledger::new(Limits {

@@ -33,6 +33,9 @@ pub struct CarrierBehaviour {
     /// When a confirming callee presses 1, after the answer; never if the talk time is
     /// shorter.
     pub confirm_after: Duration,
+    /// What callees say: a steady tone of this many hertz, so that a test can tell
+    /// their voice from an agent's; comfort noise when unset.
+    pub voice_hz: Option<u16>,
 }
 
 impl Default for CarrierBehaviour {
@@ -46,6 +49,7 @@ impl Default for CarrierBehaviour {
             talk: (Duration::from_secs(8), Duration::from_secs(30)),
             confirm_rate: 0.5,
             confirm_after: Duration::from_secs(4),
+            voice_hz: None,
         }
     }
 }
@@ -197,6 +201,7 @@ fn plan(behaviour: &CarrierBehaviour) -> Plan {
         AfterRing::Answer(Talk {
             talk: pick(behaviour.talk),
             digits: confirms.then(|| (behaviour.confirm_after, "1".to_owned())),
+            voice_hz: behaviour.voice_hz,
         })
     } else if draw < behaviour.answer_rate + behaviour.busy_rate {
         AfterRing::Reject(486)
@@ -221,6 +226,7 @@ mod tests {
             talk: (Duration::from_secs(1), Duration::from_secs(1)),
             confirm_rate,
             confirm_after: Duration::from_millis(300),
+            voice_hz: None,
         }
     }
 
@@ -236,6 +242,7 @@ mod tests {
                 AfterRing::Answer(Talk {
                     talk: Duration::from_secs(1),
                     digits: Some((Duration::from_millis(300), "1".into())),
+                    voice_hz: None,
                 })
             );
             let Plan::Ring { then, .. } = plan(&behaviour(1.0, 0.0, 0.0)) else {

@@ -25,6 +25,9 @@ pub struct PhoneBehaviour {
     /// Whether the agent picks up at all; `false` rings until the host gives up (an
     /// agent away from the desk, whom the host should skip).
     pub answer: bool,
+    /// What the agent says: a steady tone of this many hertz, so that a test can tell
+    /// their voice from a callee's; comfort noise when unset.
+    pub voice_hz: Option<u16>,
 }
 
 impl Default for PhoneBehaviour {
@@ -34,6 +37,7 @@ impl Default for PhoneBehaviour {
             answer_after: Duration::from_secs(1),
             talk: (Duration::from_secs(15), Duration::from_secs(45)),
             answer: true,
+            voice_hz: None,
         }
     }
 }
@@ -197,6 +201,7 @@ impl Role for Agent {
             AfterRing::Answer(Talk {
                 talk: pick(self.behaviour.talk),
                 digits: None,
+                voice_hz: self.behaviour.voice_hz,
             })
         } else {
             AfterRing::KeepRinging

@@ -22,7 +22,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ringhost_media::sdp::{self, LocalMedia};
-use ringhost_media::{Law, MediaSession, PendingSession};
+use ringhost_media::{Law, MediaSession, PendingSession, Prompt};
 use rsip::headers::UntypedHeader as _;
 use rsip::prelude::*;
 use rsip::{Header, Method, Request, Response};
@@ -32,6 +32,18 @@ use tokio::time::Instant;
 use crate::record::Tap;
 use crate::retransmit::{Retransmit, TIMEOUT, until};
 use crate::socket::{Inbound, SimSocket, USER_AGENT, allow, cseq, has_to_tag, response};
+
+/// A second of a steady tone at `hz` (a whole number of periods: it loops without a
+/// click), a far end's voice that tests can tell from another's.
+fn voice(hz: u16, law: Law) -> Prompt {
+    let samples: Vec<i16> = (0..8000)
+        .map(|i| {
+            let phase = 2.0 * std::f64::consts::PI * f64::from(hz) * f64::from(i) / 8000.0;
+            (4000.0 * phase.sin()) as i16
+        })
+        .collect();
+    Prompt::from_samples("voice", law, &samples)
+}
 
 /// The laws an answer accepts, in order of preference.
 const LAWS: [Law; 2] = [Law::Pcmu, Law::Pcma];
@@ -80,6 +92,9 @@ pub(crate) struct Talk {
     pub talk: Duration,
     /// Digits sent (RFC 4733) this long after the 200.
     pub digits: Option<(Duration, String)>,
+    /// What the far end says from the answer: a steady tone of this many hertz
+    /// (comfort noise when unset).
+    pub voice_hz: Option<u16>,
 }
 
 /// What a call tells its role.
@@ -269,6 +284,9 @@ impl Call {
             allow(),
             Header::ContentType(rsip::headers::ContentType::new("application/sdp")),
         ];
+        if let (Some(hz), Media::Running(session)) = (talk.voice_hz, &media) {
+            session.play_loop(Arc::new(voice(hz, session.negotiated().law)));
+        }
         self.reply_invite(200, headers, self.sdp.clone());
         self.socket.role.note(Note::Answered);
         let answered_at = Instant::now();

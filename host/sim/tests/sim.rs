@@ -29,6 +29,7 @@ fn carrier_behaviour(answer_rate: f64, busy_rate: f64) -> CarrierBehaviour {
         talk: (1000 * MS, 1000 * MS),
         confirm_rate: 1.0,
         confirm_after: 300 * MS,
+        voice_hz: None,
     }
 }
 
@@ -415,6 +416,7 @@ async fn a_phone_registers_answers_one_call_and_refuses_a_second_as_busy() {
             answer_after: 200 * MS,
             talk: (Duration::from_secs(1), Duration::from_secs(1)),
             answer: true,
+            voice_hz: None,
         },
     )
     .await

@@ -30,11 +30,12 @@ pub const MS: Duration = Duration::from_millis(1);
 /// The trunk to the simulated carrier, also the default route.
 pub const TRUNK: &str = "sim";
 
-/// The agents' phone accounts: user and password.
-const PHONES: [(&str, &str); 3] = [
+/// The agents' and the supervisor's phone accounts: user and password.
+const PHONES: [(&str, &str); 4] = [
     ("agent1", "pw-one"),
     ("agent2", "pw-two"),
     ("agent3", "pw-three"),
+    ("supervisor", "pw-sup"),
 ];
 
 /// The host's RTP ports, one round-robin for every test of the binary: a pair one
@@ -61,6 +62,7 @@ pub fn callee(talk: Duration) -> CarrierBehaviour {
         talk: (talk, talk),
         confirm_rate: 0.0,
         confirm_after: Duration::ZERO,
+        voice_hz: None,
     }
 }
 
@@ -79,6 +81,7 @@ pub fn agent_answering(after: Duration, talk: Duration) -> PhoneBehaviour {
         answer_after: after,
         talk: (talk, talk),
         answer: true,
+        voice_hz: None,
     }
 }
 
@@ -176,6 +179,7 @@ impl Host {
             default_route: TRUNK.into(),
             plugins,
             stop: stop.clone(),
+            bridged: Default::default(),
         });
         Host {
             carrier,
@@ -186,6 +190,11 @@ impl Host {
             _endpoint: endpoint,
             prompts,
         }
+    }
+
+    /// The carrier the tests place calls and start monitors through.
+    pub fn carrier(&self) -> &TrunkCarrier {
+        &self.calls
     }
 
     /// The prompts folder calls play from.

@@ -77,7 +77,7 @@ pub struct Dialer {
 pub(crate) struct Inner {
     pub(crate) store: Store,
     pub(crate) ledger: Ledger,
-    carrier: Arc<dyn Carrier>,
+    pub(crate) carrier: Arc<dyn Carrier>,
     plugins: Option<PluginRegistry>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) config: SchedulerConfig,

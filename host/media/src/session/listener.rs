@@ -1,6 +1,7 @@
 //! The receiving half of a leg: a task that owns the incoming side of the leg's
 //! sockets, hears its RTP (jitter, loss, digits) and RTCP, relays to a bridged leg,
-//! sends the leg's RTCP reports and publishes its counters.
+//! hands its audio to a monitor's mixer, sends the leg's RTCP reports and publishes
+//! its counters.
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
@@ -18,6 +19,7 @@ use crate::rtcp;
 use crate::rtp::MAX_PACKET;
 use crate::sdp::Negotiated;
 
+use super::monitor::{Mixer, Party};
 use super::player::Player;
 use super::{Counters, MediaEvent, lock};
 
@@ -26,6 +28,9 @@ use super::{Counters, MediaEvent, lock};
 pub(super) enum Command {
     Bridge(Arc<Mutex<Player>>),
     Unbridge,
+    /// Hand the leg's audio, as this party's, to a monitor's mixer.
+    Mix(Arc<Mutex<Mixer>>, Party),
+    Unmix,
 }
 
 /// What has been added to the process-wide metrics so far.
@@ -51,6 +56,8 @@ pub(super) struct Listener {
     pub(super) inband: Option<InbandDetector>,
     pub(super) decoded: Vec<i16>,
     pub(super) peer: Option<Arc<Mutex<Player>>>,
+    /// The monitor that hears this leg, and as whom.
+    pub(super) mixer: Option<(Arc<Mutex<Mixer>>, Party)>,
     pub(super) events: mpsc::UnboundedSender<MediaEvent>,
     pub(super) counters: Arc<Counters>,
     pub(super) published: Published,
@@ -91,6 +98,8 @@ impl Listener {
                 command = commands.recv() => match command {
                     Some(Command::Bridge(peer)) => self.peer = Some(peer),
                     Some(Command::Unbridge) => self.peer = None,
+                    Some(Command::Mix(mixer, party)) => self.mixer = Some((mixer, party)),
+                    Some(Command::Unmix) => self.mixer = None,
                     None => break,
                 },
             }
@@ -159,6 +168,13 @@ impl Listener {
         self.counters
             .jitter_us
             .store(u64::from(stats.jitter) * 125, Ordering::Relaxed);
+        // Before the relay, which converts the payload in place to the peer's law.
+        if let Some((mixer, party)) = &self.mixer {
+            mixer
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .hear(*party, law, payload);
+        }
         self.relay(Some(law), payload, ssrc, timestamp);
     }
 

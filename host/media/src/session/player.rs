@@ -1,5 +1,6 @@
 //! The sending half of a leg: what the clock sends every 20 ms (prompts, a loop,
-//! comfort noise, relayed packets of a bridged leg) and the digits that interrupt it.
+//! comfort noise, relayed packets of a bridged leg, a monitor's mix) and the digits
+//! that interrupt it.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -9,6 +10,7 @@ use std::time::Instant;
 
 use tokio::sync::mpsc;
 
+use crate::clock::Clocked;
 use crate::dtmf::{self, TelephoneEvent};
 use crate::g711::Law;
 use crate::prompt::{Prompt, comfort_noise};
@@ -31,6 +33,9 @@ pub(super) enum Source {
     },
     /// The other leg of a bridge: its receiving task sends through this player.
     Relay,
+    /// A monitored bridge's mix: the monitor's mixer sends through this player on the
+    /// clock.
+    Mixed,
 }
 
 impl Source {
@@ -69,10 +74,9 @@ pub(crate) struct Player {
     pub(super) closed: Arc<AtomicBool>,
 }
 
-impl Player {
-    /// One tick of the frame clock, due at `due`: a digit's packet, or a frame of the
-    /// source. False once the leg is gone (the clock forgets it).
-    pub(crate) fn on_clock(&mut self, due: Instant) -> bool {
+impl Clocked for Player {
+    /// A digit's packet, or a frame of the source. False once the leg is gone.
+    fn on_clock(&mut self, due: Instant) -> bool {
         if self.closed.load(Ordering::Relaxed) {
             return false;
         }
@@ -95,7 +99,7 @@ impl Player {
         }
         match &mut self.source {
             _ if filled > 0 => {}
-            Source::Relay => return true,
+            Source::Relay | Source::Mixed => return true,
             Source::Loop { prompt, position } => {
                 while filled < FRAME && !prompt.codes.is_empty() {
                     filled += copy_codes(prompt, position, &mut frame[filled..], law);
@@ -152,7 +156,9 @@ impl Player {
         }
         true
     }
+}
 
+impl Player {
     fn count_lateness(&self, due: Instant) {
         let lateness = due.elapsed();
         if lateness > LATE {
@@ -280,6 +286,30 @@ impl Player {
             self.counters.packets_sent.fetch_add(1, Ordering::Relaxed);
         }
         sent
+    }
+}
+
+impl Player {
+    /// A monitor's mix of linear samples, due at `due`: encoded in this leg's law and
+    /// sent at once, unless the leg is not mixed (any more) or a digit is being sent.
+    pub(super) fn send_mixed(&mut self, mixed: &[i16; FRAME], due: Instant) {
+        if self.closed.load(Ordering::Relaxed)
+            || !matches!(self.source, Source::Mixed)
+            || self.digit.is_some()
+            || !self.tones.is_empty()
+        {
+            return;
+        }
+        let law = self.negotiated.law;
+        let mut frame = [0u8; FRAME];
+        for (code, &sample) in frame.iter_mut().zip(mixed) {
+            *code = law.encode(sample);
+        }
+        let packet = self.out.audio(self.negotiated.payload_type, &frame);
+        if self.socket.send_to(packet, self.remote).is_ok() {
+            self.counters.packets_sent.fetch_add(1, Ordering::Relaxed);
+        }
+        self.count_lateness(due);
     }
 }
 

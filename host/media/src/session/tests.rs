@@ -418,3 +418,5 @@ async fn packets_from_strangers_are_dropped() {
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(session.stats().packets_received, 1);
 }
+
+mod monitor;
