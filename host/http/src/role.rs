@@ -36,6 +36,8 @@ const SUPERVISOR: &[&str] = &[
     "listAgents",
     "setAgentState",
     "agentCall",
+    "monitorCall",
+    "stopMonitor",
     "addQueueMember",
     "removeQueueMember",
     "queueInfo",

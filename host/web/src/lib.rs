@@ -245,6 +245,14 @@ pub fn router(state: WebState) -> Router {
         .route("/agent/state", post(desk::set_state))
         .route("/agent/disposition", post(desk::set_disposition))
         .route("/supervisor", get(supervisor::supervisor))
+        .route(
+            "/supervisor/agents/{name}/monitor",
+            post(supervisor::monitor),
+        )
+        .route(
+            "/supervisor/agents/{name}/monitor/stop",
+            post(supervisor::stop_monitor),
+        )
         .route("/supervisor/events", get(supervisor::board_events))
         .route(
             "/supervisor/agents/{name}/state",

@@ -236,3 +236,53 @@ async fn the_wallboard_opens_with_its_token_only_and_follows_the_host() {
     let refused = app.oneshot(get("/wallboard?token=", None)).await.unwrap();
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn listening_in_is_a_supervisor_s_and_only_on_a_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, dialer) = panel_parts(&dir, None, None, WebSettings::default()).await;
+    dialer.create_agent("anna", "201", 5).await.unwrap();
+    let path = "/supervisor/agents/anna/monitor";
+
+    let (agent, agent_csrf) = sign_in(&app, "bruno", "bruno-password").await;
+    let form = [
+        ("mode", "listen"),
+        ("extension", "300"),
+        ("csrf", agent_csrf.as_str()),
+    ];
+    assert_eq!(
+        send(&app, post(path, Some(&agent), &form)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let (session, csrf) = sign_in(&app, "sara", "sara-password").await;
+    // No listen-in buttons for an agent who is not on a call.
+    let page = send(&app, get("/supervisor", Some(&session))).await;
+    assert!(page.select("tr[data-agent=anna] .monitor-listen").is_empty());
+    let bad = [
+        ("mode", "record"),
+        ("extension", "300"),
+        ("csrf", csrf.as_str()),
+    ];
+    let refused = send(&app, post(path, Some(&session), &bad)).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let listen = [
+        ("mode", "listen"),
+        ("extension", "300"),
+        ("csrf", csrf.as_str()),
+    ];
+    let refused = send(&app, post(path, Some(&session), &listen)).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    assert_eq!(refused.select("#action-error").len(), 1);
+    let stop = send(
+        &app,
+        post(
+            "/supervisor/agents/anna/monitor/stop",
+            Some(&session),
+            &[("csrf", csrf.as_str())],
+        ),
+    )
+    .await;
+    assert_eq!(stop.status, StatusCode::CONFLICT);
+    let store = panel::store(&dir).await;
+    assert!(store.monitor_changes("anna", 10).await.unwrap().is_empty());
+}

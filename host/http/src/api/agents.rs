@@ -4,6 +4,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use ringhost_dialer::MonitorMode;
 use ringhost_dialer::agents::{Agent, AgentState, QueueInfo};
 use ringhost_dialer::desk::ScreenPop;
 use serde::{Deserialize, Serialize};
@@ -12,6 +13,9 @@ use utoipa::ToSchema;
 use super::error::ErrorBody;
 use super::{ApiError, Json, Path};
 use crate::AppState;
+
+/// Who the audit names for what an API key does (keys have no person behind them).
+const API_USER: &str = "api";
 
 /// An agent as of now (a wrap-up past its time shows as ready).
 #[derive(Debug, Serialize, ToSchema)]
@@ -204,6 +208,79 @@ pub(crate) async fn set_agent_state(
         .set_agent_state(&name, to, change.reason.as_deref())
         .await?;
     Ok(Json(agent.into()))
+}
+
+/// Listening in on the call an agent is on.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MonitorRequest {
+    /// `listen` (the supervisor hears both parties), `whisper` (the agent hears the
+    /// supervisor too, the customer does not) or `barge` (all three talk).
+    mode: String,
+    /// The supervisor's phone (an extension registered with the host, never a number
+    /// through a trunk) to ring onto the call; omitted to change the mode of a
+    /// supervisor already on it.
+    extension: Option<String>,
+}
+
+/// Rings a supervisor's phone onto the call an agent is on, or changes how they
+/// listen. Every step is audited.
+#[utoipa::path(
+    put,
+    path = "/api/v1/agents/{name}/monitor",
+    operation_id = "monitorCall",
+    tag = "agents",
+    params(("name" = String, Path, description = "The agent whose call is listened to")),
+    request_body = MonitorRequest,
+    responses(
+        (status = 204, description = "The supervisor's phone rings, or the mode changed"),
+        (status = 400, description = "No such mode, or the extension is not a registered phone", body = ErrorBody),
+        (status = 404, description = "No such agent", body = ErrorBody),
+        (status = 409, description = "The agent is not talking on a call, or it is listened to already", body = ErrorBody),
+    )
+)]
+pub(crate) async fn monitor_call(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    Json(request): Json<MonitorRequest>,
+) -> Result<StatusCode, ApiError> {
+    let mode = MonitorMode::parse(&request.mode).ok_or_else(|| {
+        ApiError::invalid(format!(
+            "{:?} is not a mode: listen, whisper or barge",
+            request.mode
+        ))
+    })?;
+    match request.extension {
+        Some(extension) => {
+            state
+                .dialer
+                .monitor(API_USER, &name, &extension, mode)
+                .await?;
+        }
+        None => state.dialer.set_monitor_mode(API_USER, &name, mode).await?,
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Hangs up the supervisor listening to an agent's call.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/agents/{name}/monitor",
+    operation_id = "stopMonitor",
+    tag = "agents",
+    params(("name" = String, Path, description = "The agent whose call is listened to")),
+    responses(
+        (status = 204, description = "The supervisor is hung up"),
+        (status = 404, description = "No such agent", body = ErrorBody),
+        (status = 409, description = "Nobody listens to the agent's call", body = ErrorBody),
+    )
+)]
+pub(crate) async fn stop_monitor(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state.dialer.stop_monitor(API_USER, &name).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Makes an agent a member of a queue.

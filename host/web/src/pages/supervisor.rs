@@ -18,6 +18,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::sse::{KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
+use ringhost_dialer::MonitorMode;
 use ringhost_dialer::agents::{Agent, AgentState};
 use ringhost_dialer::events::DialerEvent;
 use ringhost_dialer::ledger::{Counts, Limits};
@@ -64,6 +65,20 @@ struct Board {
 impl Board {
     fn tr(&self, it: &'static str, en: &'static str) -> &'static str {
         self.language.pick((it, en))
+    }
+
+    /// The ways of listening in, by name.
+    fn modes(&self) -> [&'static str; 3] {
+        MonitorMode::ALL.map(MonitorMode::as_str)
+    }
+
+    /// A way of listening in, in words.
+    fn mode_name(&self, mode: &&str) -> &'static str {
+        self.language.pick(match *mode {
+            "whisper" => ("Suggerisci", "Whisper"),
+            "barge" => ("Intervieni", "Barge in"),
+            _ => ("Ascolta", "Listen"),
+        })
     }
 
     /// Whether a supervisor may move `agent` to the state named `to`.
@@ -266,6 +281,107 @@ pub async fn set_agent_state(
             .await
         }
         Err(AdminError::Failed(error)) => failed(&error, "cannot set an agent's state"),
+    }
+}
+
+/// The listen-in form: the mode, and the supervisor's phone to ring when starting.
+#[derive(Debug, Deserialize)]
+pub struct MonitorForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    mode: String,
+    /// Empty: change the mode of a supervisor already on the call.
+    #[serde(default)]
+    extension: String,
+}
+
+/// `POST /supervisor/agents/{name}/monitor`: rings the supervisor's phone onto the
+/// call the agent is on in a mode, or changes the mode; back to the board.
+pub async fn monitor(
+    State(state): State<WebState>,
+    signed: Signed,
+    Path(name): Path<String>,
+    Form(form): Form<MonitorForm>,
+) -> Response {
+    let refused = refuse(&signed).or_else(|| signed.refuse_unless_may("monitorCall"));
+    if let Some(refused) = refused.or_else(|| signed.refuse_forged(&form.csrf)) {
+        return refused;
+    }
+    let Some(mode) = MonitorMode::parse(&form.mode) else {
+        let error = signed.language.pick((
+            "Si ascolta, si suggerisce all'operatore o si interviene.",
+            "You can listen, whisper to the agent or barge in.",
+        ));
+        return supervisor_page(
+            &state,
+            &signed,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(error.into()),
+        )
+        .await;
+    };
+    let user = &signed.user.name;
+    let extension = form.extension.trim();
+    let done = if extension.is_empty() {
+        state.dialer.set_monitor_mode(user, &name, mode).await
+    } else {
+        state
+            .dialer
+            .monitor(user, &name, extension, mode)
+            .await
+            .map(|_| ())
+    };
+    monitored(&state, &signed, &name, mode.as_str(), done).await
+}
+
+/// The stop form.
+#[derive(Debug, Deserialize)]
+pub struct StopForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /supervisor/agents/{name}/monitor/stop`: hangs up the supervisor listening
+/// to the agent's call.
+pub async fn stop_monitor(
+    State(state): State<WebState>,
+    signed: Signed,
+    Path(name): Path<String>,
+    Form(form): Form<StopForm>,
+) -> Response {
+    let refused = refuse(&signed).or_else(|| signed.refuse_unless_may("stopMonitor"));
+    if let Some(refused) = refused.or_else(|| signed.refuse_forged(&form.csrf)) {
+        return refused;
+    }
+    let done = state.dialer.stop_monitor(&signed.user.name, &name).await;
+    monitored(&state, &signed, &name, "stop", done).await
+}
+
+/// Back to the board after a listen-in step, or the board with its refusal.
+async fn monitored(
+    state: &WebState,
+    signed: &Signed,
+    agent: &str,
+    step: &str,
+    done: Result<(), AdminError>,
+) -> Response {
+    match done {
+        Ok(()) => {
+            tracing::info!(by = %signed.user.name, %agent, step, "listening in from the supervisor's board");
+            Redirect::to("/supervisor").into_response()
+        }
+        Err(AdminError::Refused(Refused::NotFound(_))) => signed.not_found(),
+        Err(AdminError::Refused(refused)) => {
+            supervisor_page(
+                state,
+                signed,
+                StatusCode::CONFLICT,
+                Some(refused.to_string()),
+            )
+            .await
+        }
+        Err(AdminError::Failed(error)) => failed(&error, "cannot listen in on a call"),
     }
 }
 
