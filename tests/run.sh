@@ -60,4 +60,7 @@ export RINGHOST_ARTIFACTS="${RINGHOST_ARTIFACTS:-$CARGO_TARGET_DIR/browser-artif
 # Its own waits are bounded; the timeout is a last resort (SIGTERM still stops the demo).
 timeout --kill-after=30 300 python3 tests/browser/walkthrough.py --ringhost "$RINGHOST_BIN"
 
+step "the floor live (a supervisor and an agent in headless Chromium on ringhost demo)"
+timeout --kill-after=30 300 python3 tests/browser/floor.py --ringhost "$RINGHOST_BIN"
+
 step "all tests passed"

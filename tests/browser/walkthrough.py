@@ -62,8 +62,11 @@ def loopback_only_opener():
 class Demo:
     """`ringhost demo` in its own process group, its output kept in the artifacts."""
 
-    def __init__(self, binary, artifacts):
+    def __init__(self, binary, artifacts, options=None):
         self.port = free_port()
+        # Short calls and a small sample by default, so that the demo's own campaigns
+        # leave the agents free soon and the walk's campaign moves within seconds.
+        self.options = options or ["--contacts", "20", "--talk-min", "1s", "--talk-max", "3s"]
         self.home = Path(tempfile.mkdtemp(prefix="ringhost-walkthrough-"))
         self.out_path = artifacts / "demo.stdout.txt"
         self.err_path = artifacts / "demo.stderr.txt"
@@ -75,10 +78,7 @@ class Demo:
             str(self.binary), "demo",
             "--http", f"127.0.0.1:{self.port}",
             "--dir", str(self.home / "demo"),
-            # Short calls and a small sample, so that the demo's own campaigns leave
-            # the agents free soon and the walk's campaign moves within seconds.
-            "--contacts", "20",
-            "--talk-min", "1s", "--talk-max", "3s",
+            *self.options,
         ]
         print("starting:", " ".join(args), flush=True)
         env = dict(os.environ)
@@ -94,19 +94,20 @@ class Demo:
         )
 
     def banner(self):
-        """The web panel's address and the admin's password, read from the banner."""
+        """The web panel's address, every person's password by name, and the
+        wallboard's address, read from the banner."""
         deadline = time.monotonic() + DEMO_START_S
         while time.monotonic() < deadline:
             text = self.out_path.read_text(errors="replace")
             panel = re.search(r"web panel\s+(http://\S+?)/?\s+sign in as (.*)", text)
             if panel:
-                admin = re.search(r"\badmin / ([^,\s]+)", panel.group(2))
-                if not admin:
+                people = dict(re.findall(r"(\w+) / ([^,\s]+)", panel.group(2)))
+                if "admin" not in people:
                     raise Failure(f"the banner names no admin sign-in: {panel.group(0)!r}")
                 wallboard = re.search(r"wallboard\s+(http://\S+)", text)
                 if not wallboard:
                     raise Failure("the banner gives no wallboard address")
-                return panel.group(1), admin.group(1), wallboard.group(1)
+                return panel.group(1), people, wallboard.group(1)
             if self.process.poll() is not None:
                 raise Failure(
                     f"ringhost demo exited with {self.process.returncode} before its banner; "
@@ -158,6 +159,8 @@ class Walk:
         self.base = base
         self.artifacts = artifacts
         self.shots = 0
+        # Whose count numbers the screenshots (another walk's, for two pages at once).
+        self.numbering = self
         self.problems = []  # console errors, page errors, failed or foreign requests
         self.counter_refreshes = 0
         # HTTP statuses the step expects for the page itself (422: a form with errors).
@@ -175,8 +178,11 @@ class Walk:
         page.on("console", on_console)
         page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
         def on_failed(request):
-            # A live page's event stream is cut when the browser leaves the page.
-            if urlsplit(request.url).path.endswith("/events") and "ERR_ABORTED" in (request.failure or ""):
+            # A live page's event stream, and the icon when the page is left before it
+            # came, are cut when the browser leaves the page.
+            path = urlsplit(request.url).path
+            left = path.endswith("/events") or path == "/assets/favicon.svg"
+            if left and "ERR_ABORTED" in (request.failure or ""):
                 return
             self.problems.append(f"request failed: {request.method} {request.url} ({request.failure})")
 
@@ -202,8 +208,8 @@ class Walk:
         page.route("**/*", only_loopback)
 
     def shot(self, name):
-        self.shots += 1
-        path = self.artifacts / f"{self.shots:02d}-{name}.png"
+        self.numbering.shots += 1
+        path = self.artifacts / f"{self.numbering.shots:02d}-{name}.png"
         self.page.screenshot(path=str(path), full_page=True)
         return path
 
@@ -474,7 +480,8 @@ def main():
     try:
         with step("1. start ringhost demo"):
             demo.start()
-            base, password, wallboard = demo.banner()
+            base, people, wallboard = demo.banner()
+            password = people["admin"]
             if urlsplit(base).hostname != "127.0.0.1":
                 raise Failure(f"the web panel is at {base}, not on loopback")
             demo.wait_healthy(base)
