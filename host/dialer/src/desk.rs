@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use ringhost_store::agent::{Closed, StateTime};
 use ringhost_store::attempt::AttemptRow;
 use serde::Serialize;
 
@@ -75,6 +76,44 @@ pub struct AgentDay {
     pub ready_ms: i64,
     /// Milliseconds paused, by reason.
     pub pauses: Vec<(String, i64)>,
+}
+
+/// States over for this long are settled: no transaction still writing can end one
+/// before then (a state's end is written with the host's time of the change).
+pub const SETTLED_AFTER: std::time::Duration = std::time::Duration::from_secs(10);
+const SETTLED_AFTER_MS: i64 = SETTLED_AFTER.as_millis() as i64;
+
+/// The agents' times of one day from the states that ended before `until_ms`: what
+/// [`Dialer::agents_days`] keeps between reads.
+#[derive(Debug, Default)]
+pub(crate) struct SettledDay {
+    /// The day's start.
+    since_ms: i64,
+    /// States that ended before this are counted.
+    until_ms: i64,
+    days: HashMap<String, AgentDay>,
+}
+
+/// Adds a line of the log's totals to its agent's day.
+fn count(days: &mut HashMap<String, AgentDay>, line: StateTime) {
+    let day = days.entry(line.agent).or_default();
+    match AgentState::parse(&line.state) {
+        Some(AgentState::OnCall) => {
+            day.calls += line.entered;
+            day.talk_ms += line.ms;
+        }
+        Some(AgentState::WrapUp) => day.wrap_up_ms += line.ms,
+        Some(AgentState::Ready) => day.ready_ms += line.ms,
+        Some(AgentState::Paused) => {
+            day.paused_ms += line.ms;
+            let reason = line.reason.unwrap_or_default();
+            match day.pauses.iter_mut().find(|(r, _)| *r == reason) {
+                Some((_, ms)) => *ms += line.ms,
+                None => day.pauses.push((reason, line.ms)),
+            }
+        }
+        Some(AgentState::Present | AgentState::LoggedOut) | None => {}
+    }
 }
 
 impl Dialer {
@@ -166,33 +205,39 @@ impl Dialer {
             .await?)
     }
 
-    /// Every agent's times since `since_ms`, by name; agents with no state in that
-    /// span are missing.
+    /// Every agent's times since `since_ms` (the start of their day), by name; agents
+    /// with no state in that span are missing.
+    ///
+    /// The states over more than [`SETTLED_AFTER`] ago are counted once and kept (per
+    /// day); each read then counts only the newer ones from the log, so that a live
+    /// page's read costs the same at the end of a day as at its start.
     ///
     /// # Errors
     /// When the database cannot be read.
     pub async fn agents_days(&self, since_ms: i64) -> AdminResult<HashMap<String, AgentDay>> {
-        let lines = self
-            .inner
-            .store
-            .agent_state_times(since_ms, self.now_ms())
-            .await?;
-        let mut days: HashMap<String, AgentDay> = HashMap::new();
-        for line in lines {
-            let day = days.entry(line.agent).or_default();
-            match AgentState::parse(&line.state) {
-                Some(AgentState::OnCall) => {
-                    day.calls += line.entered;
-                    day.talk_ms += line.ms;
-                }
-                Some(AgentState::WrapUp) => day.wrap_up_ms += line.ms,
-                Some(AgentState::Ready) => day.ready_ms += line.ms,
-                Some(AgentState::Paused) => {
-                    day.paused_ms += line.ms;
-                    day.pauses.push((line.reason.unwrap_or_default(), line.ms));
-                }
-                Some(AgentState::Present | AgentState::LoggedOut) | None => {}
+        let store = &self.inner.store;
+        let now = self.now_ms();
+        let settled_until = (now - SETTLED_AFTER_MS).max(since_ms);
+        let mut settled = self.inner.settled_day.lock().await;
+        if settled.since_ms != since_ms || settled.until_ms > settled_until {
+            *settled = SettledDay {
+                since_ms,
+                until_ms: since_ms,
+                days: HashMap::new(),
+            };
+        }
+        if settled.until_ms < settled_until {
+            let over = Closed::Between(settled.until_ms.max(since_ms + 1), settled_until);
+            for line in store.agent_state_times(since_ms, now, over).await? {
+                count(&mut settled.days, line);
             }
+            settled.until_ms = settled_until;
+        }
+        let mut days = settled.days.clone();
+        drop(settled);
+        let recent = Closed::SinceOrOpen(settled_until.max(since_ms + 1));
+        for line in store.agent_state_times(since_ms, now, recent).await? {
+            count(&mut days, line);
         }
         Ok(days)
     }

@@ -1177,3 +1177,63 @@ async fn a_supervisor_listens_in_on_an_agents_call_and_each_step_is_audited() {
         Refused::Conflict(_)
     ));
 }
+
+/// The agents' day read again and again as time passes (the states long over kept
+/// between reads) equals the day read whole from the log each time.
+#[tokio::test]
+async fn an_agents_day_kept_between_reads_equals_the_day_read_whole() {
+    use ringhost_dialer::agents::AgentState;
+    use ringhost_store::agent::Closed;
+    let rig = rig(Limits::default(), None).await;
+    let day = MONDAY_10_ROME - 3_600_000;
+    rig.dialer.create_agent("ida", "301", 4).await.unwrap();
+    rig.dialer.create_agent("leo", "302", 0).await.unwrap();
+    let moves = [
+        ("ida", AgentState::Present, None),
+        ("ida", AgentState::Ready, None),
+        ("leo", AgentState::Present, None),
+        ("ida", AgentState::Paused, Some("lunch")),
+        ("leo", AgentState::Paused, Some("training")),
+        ("ida", AgentState::Ready, None),
+        ("leo", AgentState::Ready, None),
+        ("ida", AgentState::Paused, Some("lunch")),
+        ("leo", AgentState::LoggedOut, None),
+        ("ida", AgentState::Ready, None),
+    ];
+    for (i, (agent, state, reason)) in moves.into_iter().enumerate() {
+        rig.dialer
+            .set_agent_state(agent, state, reason)
+            .await
+            .unwrap();
+        // Reads between moves a few seconds apart, so that states settle between
+        // some reads and not others.
+        for _ in 0..3 {
+            rig.clock.advance(3_000 + 1_000 * i as i64);
+            let kept = rig.dialer.agents_days(day).await.unwrap();
+            let now = rig.dialer.now_ms();
+            let whole = rig
+                .store
+                .agent_state_times(day, now, Closed::SinceOrOpen(day + 1))
+                .await
+                .unwrap();
+            for agent in ["ida", "leo"] {
+                let ms = |state: &str| -> i64 {
+                    whole
+                        .iter()
+                        .filter(|t| t.agent == agent && t.state == state)
+                        .map(|t| t.ms)
+                        .sum()
+                };
+                let got = &kept[agent];
+                assert_eq!(
+                    (got.ready_ms, got.paused_ms),
+                    (ms("ready"), ms("paused")),
+                    "{agent} after move {i}"
+                );
+            }
+        }
+    }
+    let ida = &rig.dialer.agents_days(day).await.unwrap()["ida"];
+    assert_eq!(ida.pauses.len(), 1, "two pauses for lunch are one line");
+    assert!(ida.paused_ms > 0 && ida.ready_ms > 0);
+}

@@ -331,6 +331,15 @@ pub struct AgentChange {
     pub at_ms: i64,
 }
 
+/// Which of the log's states [`Store::agent_state_times`] counts, by when they ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Closed {
+    /// Those that ended at or after the first time and before the second.
+    Between(i64, i64),
+    /// Those that ended at or after this time, and those not over.
+    SinceOrOpen(i64),
+}
+
 /// The time an agent spent in one state (with one reason) within a span of time: a
 /// line of the agent's day.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -371,7 +380,9 @@ impl Store {
     }
 
     /// The time each agent spent in each state between `from_ms` and `until_ms`, from
-    /// the log the `agent` table's triggers write.
+    /// the log the `agent` table's triggers write, counting the log's states that
+    /// `closed` selects (so that a reader may keep the totals of states long over and
+    /// read only the rest).
     ///
     /// # Errors
     /// When the database cannot be read.
@@ -379,6 +390,7 @@ impl Store {
         &self,
         from_ms: i64,
         until_ms: i64,
+        closed: Closed,
     ) -> anyhow::Result<Vec<StateTime>> {
         let (least, greatest) = match self.backend {
             Backend::Sqlite => ("MIN", "MAX"),
@@ -389,19 +401,31 @@ impl Store {
              THEN {least}(COALESCE(l.until_ms, $2), $2, l.since_ms + COALESCE(a.wrap_up_s, 0) * 1000) \
              ELSE {least}(COALESCE(l.until_ms, $2), $2) END"
         );
-        let rows = sqlx::query(AssertSqlSafe(format!(
+        let (which, since, before) = match closed {
+            Closed::Between(since, before) => {
+                ("l.until_ms >= $3 AND l.until_ms < $4", since, Some(before))
+            }
+            Closed::SinceOrOpen(since) => ("(l.until_ms IS NULL OR l.until_ms >= $3)", since, None),
+        };
+        let query = sqlx::query(AssertSqlSafe(format!(
             "SELECT l.agent, l.state, l.reason, \
              CAST(SUM(CASE WHEN l.since_ms >= $1 THEN 1 ELSE 0 END) AS BIGINT), \
              CAST(SUM({greatest}({end} - {greatest}(l.since_ms, $1), 0)) AS BIGINT) \
              FROM agent_state_log l LEFT JOIN agent a ON a.name = l.agent \
-             WHERE (l.until_ms IS NULL OR l.until_ms > $1) AND l.since_ms < $2 \
+             WHERE {which} AND (l.until_ms IS NULL OR l.until_ms > $1) AND l.since_ms < $2 \
              GROUP BY l.agent, l.state, l.reason ORDER BY l.agent, l.state, l.reason"
         )))
         .bind(from_ms)
         .bind(until_ms)
-        .fetch_all(&self.pool)
-        .await
-        .context("cannot read the agents' day")?;
+        .bind(since);
+        let query = match before {
+            Some(before) => query.bind(before),
+            None => query,
+        };
+        let rows = query
+            .fetch_all(&self.pool)
+            .await
+            .context("cannot read the agents' day")?;
         Ok(rows
             .iter()
             .map(|row| StateTime {

@@ -1177,7 +1177,8 @@ async fn agents_days(store: &Store) {
     ] {
         assert!(store.move_agent("eve", from, to, reason, at).await.unwrap());
     }
-    let day = store.agent_state_times(2_000, 200_000).await.unwrap();
+    let all = agent::Closed::SinceOrOpen(2_001);
+    let day = store.agent_state_times(2_000, 200_000, all).await.unwrap();
     let lines: Vec<_> = day
         .iter()
         .map(|t| (t.state.as_str(), t.reason.as_deref(), t.entered, t.ms))
@@ -1192,8 +1193,36 @@ async fn agents_days(store: &Store) {
         ]
     );
     assert!(day.iter().all(|t| t.agent == "eve"));
+    // The states over before 65 s, and the rest: the same day in two reads.
+    let (over, rest) = (
+        agent::Closed::Between(2_001, 65_000),
+        agent::Closed::SinceOrOpen(65_000),
+    );
+    let early = store.agent_state_times(2_000, 200_000, over).await.unwrap();
+    let late = store.agent_state_times(2_000, 200_000, rest).await.unwrap();
+    let lines = |times: &[agent::StateTime]| -> Vec<(String, i64)> {
+        times.iter().map(|t| (t.state.clone(), t.ms)).collect()
+    };
+    // The call ended at 65 s: it is of the rest.
+    assert_eq!(lines(&early), [("ready".into(), 3_000)]);
+    assert_eq!(
+        lines(&late),
+        [
+            ("on_call".into(), 60_000),
+            ("paused".into(), 60_000),
+            ("ready".into(), 40_000),
+            ("wrap_up".into(), 10_000)
+        ]
+    );
     // Before the agent's first state, nothing.
-    assert!(store.agent_state_times(-500, 0).await.unwrap().is_empty());
+    let none = agent::Closed::SinceOrOpen(1);
+    assert!(
+        store
+            .agent_state_times(-500, 0, none)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]

@@ -4,7 +4,8 @@
 //!
 //! Rendering once per board, not once per page, is what lets hundreds of open pages
 //! follow the host: a change costs one read of the dialer and one render, then a copy
-//! per page. A feed runs while a page follows it and stops when the last one leaves.
+//! per page. A change after a quiet spell is rendered at once; a busy host's changes
+//! are taken together, one board per `settle` at most. A feed runs while a page follows it and stops when the last one leaves.
 //! Boards carry forms; they are rendered with [`CSRF_SLOT`] where the anti-forgery
 //! token goes, and each page's stream puts its own session's token there.
 //!
@@ -64,7 +65,9 @@ pub(crate) struct Board {
     /// Whether a change concerns the board (an agent's desk cares about that agent
     /// only); called in order, so it may remember what it saw.
     pub concerns: Box<dyn FnMut(&DialerEvent) -> bool + Send>,
-    /// Changes within this time after the first one make one board.
+    /// At most one board per this time: a change after a quiet spell is rendered at
+    /// once, changes that follow a board closer than this wait for the end of it
+    /// and make one board.
     pub settle: Duration,
 }
 
@@ -142,6 +145,7 @@ async fn run(state: WebState, key: FeedKey, mut board: Board, sender: Arc<watch:
     let mut id = 0u64;
     loop {
         let mut again_in = None;
+        let rendered_at = tokio::time::Instant::now();
         match (board.read)(state.clone()).await {
             Ok(rendered) => {
                 id += 1;
@@ -181,7 +185,9 @@ async fn run(state: WebState, key: FeedKey, mut board: Board, sender: Arc<watch:
                 }
             }
         }
-        let settle = tokio::time::sleep(board.settle);
+        // At most one board per `settle`: at once after a quiet spell, else when the
+        // last one is `settle` old (what changes meanwhile joins it).
+        let settle = tokio::time::sleep_until(rendered_at + board.settle);
         tokio::pin!(settle);
         loop {
             tokio::select! {

@@ -257,7 +257,10 @@ async fn listening_in_is_a_supervisor_s_and_only_on_a_call() {
     let (session, csrf) = sign_in(&app, "sara", "sara-password").await;
     // No listen-in buttons for an agent who is not on a call.
     let page = send(&app, get("/supervisor", Some(&session))).await;
-    assert!(page.select("tr[data-agent=anna] .monitor-listen").is_empty());
+    assert!(
+        page.select("tr[data-agent=anna] .monitor-listen")
+            .is_empty()
+    );
     let bad = [
         ("mode", "record"),
         ("extension", "300"),

@@ -85,6 +85,8 @@ pub(crate) struct Inner {
     calls: Mutex<HashMap<i64, CallCounts>>,
     tasks: TaskTracker,
     pub(crate) events: tokio::sync::broadcast::Sender<DialerEvent>,
+    /// The agents' day so far, of the states long over (see `desk::SettledDay`).
+    pub(crate) settled_day: tokio::sync::Mutex<crate::desk::SettledDay>,
 }
 
 /// A campaign's calls in progress, by stage: the pacer's snapshot.
@@ -130,6 +132,7 @@ impl Dialer {
                 calls: Mutex::default(),
                 tasks: TaskTracker::new(),
                 events: crate::events::channel(),
+                settled_day: tokio::sync::Mutex::default(),
             }),
         }
     }

@@ -33,8 +33,8 @@ use crate::feed::{self, CSRF_SLOT, FeedKey, Rendered, concerns_agent};
 use crate::language::Language;
 use crate::session::Signed;
 
-/// Changes this close together make one desk (a call put through is a state change
-/// and a screen pop at once).
+/// At most one desk per this time (a call put through is a state change and a
+/// screen pop at once).
 const SETTLE: Duration = Duration::from_millis(20);
 
 /// The calls of the day a desk lists.

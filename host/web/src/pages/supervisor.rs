@@ -34,7 +34,7 @@ use crate::language::Language;
 use crate::session::Signed;
 use crate::{Alerts, WebState};
 
-/// Changes published within this time after the first one make one board.
+/// At most one board per this time (a quiet host's change is shown at once).
 const SETTLE: Duration = Duration::from_millis(250);
 
 /// Everything the board shows, read at one moment.

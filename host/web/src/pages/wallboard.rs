@@ -25,7 +25,7 @@ use crate::feed::{FeedKey, Rendered};
 use crate::language::Language;
 use crate::session::same_token;
 
-/// Changes published within this time after the first one make one wall.
+/// At most one wall per this time (a quiet host's change is shown at once).
 const SETTLE: Duration = Duration::from_millis(250);
 
 /// An abandon rate this close to its cap (as a share of it) raises the alarm.
