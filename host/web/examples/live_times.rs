@@ -17,6 +17,8 @@
 
 #[path = "../tests/panel/mod.rs"]
 mod panel;
+#[path = "timing/mod.rs"]
+mod timing;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -34,6 +36,8 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 use tower::ServiceExt as _;
 
+use timing::row;
+
 const AGENTS: usize = 200;
 const QUEUES: usize = 10;
 const CAMPAIGNS: usize = 20;
@@ -44,21 +48,6 @@ const REQUESTS: usize = 300;
 const SUBSCRIBERS: usize = 500;
 const CHANGES: usize = 20;
 const CHANGE_EVERY: Duration = Duration::from_millis(400);
-
-/// p50, p90, p99 and max of `times`, in milliseconds, as a table's row.
-fn row(name: &str, mut times: Vec<Duration>) -> String {
-    times.sort_unstable();
-    let at = |p: f64| times[((times.len() as f64 - 1.0) * p).round() as usize];
-    let ms = |d: Duration| format!("{:.2} ms", d.as_secs_f64() * 1000.0);
-    format!(
-        "| {name} | {} | {} | {} | {} | {} |",
-        times.len(),
-        ms(at(0.5)),
-        ms(at(0.9)),
-        ms(at(0.99)),
-        ms(*times.last().unwrap())
-    )
-}
 
 /// A floor of `agents` agents in `queues` queues and `campaigns` running campaigns;
 /// with `history`, each agent's day so far in the log.

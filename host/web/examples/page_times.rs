@@ -21,6 +21,8 @@
 
 #[path = "../tests/panel/mod.rs"]
 mod panel;
+#[path = "timing/mod.rs"]
+mod timing;
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -33,6 +35,8 @@ use ringhost_store::campaign::CampaignRow;
 use ringhost_store::contact::NewContactRow;
 use sqlx::{Connection as _, SqliteConnection};
 use tower::ServiceExt as _;
+
+use timing::row;
 
 const CONTACTS: i64 = 1_000_000;
 const ATTEMPTS: i64 = 1_000_000;
@@ -67,21 +71,6 @@ fn contacts(from: i64, to: i64) -> Vec<NewContactRow> {
 
 fn url(dir: &tempfile::TempDir, file: &str) -> String {
     format!("sqlite://{}?mode=rwc", dir.path().join(file).display())
-}
-
-/// p50, p90, p99 and max of `times`, in milliseconds.
-fn row(name: &str, mut times: Vec<Duration>) -> String {
-    times.sort_unstable();
-    let at = |p: f64| times[((times.len() as f64 - 1.0) * p).round() as usize];
-    let ms = |d: Duration| format!("{:.2} ms", d.as_secs_f64() * 1000.0);
-    format!(
-        "| {name} | {} | {} | {} | {} | {} |",
-        times.len(),
-        ms(at(0.5)),
-        ms(at(0.9)),
-        ms(at(0.99)),
-        ms(at(1.0))
-    )
 }
 
 /// The server time of `path`, `REQUESTS` times after `WARM_UP`.
