@@ -42,6 +42,7 @@ const SUPERVISOR: &[&str] = &[
     "removeQueueMember",
     "queueInfo",
     "channels",
+    "getReport",
     "events",
 ];
 

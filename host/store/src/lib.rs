@@ -42,6 +42,7 @@ pub mod exchange;
 pub mod host_start;
 pub mod monitor;
 pub mod phone_account;
+pub mod report;
 pub mod sip_binding;
 pub mod trunk;
 pub mod user;

@@ -29,6 +29,7 @@ mod events;
 mod exchange;
 mod lists;
 mod openapi;
+mod reports;
 mod schemas;
 mod templates;
 
@@ -160,6 +161,7 @@ pub(crate) fn operations() -> Vec<Operation> {
         operation!(agents::remove_queue_member),
         operation!(agents::queue_info),
         operation!(channels::channels),
+        operation!(reports::get_report),
         operation!(events::events),
         operation!(openapi::openapi),
     ]

@@ -927,3 +927,74 @@ async fn an_agent_on_a_call_reads_the_contacts_data() {
     .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_report_is_json_csv_or_a_spreadsheet_for_the_keys_allowed_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(&dir).await;
+    let reader = key(&state, "reader", r#"["getReport"]"#).await;
+    let other = key(&state, "other", r#"["listCampaigns"]"#).await;
+    let path = "/api/v1/reports/campaign-stats";
+
+    let json = call(&state, Method::GET, path, Some(&reader), None).await;
+    assert_eq!(json.status, StatusCode::OK);
+    assert_eq!(json.body["report"], "campaign-stats");
+    let keys: Vec<&str> = json.body["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["group", "value", "records", "share"]);
+    assert_eq!(json.body["rows"], json!([]));
+
+    let raw = |format: &str| {
+        Request::get(format!("{path}?campaigns=a,b&format={format}"))
+            .header(header::AUTHORIZATION, format!("Bearer {reader}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    for (format, kind, start) in [
+        (
+            "csv",
+            "text/csv; charset=utf-8",
+            &b"group,value,records,share\n"[..],
+        ),
+        (
+            "xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            &b"PK"[..],
+        ),
+    ] {
+        let response = app(state.clone()).oneshot(raw(format)).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{format}");
+        assert_eq!(response.headers()[header::CONTENT_TYPE], kind);
+        assert_eq!(
+            response.headers()[header::CONTENT_DISPOSITION],
+            format!("attachment; filename=\"campaign-stats.{format}\"").as_str()
+        );
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        assert!(bytes.starts_with(start), "{format}");
+    }
+
+    let bad = call(
+        &state,
+        Method::GET,
+        &format!("{path}?format=pdf"),
+        Some(&reader),
+        None,
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let missing = call(
+        &state,
+        Method::GET,
+        "/api/v1/reports/nope",
+        Some(&reader),
+        None,
+    )
+    .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    let refused = call(&state, Method::GET, path, Some(&other), None).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}
