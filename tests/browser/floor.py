@@ -10,6 +10,7 @@ test takes the calls. Then, with no reload on either side:
 - when the call ends the agent pauses in wrap-up and saves the disposition form; the
   desk's calls and the campaign's attempts page show it;
 - the supervisor logs the agent out, and the desk shows it;
+- the campaign statistics draw their charts and download as CSV and XLSX;
 - the wallboard opens with its token and refuses without it;
 - the desk and the board fit a phone's screen (nothing wider than the viewport).
 
@@ -210,7 +211,24 @@ def floor(browser, base, people, wallboard, artifacts):
         desk.check_page("floor-desk-logged-out", r"/agent")
         board.check_page("floor-board-logged-out", r"/supervisor")
 
-    with step("8. the wallboard: with its token, and refused without"):
+    with step("8. the campaign statistics: charts drawn, downloads working"):
+        board.goto("/reports/campaign-stats?campaigns=sales")
+        expect(board.page.locator("#report tbody tr").first).to_be_visible()
+        # ECharts draws each pie as SVG paths.
+        board.page.wait_for_function(
+            "() => document.querySelectorAll('.pie svg path').length > 0", timeout=PAGE_MS)
+        pies = board.page.locator(".pie").count()
+        if pies == 0:
+            raise Failure("the report has no chart")
+        board.check_page("floor-report", r"/reports/campaign-stats")
+        for kind, start in (("csv", b"group,value,records,share"), ("xlsx", b"PK")):
+            href = board.page.locator(f".download-{kind}").get_attribute("href")
+            answer = board.page.request.get(base + href)
+            if answer.status != 200 or not answer.body().startswith(start):
+                raise Failure(f"the {kind} download answered {answer.status}")
+        print(f"   {pies} pies drawn; CSV and XLSX downloaded")
+
+    with step("9. the wallboard: with its token, and refused without"):
         board.goto(urlsplit(wallboard).path + "?" + urlsplit(wallboard).query)
         expect(board.page.locator("#live-badge.live")).to_be_visible()
         expect(board.page.locator("#wall-queues [data-queue='sales']")).to_be_visible()
@@ -223,7 +241,7 @@ def floor(browser, base, people, wallboard, artifacts):
                 if refused.code != 403:
                     raise Failure(f"{path} got {refused.code}, not 403") from None
 
-    with step("9. a phone's screen: the desk and the board fit it"):
+    with step("10. a phone's screen: the desk and the board fit it"):
         small = Walk(context({"width": 390, "height": 844}).new_page(), base, artifacts)
         small.numbering = board
         sign_in(small, "agent2", people["agent2"])

@@ -189,3 +189,30 @@ pub fn write(table: &Table, format: Format, pick: Pick) -> anyhow::Result<Vec<u8
         Format::Xlsx => xlsx(table, pick)?,
     })
 }
+
+/// A report written as a file to download.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Download {
+    /// Its media type.
+    pub content_type: &'static str,
+    /// Its `Content-Disposition`: an attachment named after the report.
+    pub disposition: String,
+    /// The file.
+    pub bytes: Vec<u8>,
+}
+
+/// `table` as a file in `format`.
+///
+/// # Errors
+/// As [`write`].
+pub fn download(table: &Table, format: Format, pick: Pick) -> anyhow::Result<Download> {
+    Ok(Download {
+        content_type: format.content_type(),
+        disposition: format!(
+            "attachment; filename=\"{}.{}\"",
+            table.report,
+            format.as_str()
+        ),
+        bytes: write(table, format, pick)?,
+    })
+}

@@ -24,8 +24,8 @@ use ringhost_dialer::scheduler::Dialer;
 use ringhost_store::Store;
 
 use crate::pages::{
-    agents, campaigns, contacts, desk, keys, lists, plugins, supervisor, templates, trunks,
-    wallboard,
+    agents, campaigns, contacts, desk, keys, lists, plugins, reports, supervisor, templates,
+    trunks, wallboard,
 };
 
 pub mod assets;
@@ -244,6 +244,8 @@ pub fn router(state: WebState) -> Router {
         .route("/agent/events", get(desk::desk_events))
         .route("/agent/state", post(desk::set_state))
         .route("/agent/disposition", post(desk::set_disposition))
+        .route("/reports/{name}", get(reports::report))
+        .route("/reports/{name}/download", get(reports::download))
         .route("/supervisor", get(supervisor::supervisor))
         .route(
             "/supervisor/agents/{name}/monitor",

@@ -79,18 +79,13 @@ pub(crate) async fn get_report(
         })?,
     };
     let table = report.read(&state.store, &query.filter()).await?;
-    let bytes = export::write(&table, format, |(_, en)| en)?;
-    let file = format!(
-        "attachment; filename=\"{}.{}\"",
-        report.as_str(),
-        format.as_str()
-    );
+    let file = export::download(&table, format, |(_, en)| en)?;
     Ok((
         [
-            (header::CONTENT_TYPE, format.content_type().to_owned()),
-            (header::CONTENT_DISPOSITION, file),
+            (header::CONTENT_TYPE, file.content_type.to_owned()),
+            (header::CONTENT_DISPOSITION, file.disposition),
         ],
-        bytes,
+        file.bytes,
     )
         .into_response())
 }

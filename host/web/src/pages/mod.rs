@@ -29,6 +29,7 @@ pub mod floor;
 pub mod keys;
 pub mod lists;
 pub mod plugins;
+pub mod reports;
 pub mod supervisor;
 pub mod templates;
 pub mod trunks;
