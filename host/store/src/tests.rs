@@ -902,6 +902,7 @@ async fn tallies_follow_every_change(store: &Store) {
         .await
         .unwrap();
     check("set_disposition").await;
+    stats_agree_with_the_attempts(store, campaign).await;
     let open = store.open_attempts("h1").await.unwrap();
     store
         .interrupt_attempt(&open[0], true, 7_000, 5_000)
@@ -1236,4 +1237,44 @@ async fn postgres_agents_days() {
     if let Some((store, _)) = postgres_store().await {
         agents_days(&store).await;
     }
+}
+
+/// The campaign statistics' one pass agrees with the same counts made here from the
+/// campaign's attempts read one by one: each contact by its last finished attempt.
+async fn stats_agree_with_the_attempts(store: &Store, campaign: i64) {
+    let filter = report::AttemptFilter {
+        campaign_ids: vec![campaign],
+        ..Default::default()
+    };
+    let stats = store.campaign_stats(&filter).await.unwrap();
+    let rows = store
+        .attempts_of_campaign(campaign, i64::MAX, 10_000)
+        .await
+        .unwrap();
+    let mut last: std::collections::BTreeMap<i64, &attempt::AttemptRow> = Default::default();
+    for row in rows
+        .iter()
+        .filter(|r| matches!(r.state.as_str(), "ended" | "interrupted"))
+    {
+        let kept = last.entry(row.start.contact_id).or_insert(row);
+        if row.id > kept.id {
+            *kept = row;
+        }
+    }
+    let mut by_status: Vec<(String, i64)> = Vec::new();
+    for row in last.values() {
+        let status = row
+            .status
+            .clone()
+            .or_else(|| row.outcome.clone())
+            .unwrap_or_else(|| row.state.clone());
+        match by_status.iter_mut().find(|(s, _)| *s == status) {
+            Some((_, n)) => *n += 1,
+            None => by_status.push((status, 1)),
+        }
+    }
+    by_status.sort();
+    assert!(stats.records > 0);
+    assert_eq!(stats.records, last.len() as i64);
+    assert_eq!(stats.by_status, by_status);
 }
