@@ -6,7 +6,8 @@
 //! ends), then exactly one handler carries the answered call to its end, as the
 //! campaign says: a notification's message and confirmation (`notify`), an
 //! IVR script (`ivr`), or a person (a queue's agent or an extension,
-//! `queued`).
+//! `queued`). A call from an agent's desk goes the other way round (`desk`): the
+//! agent's phone is rung first, and the callee's leg placed once they answer.
 //!
 //! A call bridged to a person can also be monitored by a supervisor
 //! ([`Carrier::monitor`], module `monitor`).
@@ -25,7 +26,7 @@ use crate::monitor::{self, MonitorMode, MonitorRefusal};
 use crate::queued::Wait;
 use crate::report::{CallReport, Outcome, Progress, no_outcome};
 use crate::request::{CallRequest, Class, OnAnswer};
-use crate::{ivr, notify, queued};
+use crate::{desk, ivr, notify, queued};
 
 /// A boxed call in progress.
 pub type Placing = Pin<Box<dyn Future<Output = CallReport> + Send>>;
@@ -129,19 +130,13 @@ async fn run(
     progress: &mpsc::UnboundedSender<Progress>,
     agents: &dyn Agents,
 ) -> CallReport {
-    let route = call.route.as_deref().unwrap_or(&context.default_route);
-    let dial = Dial {
-        number: call.number.clone(),
-        caller_id: call.caller_id.clone(),
-        ring_timeout: call.ring_timeout,
-        offer: None,
-    };
-    let mut leg = match context.place(route, dial).await {
+    if let OnAnswer::Desk { agent, agent_ring } = &call.on_answer {
+        // The agent's phone first: the callee is dialled only once they answer.
+        return desk::run(context, call, agent, *agent_ring, progress, agents).await;
+    }
+    let mut leg = match place_callee(context, call).await {
         Ok(leg) => leg,
-        Err(error) => {
-            tracing::warn!(attempt = call.attempt_id, %route, error = format!("{error:#}"), "the call could not be placed");
-            return CallReport::failed(Outcome::NoRoute);
-        }
+        Err(report) => return report,
     };
     if let Err(outcome) = until_answered(call, &mut leg, progress).await {
         return CallReport::ended(outcome);
@@ -164,6 +159,25 @@ async fn run(
             }
         },
     }
+}
+
+/// Places `call`'s leg to the callee through its route (the default one when it
+/// names none); the report of a call that could not be placed when it fails.
+pub(crate) async fn place_callee(
+    context: &CallContext,
+    call: &CallRequest,
+) -> Result<Leg, CallReport> {
+    let route = call.route.as_deref().unwrap_or(&context.default_route);
+    let dial = Dial {
+        number: call.number.clone(),
+        caller_id: call.caller_id.clone(),
+        ring_timeout: call.ring_timeout,
+        offer: None,
+    };
+    context.place(route, dial).await.map_err(|error| {
+        tracing::warn!(attempt = call.attempt_id, %route, error = format!("{error:#}"), "the call could not be placed");
+        CallReport::failed(Outcome::NoRoute)
+    })
 }
 
 /// Follows a placed leg until the callee answers with usable media; its outcome when

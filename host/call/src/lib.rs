@@ -9,7 +9,9 @@
 //! - `ivr`: an IVR plugin's script driving the call;
 //! - `queued`: the call put through to a person (a queue's longest-idle free agent,
 //!   taken from [`Agents`], or an extension), with music on hold, abandonment and the
-//!   maximum wait.
+//!   maximum wait;
+//! - `desk`: a call an agent asked for from their desk, the other way round: the
+//!   agent's phone first, the callee dialled once they answer, then bridged.
 //!
 //! A bridged call can be monitored: `monitor` rings a supervisor's registered phone
 //! and puts it on the call to listen, whisper to the agent or barge in
@@ -25,6 +27,7 @@
 pub mod agents;
 pub mod carrier;
 pub mod context;
+mod desk;
 mod ivr;
 pub mod leg;
 pub mod monitor;
@@ -38,6 +41,7 @@ pub mod request;
 pub use agents::{Agents, AtExtension, Offer, Skip};
 pub use carrier::{Carrier, Monitoring, Placing, TrunkCarrier};
 pub use context::{CallContext, MediaSettings};
+pub use desk::AGENT_UNANSWERED;
 pub use leg::{Leg, LegEvent};
 pub use monitor::{BridgedCalls, MonitorMode, MonitorRefusal};
 pub use prompts::Prompts;

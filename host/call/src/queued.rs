@@ -95,7 +95,7 @@ impl<'a> Wait<'a> {
                 music: music.as_deref(),
             }),
             OnAnswer::Extension(extension) => Some(Wait::transfer(Target::Extension(extension))),
-            OnAnswer::Notify { .. } | OnAnswer::HangUp => None,
+            OnAnswer::Notify { .. } | OnAnswer::Desk { .. } | OnAnswer::HangUp => None,
         }
     }
 

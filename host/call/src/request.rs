@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use crate::agents::Offer;
+
 /// One call the dialer wants placed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CallRequest {
@@ -62,6 +64,16 @@ pub enum OnAnswer {
     },
     /// Be sent to an extension (ADS's dial to an extension after answer).
     Extension(String),
+    /// A call from an agent's desk (click-to-call): `agent`, taken for this call by
+    /// the dialer, has their registered phone rung first; only once they answer is
+    /// the callee dialled, and on the callee's answer the two are bridged. An agent
+    /// who does not answer means no call to the callee at all.
+    Desk {
+        /// The agent who asked for the call.
+        agent: Offer,
+        /// How long their phone rings before the call is given up.
+        agent_ring: Duration,
+    },
     /// Nothing to do: hang up.
     HangUp,
 }

@@ -7,6 +7,7 @@
 //!
 //! [`TrunkCarrier`]: ringhost_call::TrunkCarrier
 
+mod desk;
 mod harness;
 mod monitor;
 
@@ -20,8 +21,9 @@ use ringhost_plugins::{Limits, PluginEngine, PluginRegistry};
 use ringhost_sim::{CarrierStats, Heard, PhoneStats};
 
 use harness::{
-    AgentState, Asked, Host, MS, MemoryAgents, QUIET, TRUNK, agent_answering, agent_away, callee,
-    callee_pressing_1, codes_of, find_frames, law_of, queue, request, settled, write_tone,
+    AgentState, Asked, Host, MS, MemoryAgents, ONE_CALL_OVER, QUIET, TRUNK, agent_answering,
+    agent_away, callee, callee_pressing_1, codes_of, find_frames, law_of, queue, request, settled,
+    write_tone,
 };
 
 /// How long the far ends' counters may take to settle after a report: a far end
@@ -193,17 +195,7 @@ async fn an_ivr_script_transfers_its_caller_to_an_extensions_phone() {
     );
     assert!(agents.asked().is_empty(), "{:?}", agents.asked());
 
-    settled(
-        PhoneStats {
-            calls_answered: 1,
-            busy_refusals: 0,
-            max_concurrent_calls: 1,
-            calls_in_progress: 0,
-        },
-        SETTLE,
-        || phone.stats(),
-    )
-    .await;
+    settled(ONE_CALL_OVER, SETTLE, || phone.stats()).await;
     // The phone heard the caller, bridged, for its second of talk.
     let heard = phone.heard();
     assert_eq!(heard.len(), 1, "{heard:?}");
@@ -258,17 +250,7 @@ async fn a_queued_call_goes_to_the_longest_idle_agent_and_is_bridged() {
     assert_eq!(agents.state("agent3"), AgentState::Free(2_000));
 
     // Only agent2's phone rang.
-    settled(
-        PhoneStats {
-            calls_answered: 1,
-            busy_refusals: 0,
-            max_concurrent_calls: 1,
-            calls_in_progress: 0,
-        },
-        SETTLE,
-        || phones[1].stats(),
-    )
-    .await;
+    settled(ONE_CALL_OVER, SETTLE, || phones[1].stats()).await;
     for idle in [&phones[0], &phones[2]] {
         assert_eq!(idle.stats(), PhoneStats::default());
     }

@@ -287,28 +287,50 @@ impl Dialer {
             ))
             .into());
         }
+        let now = self.now();
+        let (list_id, contact) = self
+            .new_contact(&row, number, variables_json(variables), now)
+            .await?;
+        let contact_id = store.insert_contact(list_id, &contact, now).await?;
+        self.wake();
+        Ok(contact_id)
+    }
+
+    /// A number as a user wrote it, as a new contact of campaign `row`'s first list
+    /// (read in that list's region) due at `now`, with `variables` (a JSON object):
+    /// the list's id and the contact, not written yet.
+    ///
+    /// # Errors
+    /// [`Refused`] for a campaign without a list, a number that cannot be read;
+    /// database errors.
+    pub(crate) async fn new_contact(
+        &self,
+        row: &CampaignRow,
+        number: &str,
+        variables: String,
+        now: i64,
+    ) -> AdminResult<(i64, NewContactRow)> {
         let Some(&list_id) = row.list_ids.first() else {
             return Err(Refused::Conflict(format!("campaign {:?} has no list", row.name)).into());
         };
-        let list = store
+        let list = self
+            .inner
+            .store
             .list(list_id)
             .await?
             .ok_or_else(|| Refused::NotFound(format!("list {list_id}")))?;
         let settings: ListSettings = serde_json::from_str(&list.settings)?;
         let (e164, zone) = settings.read_number(number).map_err(Refused::Invalid)?;
-        let now = self.now();
         let contact = NewContactRow {
             line: 0,
             numbers: vec![e164],
-            variables: variables_json(variables),
+            variables,
             time_zone: zone,
             next_at_ms: now,
             schedule_extension: None,
             external_id: None,
         };
-        let contact_id = store.insert_contact(list_id, &contact, now).await?;
-        self.wake();
-        Ok(contact_id)
+        Ok((list_id, contact))
     }
 
     /// Every answered call in progress (waiting for an agent, hearing a message,
@@ -392,7 +414,7 @@ impl Dialer {
         Ok(e164)
     }
 
-    async fn campaign_row(&self, id: i64) -> AdminResult<CampaignRow> {
+    pub(crate) async fn campaign_row(&self, id: i64) -> AdminResult<CampaignRow> {
         self.inner
             .store
             .campaign(id)

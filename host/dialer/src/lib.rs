@@ -14,7 +14,8 @@
 //! - [`exchange`]: the exchange table an external application writes.
 //! - [`agents`]: agents' states and queues, what the pacer counts; [`queue`]: an
 //!   answered call's agent taken, skipped, released; [`desk`]: what an agent's
-//!   screen shows (the screen pop, the disposition, their day).
+//!   screen shows (the screen pop, the disposition, their day); [`desk_call`]: a
+//!   call the agent places from the desk (click-to-call), through a campaign.
 //! - [`monitor`]: supervisors listening in on agents' calls ([`MonitorMode`]),
 //!   audited.
 //! - [`admin`]: what users do (create, import, start, pause, ...) for the API;
@@ -24,6 +25,7 @@ pub mod admin;
 pub mod agents;
 pub mod clock;
 pub mod desk;
+pub mod desk_call;
 pub mod events;
 pub mod exchange;
 pub mod hours;

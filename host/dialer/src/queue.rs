@@ -96,7 +96,15 @@ impl Queues {
         self.leave_call(offer, AgentState::WrapUp, None, now).await;
     }
 
-    async fn leave_call(&self, offer: &Offer, to: AgentState, reason: Option<&str>, since: i64) {
+    /// Moves an agent off their call to `to` (with `reason`, since `since`), unless
+    /// they are on a call no more.
+    pub(crate) async fn leave_call(
+        &self,
+        offer: &Offer,
+        to: AgentState,
+        reason: Option<&str>,
+        since: i64,
+    ) {
         let moved = self
             .dialer
             .inner

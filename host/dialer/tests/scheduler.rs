@@ -6,6 +6,8 @@
 //! run in milliseconds; the same paths through real SIP, against SIPp carriers, are in
 //! `tests/e2e/campaign.rs`.
 
+mod desk_call;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -13,7 +15,7 @@ use std::time::Duration;
 use ringhost_call::Outcome;
 use ringhost_call::{
     Agents, CallReport, CallRequest, Carrier, Class, MonitorMode, MonitorRefusal, Monitoring,
-    OnAnswer, Placing, Progress, QueueResult,
+    OnAnswer, Placing, Progress, QueueResult, Skip,
 };
 use ringhost_dialer::clock::ManualClock;
 use ringhost_dialer::ledger::{Ledger, Limits};
@@ -50,6 +52,8 @@ struct Script {
     double_booked: Vec<String>,
     /// What supervisors asked: (attempt, mode; `None` to stop).
     monitors: Vec<(i64, Option<MonitorMode>)>,
+    /// The agent of each call from the desk, in order.
+    desk: Vec<String>,
 }
 
 #[derive(Clone)]
@@ -106,6 +110,17 @@ impl Carrier for ScriptedCarrier {
                     s.taken.push(offer.agent.clone());
                     let _ = progress.send(Progress::Agent(offer.agent.clone()));
                     agent = Some(offer);
+                }
+            }
+            // A call from the desk: its agent was taken by the dialer; the agent talks
+            // once the callee answers, else is given back.
+            if let OnAnswer::Desk { agent: offer, .. } = &call.on_answer {
+                this.script.lock().unwrap().desk.push(offer.agent.clone());
+                if outcome == Outcome::Answered {
+                    let _ = progress.send(Progress::Agent(offer.agent.clone()));
+                    agent = Some(offer.clone());
+                } else {
+                    queues.skip(offer, Skip::CallGone).await;
                 }
             }
             if let Some(hold) = &this.hold {

@@ -36,6 +36,7 @@ const SUPERVISOR: &[&str] = &[
     "listAgents",
     "setAgentState",
     "agentCall",
+    "agentDial",
     "monitorCall",
     "stopMonitor",
     "addQueueMember",
@@ -46,8 +47,15 @@ const SUPERVISOR: &[&str] = &[
     "events",
 ];
 
-/// What an agent may call: their state, their call, its outcome.
-const AGENT: &[&str] = &["setAgentState", "agentCall", "setDisposition", "events"];
+/// What an agent may call: their state, their call, a call from their desk, its
+/// outcome.
+const AGENT: &[&str] = &[
+    "setAgentState",
+    "agentCall",
+    "agentDial",
+    "setDisposition",
+    "events",
+];
 
 impl Role {
     /// Every role, most powerful first.

@@ -223,6 +223,60 @@ impl Store {
         }))
     }
 
+    /// Takes agent `name` for a call they place themself from their desk, if they are
+    /// still as they were read (`from`, since `since_ms`): the compare-and-set that
+    /// keeps a queued call from taking them meanwhile. The call's attempt is written
+    /// after (its checks need the agent held), and set with [`Store::set_agent_attempt`].
+    /// Whether they were taken.
+    ///
+    /// # Errors
+    /// When the database cannot be written.
+    pub async fn take_agent_named(
+        &self,
+        name: &str,
+        (from, since_ms): (&str, i64),
+        host: &str,
+        now_ms: i64,
+    ) -> anyhow::Result<bool> {
+        let done = sqlx::query(AssertSqlSafe(format!(
+            "UPDATE agent SET state = 'on_call', reason = NULL, taken_by = $4, \
+             attempt_id = NULL, free_since_ms = {FREE_SINCE}, since_ms = $5 \
+             WHERE name = $1 AND state = $2 AND since_ms = $3"
+        )))
+        .bind(name)
+        .bind(from)
+        .bind(since_ms)
+        .bind(host)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await
+        .context("cannot take the agent")?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Notes the attempt whose call agent `name`, on a call of `host`, is on.
+    ///
+    /// # Errors
+    /// When the database cannot be written.
+    pub async fn set_agent_attempt(
+        &self,
+        name: &str,
+        host: &str,
+        attempt_id: i64,
+    ) -> anyhow::Result<()> {
+        sqlx::query(
+            "UPDATE agent SET attempt_id = $3 \
+             WHERE name = $1 AND state = 'on_call' AND taken_by = $2",
+        )
+        .bind(name)
+        .bind(host)
+        .bind(attempt_id)
+        .execute(&self.pool)
+        .await
+        .context("cannot note the agent's call")?;
+        Ok(())
+    }
+
     /// The agent whose phone is `extension`.
     ///
     /// # Errors

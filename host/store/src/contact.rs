@@ -328,10 +328,42 @@ impl Store {
         c: &NewContactRow,
         now_ms: i64,
     ) -> anyhow::Result<i64> {
+        self.add_contact(list_id, c, None, now_ms).await
+    }
+
+    /// Adds one contact claimed at once by the dialer of `host` (`dialing`), for a call
+    /// about to be placed (an agent's from the desk): no pass ever picks it up on its
+    /// own. Its id.
+    ///
+    /// # Errors
+    /// When the database cannot be written.
+    pub async fn insert_claimed_contact(
+        &self,
+        list_id: i64,
+        c: &NewContactRow,
+        host: &str,
+        now_ms: i64,
+    ) -> anyhow::Result<i64> {
+        self.add_contact(list_id, c, Some(host), now_ms).await
+    }
+
+    async fn add_contact(
+        &self,
+        list_id: i64,
+        c: &NewContactRow,
+        claimed_by: Option<&str>,
+        now_ms: i64,
+    ) -> anyhow::Result<i64> {
+        let state = if claimed_by.is_some() {
+            "dialing"
+        } else {
+            "ready"
+        };
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO contact (list_id, line, numbers, variables, time_zone, \
-             schedule_extension, external_id, next_at_ms, updated_at_ms, state, attempts) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'ready', 0) RETURNING id",
+             schedule_extension, external_id, next_at_ms, updated_at_ms, state, attempts, \
+             claimed_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11) RETURNING id",
         )
         .bind(list_id)
         .bind(c.line)
@@ -342,10 +374,67 @@ impl Store {
         .bind(&c.external_id)
         .bind(c.next_at_ms)
         .bind(now_ms)
+        .bind(state)
+        .bind(claimed_by)
         .fetch_one(&self.pool)
         .await
         .context("cannot insert the contact")?;
         Ok(id)
+    }
+
+    /// Claims contact `id` for the dialer of `host` if it is `ready` (an agent's pick
+    /// from the preview): it moves to `dialing` and is returned; `None` when it is not
+    /// ready (another call or a pass took it, or it is done).
+    ///
+    /// # Errors
+    /// When the database cannot be written.
+    pub async fn claim_contact(
+        &self,
+        host: &str,
+        id: i64,
+        now_ms: i64,
+    ) -> anyhow::Result<Option<ContactRow>> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "UPDATE contact SET state = 'dialing', updated_at_ms = $2, claimed_by = $3 \
+             WHERE id = $1 AND state = 'ready' RETURNING {CONTACT_COLUMNS}"
+        )))
+        .bind(id)
+        .bind(now_ms)
+        .bind(host)
+        .fetch_optional(&self.pool)
+        .await
+        .context("cannot claim the contact")?;
+        Ok(row.as_ref().map(contact))
+    }
+
+    /// The next `limit` contacts of `list_ids` due at `now_ms`, soonest due first,
+    /// without claiming them: what an agent previews before calling one.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn due_contacts(
+        &self,
+        list_ids: &[i64],
+        now_ms: i64,
+        limit: i64,
+    ) -> anyhow::Result<Vec<ContactRow>> {
+        let mut due = Vec::new();
+        for &list_id in list_ids {
+            let rows = sqlx::query(AssertSqlSafe(format!(
+                "SELECT {CONTACT_COLUMNS} FROM contact WHERE list_id = $1 AND state = 'ready' \
+                 AND next_at_ms <= $2 ORDER BY next_at_ms LIMIT $3"
+            )))
+            .bind(list_id)
+            .bind(now_ms)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .context("cannot read due contacts")?;
+            due.extend(rows.iter().map(contact));
+        }
+        due.sort_by_key(|c| (c.next_at_ms, c.id));
+        due.truncate(usize::try_from(limit).unwrap_or(0));
+        Ok(due)
     }
 
     /// A contact by id.

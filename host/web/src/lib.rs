@@ -244,6 +244,7 @@ pub fn router(state: WebState) -> Router {
         .route("/agent/events", get(desk::desk_events))
         .route("/agent/state", post(desk::set_state))
         .route("/agent/disposition", post(desk::set_disposition))
+        .route("/agent/call", post(desk::call))
         .route("/reports/{name}", get(reports::report))
         .route("/reports/{name}/download", get(reports::download))
         .route("/supervisor", get(supervisor::supervisor))

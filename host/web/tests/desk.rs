@@ -303,3 +303,134 @@ async fn the_screen_pop_shows_the_call_and_the_disposition_is_saved() {
     let theirs = send(&app, post("/agent/disposition", Some(&session), &form)).await;
     assert_eq!(theirs.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn an_agent_calls_from_the_desk_and_sees_a_refusal_beside_the_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, dialer) = panel_parts(&dir, None, None, WebSettings::default()).await;
+    let csv = "numbers,name\n0611111111,<b>Anna</b>\n";
+    dialer.import("leads", csv.as_bytes()).await.unwrap();
+    let id = dialer
+        .create_campaign(
+            "sales",
+            None,
+            &["leads".to_owned()],
+            json!({"kind": "agent", "queue": "sales", "pacing": {"strategy": "fixed"}}),
+            None,
+        )
+        .await
+        .unwrap();
+    dialer
+        .command(id, ringhost_dialer::lifecycle::Command::Start)
+        .await
+        .unwrap();
+    dialer.add_queue_member("sales", "bruno").await.unwrap();
+    dialer
+        .set_agent_state("bruno", AgentState::Ready, None)
+        .await
+        .unwrap();
+    let store = panel::store(&dir).await;
+    store
+        .add_do_not_call("+390655555555", 0, None, "asked", 0)
+        .await
+        .unwrap();
+
+    // The form offers the agent's campaign, the preview its due contact, escaped.
+    let (session, csrf) = sign_in(&app, "bruno", "bruno-password").await;
+    let page = send(&app, get("/agent", Some(&session))).await;
+    assert_eq!(
+        page.attrs("#call-campaign option", "value"),
+        [id.to_string()]
+    );
+    assert_eq!(page.select(".preview .number"), ["+390611111111"]);
+    assert!(page.select(".preview b").is_empty());
+    let anna = page.attr(".preview tr", "data-contact").unwrap();
+    assert!(page.select(".preview td")[1].contains("<b>Anna</b>"));
+
+    // A number on the do-not-call list: refused beside the form, the number kept, the
+    // agent still ready.
+    let id_text = id.to_string();
+    let typed = |number: &'static str| {
+        vec![
+            ("csrf", csrf.as_str()),
+            ("campaign_id", id_text.as_str()),
+            ("number", number),
+        ]
+    };
+    let refused = send(
+        &app,
+        post("/agent/call", Some(&session), &typed("06 5555 5555")),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    assert_eq!(
+        refused.select("#call-error"),
+        ["the number is on a do-not-call list"]
+    );
+    assert_eq!(
+        refused.attr("#call-number", "value").as_deref(),
+        Some("06 5555 5555")
+    );
+    assert_eq!(
+        refused.attr("#board-content", "data-state").as_deref(),
+        Some("ready")
+    );
+    // What cannot be read is refused, escaped, and kept as typed.
+    let hostile = "<script>alert(1)</script>";
+    let unreadable = send(&app, post("/agent/call", Some(&session), &typed(hostile))).await;
+    assert_eq!(unreadable.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(unreadable.select("#call-error").len(), 1);
+    assert!(unreadable.select("#desk-call script").is_empty());
+    assert_eq!(
+        unreadable.attr("#call-number", "value").as_deref(),
+        Some(hostile)
+    );
+
+    // No anti-forgery token, or no desk: refused, nothing placed.
+    let forged = send(
+        &app,
+        post(
+            "/agent/call",
+            Some(&session),
+            &[("campaign_id", id_text.as_str()), ("number", "0622222222")],
+        ),
+    )
+    .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let (admin, admin_csrf) = sign_in(&app, "ada", "ada-password").await;
+    let no_desk = send(
+        &app,
+        post(
+            "/agent/call",
+            Some(&admin),
+            &[
+                ("csrf", admin_csrf.as_str()),
+                ("campaign_id", id_text.as_str()),
+                ("number", "0622222222"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(no_desk.status, StatusCode::FORBIDDEN);
+    assert!(store.open_attempts("ringhost").await.unwrap().is_empty());
+
+    // The previewed contact: the call is placed, the agent on it, the form gone.
+    let picked = [
+        ("csrf", csrf.as_str()),
+        ("campaign_id", id_text.as_str()),
+        ("contact_id", anna.as_str()),
+    ];
+    let done = send(&app, post("/agent/call", Some(&session), &picked)).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    let attempts = store
+        .attempts_of_contact(anna.parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(attempts.len(), 1);
+    let page = send(&app, get("/agent", Some(&session))).await;
+    assert_eq!(
+        page.attr("#board-content", "data-state").as_deref(),
+        Some("on_call")
+    );
+    assert!(page.select("#desk-call").is_empty());
+}

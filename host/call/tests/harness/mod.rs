@@ -16,7 +16,9 @@ use ringhost_call::{
 };
 use ringhost_media::{Law, PromptCache, RtpPorts};
 use ringhost_plugins::PluginRegistry;
-use ringhost_sim::{CarrierBehaviour, HeardPacket, PhoneBehaviour, SimCarrier, SimPhone};
+use ringhost_sim::{
+    CarrierBehaviour, HeardPacket, PhoneBehaviour, PhoneStats, SimCarrier, SimPhone,
+};
 use ringhost_sip::digest::Algorithm;
 use ringhost_sip::{
     Endpoint, EndpointConfig, Protocol, Registrar, RegistrarSettings, TrunkSpec, Trunks,
@@ -276,6 +278,14 @@ pub fn queue(queue: &str, abandon_after: Duration, agent_ring: Duration) -> OnAn
     }
 }
 
+/// A phone that answered one call, never two at once, and is free again.
+pub const ONE_CALL_OVER: PhoneStats = PhoneStats {
+    calls_answered: 1,
+    busy_refusals: 0,
+    max_concurrent_calls: 1,
+    calls_in_progress: 0,
+};
+
 /// An agent's state in [`MemoryAgents`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AgentState {
@@ -478,6 +488,28 @@ pub fn write_tone(path: &Path, ms: u32, amplitude: f64) {
 /// A prompt file's G.711 codes in `law`, as the host sends them.
 pub fn codes_of(path: &Path, law: Law) -> Vec<u8> {
     PromptCache::new().load(path, law).unwrap().codes.clone()
+}
+
+/// The callee's and the agent's voices, for tests telling them apart. Each is a whole
+/// number of cycles in a 20 ms frame, so a frame's DFT tells them apart exactly.
+pub const CALLEE_HZ: u16 = 500;
+pub const AGENT_HZ: u16 = 1100;
+
+/// The amplitude above which a frame holds a voice (they speak at 4000; comfort
+/// noise and G.711's rounding stay far below).
+pub const SPOKEN: f64 = 1000.0;
+
+/// The amplitude of the `hz` component of one frame of `law` codes.
+pub fn amplitude(law: Law, codes: &[u8], hz: u16) -> f64 {
+    let n = codes.len() as f64;
+    let (mut re, mut im) = (0.0, 0.0);
+    for (i, &code) in codes.iter().enumerate() {
+        let phase = 2.0 * std::f64::consts::PI * f64::from(hz) * i as f64 / 8000.0;
+        let sample = f64::from(law.decode(code));
+        re += sample * phase.cos();
+        im += sample * phase.sin();
+    }
+    2.0 * (re * re + im * im).sqrt() / n
 }
 
 /// The law of a recorded stream.

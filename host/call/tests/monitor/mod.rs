@@ -5,38 +5,18 @@
 use std::time::{Duration, Instant};
 
 use ringhost_call::{Carrier, MonitorMode, MonitorRefusal, Progress};
-use ringhost_media::Law;
-use ringhost_sim::{HeardPacket, PhoneStats};
+use ringhost_sim::HeardPacket;
 
 use crate::harness::{
-    Host, MS, MemoryAgents, agent_answering, callee, law_of, queue, request, settled,
+    AGENT_HZ, CALLEE_HZ, Host, MS, MemoryAgents, ONE_CALL_OVER, SPOKEN, agent_answering, amplitude,
+    callee, law_of, queue, request, settled,
 };
 
-/// Each party's voice: the callee's, the agent's, the supervisor's. Each is a whole
-/// number of cycles in a 20 ms frame, so a frame's DFT tells them apart exactly.
-const CALLEE_HZ: u16 = 500;
-const AGENT_HZ: u16 = 1100;
+/// The supervisor's voice, beside the harness's callee's and agent's.
 const SUPERVISOR_HZ: u16 = 1700;
-
-/// The amplitude above which a frame holds a voice (they speak at 4000; comfort
-/// noise and G.711's rounding stay far below).
-const SPOKEN: f64 = 1000.0;
 
 /// The attempt the harness's requests belong to.
 const ATTEMPT: i64 = 7;
-
-/// The amplitude of the `hz` component of one frame of `law` codes.
-fn amplitude(law: Law, codes: &[u8], hz: u16) -> f64 {
-    let n = codes.len() as f64;
-    let (mut re, mut im) = (0.0, 0.0);
-    for (i, &code) in codes.iter().enumerate() {
-        let phase = 2.0 * std::f64::consts::PI * f64::from(hz) * i as f64 / 8000.0;
-        let sample = f64::from(law.decode(code));
-        re += sample * phase.cos();
-        im += sample * phase.sin();
-    }
-    2.0 * (re * re + im * im).sqrt() / n
-}
 
 /// Of the audio packets that arrived between `from` and `to`: how many, and how
 /// many held each voice (callee, agent, supervisor).
@@ -141,17 +121,7 @@ async fn a_supervisor_listens_to_a_bridged_call_then_whispers_to_the_agent() {
         .unwrap()
         .unwrap();
     assert_eq!(report.agent.as_deref(), Some("agent1"), "{report:?}");
-    settled(
-        PhoneStats {
-            calls_answered: 1,
-            busy_refusals: 0,
-            max_concurrent_calls: 1,
-            calls_in_progress: 0,
-        },
-        Duration::from_secs(3),
-        || supervisor.stats(),
-    )
-    .await;
+    settled(ONE_CALL_OVER, Duration::from_secs(3), || supervisor.stats()).await;
     assert_eq!(
         carrier.stop_monitor(ATTEMPT),
         Err(MonitorRefusal::NotBridged(ATTEMPT))

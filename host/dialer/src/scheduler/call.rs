@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use ringhost_call::{CallReport, CallRequest, Progress, QueueResult};
+use ringhost_call::{Agents, CallReport, CallRequest, Progress, QueueResult};
 use ringhost_plugins::disposition::{self, AttemptResult};
 use ringhost_store::attempt::AttemptEnd;
 use tokio::sync::mpsc;
@@ -18,7 +18,7 @@ use crate::settings::{CampaignSettings, ListSettings};
 use super::{CallCounts, Dialer};
 
 /// One call in progress, from its placing to its record.
-pub(super) struct Call {
+pub(crate) struct Call {
     pub(super) dialer: Dialer,
     pub(super) campaign_id: i64,
     pub(super) campaign_name: String,
@@ -30,6 +30,9 @@ pub(super) struct Call {
     pub(super) max_attempts: u32,
     pub(super) list: ListSettings,
     pub(super) settings: CampaignSettings,
+    /// The agents its answer is put through to (a queue's), or the one agent who
+    /// asked for it from their desk.
+    pub(super) agents: Arc<dyn Agents>,
     /// The channels, freed when the call is recorded.
     pub(super) _permit: Permit,
 }
@@ -38,8 +41,11 @@ impl Call {
     pub(super) async fn run(self, request: CallRequest) {
         let attempt_id = request.attempt_id;
         let (progress, mut reports) = mpsc::unbounded_channel();
-        let agents = Arc::new(crate::queue::Queues::new(self.dialer.clone()));
-        let placing = self.dialer.inner.carrier.place(request, progress, agents);
+        let placing = self
+            .dialer
+            .inner
+            .carrier
+            .place(request, progress, self.agents.clone());
         let inner = self.dialer.inner.clone();
         let campaign_id = self.campaign_id;
         let (campaign, contact_id) = (self.campaign_name.clone(), self.contact_id);

@@ -18,7 +18,8 @@
 //!
 //! One concept per module: this one holds the [`Dialer`] handle and its run loop;
 //! `pass` a pass over the campaigns, `pacing` how many calls a campaign starts,
-//! `placing` a claimed contact's checks and its call's start, `call` a call's life
+//! `placing` a claimed contact's checks and its call's start (shared with an agent's
+//! call from the desk, `crate::desk_call`), `call` a call's life
 //! from its placing to its record, `recovery` what a crash left behind.
 
 mod call;
@@ -43,6 +44,7 @@ use crate::events::DialerEvent;
 use crate::ledger::Ledger;
 
 pub use pacing::Rates;
+pub(crate) use placing::{CloseReason, Held, Placement};
 pub use recovery::Recovery;
 
 /// How the scheduler runs.

@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use ringhost_dialer::MonitorMode;
 use ringhost_dialer::agents::{Agent, AgentState, QueueInfo};
 use ringhost_dialer::desk::ScreenPop;
+use ringhost_dialer::desk_call::DeskTarget;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -369,4 +370,61 @@ pub(crate) async fn agent_call(
             format!("agent {name:?} is on no call"),
         )),
     }
+}
+
+/// A call an agent asks for from the desk (click-to-call): a number or a contact,
+/// called through a campaign.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DeskCallRequest {
+    /// The campaign: running or paused, its queue the agent's.
+    campaign_id: i64,
+    /// A number as typed, read in the campaign's first list's region; or
+    number: Option<String>,
+    /// a ready contact of the campaign's lists (the preview's). Exactly one of the two.
+    contact_id: Option<i64>,
+}
+
+/// The call placed from the desk.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct DeskCallView {
+    /// Its attempt, written before the call.
+    attempt_id: i64,
+}
+
+/// Calls a number or a contact through a campaign for an agent (click-to-call, ADS's
+/// `DialerNewCall` from the desk): the agent's phone rings first, the callee once
+/// they answer. Every rule of the campaign's calls holds: do-not-call, calling hours,
+/// the channel ledger, caller ID and route.
+#[utoipa::path(
+    post,
+    path = "/api/v1/agents/{name}/calls",
+    operation_id = "agentDial",
+    tag = "agents",
+    params(("name" = String, Path, description = "The agent who calls")),
+    request_body = DeskCallRequest,
+    responses(
+        (status = 201, description = "The agent's phone rings", body = DeskCallView),
+        (status = 400, description = "Neither or both of number and contact, or a number that cannot be read", body = ErrorBody),
+        (status = 404, description = "No such agent or campaign, or no such contact in it", body = ErrorBody),
+        (status = 409, description = "Refused: the agent is busy or not in the campaign's queue, the campaign is not running, do-not-call, calling hours, no channel", body = ErrorBody),
+    )
+)]
+pub(crate) async fn agent_dial(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    Json(request): Json<DeskCallRequest>,
+) -> Result<(StatusCode, Json<DeskCallView>), ApiError> {
+    let target = match (request.number, request.contact_id) {
+        (Some(number), None) => DeskTarget::Number(number),
+        (None, Some(id)) => DeskTarget::Contact(id),
+        _ => {
+            return Err(ApiError::invalid("give either a number or a contact_id"));
+        }
+    };
+    let attempt_id = state
+        .dialer
+        .call_from_desk(&name, request.campaign_id, target)
+        .await?;
+    Ok((StatusCode::CREATED, Json(DeskCallView { attempt_id })))
 }

@@ -155,6 +155,7 @@ pub(crate) fn operations() -> Vec<Operation> {
         operation!(agents::create_agent),
         operation!(agents::set_agent_state),
         operation!(agents::agent_call),
+        operation!(agents::agent_dial),
         operation!(agents::monitor_call),
         operation!(agents::stop_monitor),
         operation!(agents::add_queue_member),

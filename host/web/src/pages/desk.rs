@@ -4,7 +4,9 @@
 //! (the screen pop: the contact's columns, the campaign, the attempt's number, a timer,
 //! a link into the CRM), the wrap-up's countdown, the disposition of their last call
 //! (a status from the campaign's list, tags, a note, a call-back to them or to anyone),
-//! and their calls and times of the day.
+//! and their calls and times of the day. While ready or paused, a call of their own
+//! (click-to-call): a number typed, or a contact of the preview, through a campaign
+//! whose queue they are in; their phone rings first.
 //!
 //! The desk follows the host like the supervisor's board: a feed of its own, rendered
 //! again at once when the agent's state changes or a call is put through to them (the
@@ -20,6 +22,7 @@ use axum::response::sse::{KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
 use ringhost_dialer::agents::{Agent, AgentState};
 use ringhost_dialer::desk::{AgentDay, Disposition, EndedCall, ScreenPop};
+use ringhost_dialer::desk_call::{DeskCampaign, DeskTarget, PreviewContact};
 use ringhost_dialer::refusal::{AdminError, Refused};
 use ringhost_store::attempt::AttemptRow;
 use serde::Deserialize;
@@ -39,6 +42,9 @@ const SETTLE: Duration = Duration::from_millis(20);
 
 /// The calls of the day a desk lists.
 const CALLS_SHOWN: i64 = 50;
+
+/// The contacts of each campaign a desk previews.
+const PREVIEWED: u32 = 5;
 
 /// What the desk shows, read at one moment.
 #[derive(Template)]
@@ -60,6 +66,20 @@ struct Desk {
     day: AgentDay,
     /// Their calls of the day, newest first, with their campaigns' names.
     calls: Vec<(AttemptRow, String)>,
+    /// The campaigns they may call through from the desk, each with its next due
+    /// contacts: only while they are ready or paused.
+    dial: Vec<(DeskCampaign, Vec<PreviewContact>)>,
+    /// A call from the desk that was refused, shown again beside its form.
+    dialled: Dialled,
+}
+
+/// A refused call from the desk: why, and what the agent had chosen and typed, so
+/// that nothing is lost.
+#[derive(Debug, Default)]
+struct Dialled {
+    error: Option<String>,
+    campaign_id: i64,
+    number: String,
 }
 
 impl Desk {
@@ -124,6 +144,21 @@ impl Desk {
             .unwrap_or_default()
     }
 
+    /// A previewed contact's columns, as `column: value` pairs on one line.
+    fn summary(&self, contact: &PreviewContact) -> String {
+        match &contact.variables {
+            serde_json::Value::Object(map) => map
+                .iter()
+                .map(|(k, v)| match v {
+                    serde_json::Value::String(s) => format!("{k}: {s}"),
+                    other => format!("{k}: {other}"),
+                })
+                .collect::<Vec<_>>()
+                .join(" · "),
+            _ => String::new(),
+        }
+    }
+
     /// The tags of an attempt, comma-separated, as the form writes them.
     fn tags(&self, attempt: &AttemptRow) -> String {
         serde_json::from_str::<Vec<String>>(&attempt.tags)
@@ -154,6 +189,18 @@ impl Desk {
             async { Ok(dialer.queues().await?) },
             state.store.campaigns(),
         )?;
+        let dial = if matches!(agent.state, AgentState::Ready | AgentState::Paused) {
+            let mut dial = Vec::new();
+            for campaign in dialer.desk_campaigns(name).await? {
+                let preview = dialer
+                    .preview_contacts(name, campaign.id, PREVIEWED)
+                    .await?;
+                dial.push((campaign, preview));
+            }
+            dial
+        } else {
+            Vec::new()
+        };
         let campaign_name = |id: i64| {
             campaigns
                 .iter()
@@ -182,6 +229,8 @@ impl Desk {
                 })
                 .collect(),
             agent,
+            dial,
+            dialled: Dialled::default(),
         })
     }
 
@@ -229,6 +278,19 @@ fn no_desk(signed: &Signed) -> Response {
     })
 }
 
+/// The agent a desk's form acts for: the user's agent, if they may call `operation`
+/// and the form carries their anti-forgery token; the refusal otherwise.
+fn acting_agent(signed: &Signed, operation: &str, csrf: &str) -> Result<String, Box<Response>> {
+    let name = agent_of(signed).ok_or_else(|| Box::new(no_desk(signed)))?;
+    match signed
+        .refuse_unless_may(operation)
+        .or_else(|| signed.refuse_forged(csrf))
+    {
+        Some(refused) => Err(Box::new(refused)),
+        None => Ok(name),
+    }
+}
+
 /// The desk page as it is now, with an action's refusal if any.
 async fn desk_page(
     state: &WebState,
@@ -237,8 +299,25 @@ async fn desk_page(
     status: StatusCode,
     error: Option<String>,
 ) -> Response {
+    call_page(state, signed, name, status, error, Dialled::default()).await
+}
+
+/// The desk page as it is now, with an action's refusal if any, and a refused call
+/// from the desk beside its form.
+async fn call_page(
+    state: &WebState,
+    signed: &Signed,
+    name: &str,
+    status: StatusCode,
+    error: Option<String>,
+    dialled: Dialled,
+) -> Response {
     let title = signed.language.pick(("Postazione", "Desk"));
-    let desk = Desk::read(state, name, signed.language, &signed.csrf);
+    let desk = async {
+        let mut desk = Desk::read(state, name, signed.language, &signed.csrf).await?;
+        desk.dialled = dialled;
+        Ok(desk)
+    };
     let page = (title, "desk", "/agent/events".to_owned());
     live_page(Frame::of(signed), page, false, status, error, desk).await
 }
@@ -295,15 +374,10 @@ pub async fn set_state(
     signed: Signed,
     Form(form): Form<StateForm>,
 ) -> Response {
-    let Some(name) = agent_of(&signed) else {
-        return no_desk(&signed);
+    let name = match acting_agent(&signed, "setAgentState", &form.csrf) {
+        Ok(name) => name,
+        Err(refused) => return *refused,
     };
-    let refused = signed
-        .refuse_unless_may("setAgentState")
-        .or_else(|| signed.refuse_forged(&form.csrf));
-    if let Some(refused) = refused {
-        return refused;
-    }
     let language = signed.language;
     let to = match AgentState::parse(&form.state) {
         Some(
@@ -392,15 +466,10 @@ pub async fn set_disposition(
     signed: Signed,
     Form(form): Form<DispositionForm>,
 ) -> Response {
-    let Some(name) = agent_of(&signed) else {
-        return no_desk(&signed);
+    let name = match acting_agent(&signed, "setDisposition", &form.csrf) {
+        Ok(name) => name,
+        Err(refused) => return *refused,
     };
-    let refused = signed
-        .refuse_unless_may("setDisposition")
-        .or_else(|| signed.refuse_forged(&form.csrf));
-    if let Some(refused) = refused {
-        return refused;
-    }
     let language = signed.language;
     let refuse = |error: &'static str| {
         desk_page(
@@ -475,5 +544,74 @@ pub async fn set_disposition(
             .await
         }
         Err(AdminError::Failed(error)) => failed(&error, "cannot set a disposition"),
+    }
+}
+
+/// The desk's call form: a campaign and a typed number, or a previewed contact.
+#[derive(Debug, Deserialize)]
+pub struct CallForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    campaign_id: String,
+    #[serde(default)]
+    number: String,
+    /// Set by a previewed contact's button; the number is then not read.
+    #[serde(default)]
+    contact_id: String,
+}
+
+/// `POST /agent/call`: the agent calls a number or a previewed contact through a
+/// campaign (click-to-call); their phone rings first. A refusal (the campaign's
+/// rules, the agent's state) is shown beside the form, with what was typed.
+pub async fn call(
+    State(state): State<WebState>,
+    signed: Signed,
+    Form(form): Form<CallForm>,
+) -> Response {
+    let name = match acting_agent(&signed, "agentDial", &form.csrf) {
+        Ok(name) => name,
+        Err(refused) => return *refused,
+    };
+    let language = signed.language;
+    let number = form.number.trim().to_owned();
+    let campaign_id = form.campaign_id.trim().parse::<i64>().ok();
+    let target = match (form.contact_id.trim(), number.as_str()) {
+        ("", "") => None,
+        ("", typed) => Some(DeskTarget::Number(typed.to_owned())),
+        (contact, _) => contact.parse().ok().map(DeskTarget::Contact),
+    };
+    let refuse = |status: StatusCode, error: String| {
+        let dialled = Dialled {
+            error: Some(error),
+            campaign_id: campaign_id.unwrap_or_default(),
+            number: number.clone(),
+        };
+        call_page(&state, &signed, &name, status, None, dialled)
+    };
+    let (Some(campaign_id), Some(target)) = (campaign_id, target) else {
+        let error = language.pick((
+            "Scegli la campagna e scrivi il numero da chiamare.",
+            "Pick the campaign and type the number to call.",
+        ));
+        return refuse(StatusCode::UNPROCESSABLE_ENTITY, error.into()).await;
+    };
+    match state
+        .dialer
+        .call_from_desk(&name, campaign_id, target)
+        .await
+    {
+        Ok(attempt) => {
+            tracing::info!(agent = %name, campaign = campaign_id, attempt, "call from the agent's desk");
+            Redirect::to("/agent").into_response()
+        }
+        Err(AdminError::Refused(refused)) => {
+            let status = match refused {
+                Refused::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                Refused::NotFound(_) | Refused::Conflict(_) => StatusCode::CONFLICT,
+            };
+            refuse(status, refused.to_string()).await
+        }
+        Err(AdminError::Failed(error)) => failed(&error, "cannot call from the desk"),
     }
 }
