@@ -192,6 +192,14 @@ impl Board {
     }
 }
 
+/// The refusal of an action of the board: not a supervisor or admin, not allowed
+/// `operation`, or a form without the session's token.
+fn refuse_action(signed: &Signed, operation: &str, csrf: &str) -> Option<Response> {
+    refuse(signed)
+        .or_else(|| signed.refuse_unless_may(operation))
+        .or_else(|| signed.refuse_forged(csrf))
+}
+
 /// Supervisors and admins: those who may see both agents and campaigns.
 fn refuse(signed: &Signed) -> Option<Response> {
     signed
@@ -239,8 +247,7 @@ pub async fn set_agent_state(
     Path(name): Path<String>,
     Form(change): Form<StateChange>,
 ) -> Response {
-    let refused = refuse(&signed).or_else(|| signed.refuse_unless_may("setAgentState"));
-    if let Some(refused) = refused.or_else(|| signed.refuse_forged(&change.csrf)) {
+    if let Some(refused) = refuse_action(&signed, "setAgentState", &change.csrf) {
         return refused;
     }
     let to = match AgentState::parse(&change.state) {
@@ -260,28 +267,15 @@ pub async fn set_agent_state(
         }
     };
     let reason = Some(change.reason.as_str()).filter(|r| !r.trim().is_empty());
-    let user = signed.user.name.clone();
-    match state
+    let user = &signed.user.name;
+    let done = state
         .dialer
-        .set_agent_state_by(&user, &name, to, reason)
+        .set_agent_state_by(user, &name, to, reason)
         .await
-    {
-        Ok(agent) => {
+        .map(|agent| {
             tracing::info!(by = %user, agent = %agent.name, state = agent.state.as_str(), "agent's state set from the supervisor's board");
-            Redirect::to("/supervisor").into_response()
-        }
-        Err(AdminError::Refused(Refused::NotFound(_))) => signed.not_found(),
-        Err(AdminError::Refused(refused)) => {
-            supervisor_page(
-                &state,
-                &signed,
-                StatusCode::CONFLICT,
-                Some(refused.to_string()),
-            )
-            .await
-        }
-        Err(AdminError::Failed(error)) => failed(&error, "cannot set an agent's state"),
-    }
+        });
+    after_action(&state, &signed, done, "cannot set an agent's state").await
 }
 
 /// The listen-in form: the mode, and the supervisor's phone to ring when starting.
@@ -304,8 +298,7 @@ pub async fn monitor(
     Path(name): Path<String>,
     Form(form): Form<MonitorForm>,
 ) -> Response {
-    let refused = refuse(&signed).or_else(|| signed.refuse_unless_may("monitorCall"));
-    if let Some(refused) = refused.or_else(|| signed.refuse_forged(&form.csrf)) {
+    if let Some(refused) = refuse_action(&signed, "monitorCall", &form.csrf) {
         return refused;
     }
     let Some(mode) = MonitorMode::parse(&form.mode) else {
@@ -332,7 +325,9 @@ pub async fn monitor(
             .await
             .map(|_| ())
     };
-    monitored(&state, &signed, &name, mode.as_str(), done).await
+    let step = mode.as_str();
+    listened(&signed, &name, step, &done);
+    after_action(&state, &signed, done, "cannot listen in on a call").await
 }
 
 /// The stop form.
@@ -350,27 +345,31 @@ pub async fn stop_monitor(
     Path(name): Path<String>,
     Form(form): Form<StopForm>,
 ) -> Response {
-    let refused = refuse(&signed).or_else(|| signed.refuse_unless_may("stopMonitor"));
-    if let Some(refused) = refused.or_else(|| signed.refuse_forged(&form.csrf)) {
+    if let Some(refused) = refuse_action(&signed, "stopMonitor", &form.csrf) {
         return refused;
     }
     let done = state.dialer.stop_monitor(&signed.user.name, &name).await;
-    monitored(&state, &signed, &name, "stop", done).await
+    listened(&signed, &name, "stop", &done);
+    after_action(&state, &signed, done, "cannot listen in on a call").await
 }
 
-/// Back to the board after a listen-in step, or the board with its refusal.
-async fn monitored(
+/// Logs a listen-in step that was taken.
+fn listened(signed: &Signed, agent: &str, step: &str, done: &Result<(), AdminError>) {
+    if done.is_ok() {
+        tracing::info!(by = %signed.user.name, %agent, step, "listening in from the supervisor's board");
+    }
+}
+
+/// Back to the board after an action, or the board with the action's refusal; a
+/// failure of the host is logged as `failure`.
+async fn after_action(
     state: &WebState,
     signed: &Signed,
-    agent: &str,
-    step: &str,
     done: Result<(), AdminError>,
+    failure: &str,
 ) -> Response {
     match done {
-        Ok(()) => {
-            tracing::info!(by = %signed.user.name, %agent, step, "listening in from the supervisor's board");
-            Redirect::to("/supervisor").into_response()
-        }
+        Ok(()) => Redirect::to("/supervisor").into_response(),
         Err(AdminError::Refused(Refused::NotFound(_))) => signed.not_found(),
         Err(AdminError::Refused(refused)) => {
             supervisor_page(
@@ -381,7 +380,7 @@ async fn monitored(
             )
             .await
         }
-        Err(AdminError::Failed(error)) => failed(&error, "cannot listen in on a call"),
+        Err(AdminError::Failed(error)) => failed(&error, failure),
     }
 }
 
