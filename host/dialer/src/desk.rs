@@ -74,8 +74,52 @@ pub struct AgentDay {
     pub paused_ms: i64,
     /// Milliseconds ready, waiting for a call.
     pub ready_ms: i64,
+    /// Milliseconds logged in but not taking calls.
+    pub present_ms: i64,
     /// Milliseconds paused, by reason.
     pub pauses: Vec<(String, i64)>,
+}
+
+impl AgentDay {
+    /// Adds a line of the state log's totals (the agent's own).
+    pub fn add(&mut self, line: &StateTime) {
+        match AgentState::parse(&line.state) {
+            Some(AgentState::OnCall) => {
+                self.calls += line.entered;
+                self.talk_ms += line.ms;
+            }
+            Some(AgentState::WrapUp) => self.wrap_up_ms += line.ms,
+            Some(AgentState::Ready) => self.ready_ms += line.ms,
+            Some(AgentState::Present) => self.present_ms += line.ms,
+            Some(AgentState::Paused) => {
+                self.paused_ms += line.ms;
+                let reason = line.reason.clone().unwrap_or_default();
+                match self.pauses.iter_mut().find(|(r, _)| *r == reason) {
+                    Some((_, ms)) => *ms += line.ms,
+                    None => self.pauses.push((reason, line.ms)),
+                }
+            }
+            Some(AgentState::LoggedOut) | None => {}
+        }
+    }
+
+    /// Milliseconds logged in: every state but logged out.
+    pub fn logged_in_ms(&self) -> i64 {
+        self.talk_ms + self.wrap_up_ms + self.ready_ms + self.present_ms + self.paused_ms
+    }
+
+    /// The average handle time (talk and wrap-up per call), in ms; `None` without a
+    /// call.
+    pub fn handle_ms(&self) -> Option<i64> {
+        (self.calls > 0).then(|| (self.talk_ms + self.wrap_up_ms) / self.calls)
+    }
+
+    /// Occupancy: the share of the time logged in and not paused spent on calls and
+    /// wrapping them up; `None` without such time.
+    pub fn occupancy(&self) -> Option<f64> {
+        let working = self.logged_in_ms() - self.paused_ms;
+        (working > 0).then(|| (self.talk_ms + self.wrap_up_ms) as f64 / working as f64)
+    }
 }
 
 /// States over for this long are settled: no transaction still writing can end one
@@ -96,24 +140,7 @@ pub(crate) struct SettledDay {
 
 /// Adds a line of the log's totals to its agent's day.
 fn count(days: &mut HashMap<String, AgentDay>, line: StateTime) {
-    let day = days.entry(line.agent).or_default();
-    match AgentState::parse(&line.state) {
-        Some(AgentState::OnCall) => {
-            day.calls += line.entered;
-            day.talk_ms += line.ms;
-        }
-        Some(AgentState::WrapUp) => day.wrap_up_ms += line.ms,
-        Some(AgentState::Ready) => day.ready_ms += line.ms,
-        Some(AgentState::Paused) => {
-            day.paused_ms += line.ms;
-            let reason = line.reason.unwrap_or_default();
-            match day.pauses.iter_mut().find(|(r, _)| *r == reason) {
-                Some((_, ms)) => *ms += line.ms,
-                None => day.pauses.push((reason, line.ms)),
-            }
-        }
-        Some(AgentState::Present | AgentState::LoggedOut) | None => {}
-    }
+    days.entry(line.agent.clone()).or_default().add(&line);
 }
 
 impl Dialer {

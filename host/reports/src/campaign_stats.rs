@@ -5,30 +5,14 @@
 use ringhost_store::Store;
 
 use crate::filter::Filter;
-use crate::table::{Cell, Chart, Column, Kind, Table};
+use crate::table::{Cell, Column, Kind, Label, Output, Pies, Rows, Table};
 
 /// The columns: the grouping, its value, the records and their share.
 pub const COLUMNS: [Column; 4] = [
-    Column {
-        key: "group",
-        label: ("Raggruppamento", "Grouped by"),
-        kind: Kind::Text,
-    },
-    Column {
-        key: "value",
-        label: ("Valore", "Value"),
-        kind: Kind::Text,
-    },
-    Column {
-        key: "records",
-        label: ("Record", "Records"),
-        kind: Kind::Integer,
-    },
-    Column {
-        key: "share",
-        label: ("Percentuale", "Share"),
-        kind: Kind::Share,
-    },
+    Column::new("group", "Raggruppamento", "Grouped by", Kind::Text),
+    Column::new("value", "Valore", "Value", Kind::Text),
+    Column::new("records", "Record", "Records", Kind::Integer),
+    Column::new("share", "Percentuale", "Share", Kind::Share),
 ];
 
 /// The groupings, as the `group` column names them.
@@ -42,8 +26,10 @@ pub const BY_TAG: &str = "tag";
 ///
 /// # Errors
 /// When the database cannot be read.
-pub async fn read(store: &Store, filter: &Filter) -> anyhow::Result<Table> {
-    let stats = store.campaign_stats(&filter.resolve(store).await?).await?;
+pub async fn read(store: &Store, filter: &Filter) -> anyhow::Result<Output> {
+    let stats = store
+        .campaign_stats(&filter.resolve(store).await?.attempts)
+        .await?;
     let share = |n: i64| {
         if stats.records == 0 {
             0.0
@@ -78,14 +64,18 @@ pub async fn read(store: &Store, filter: &Filter) -> anyhow::Result<Table> {
             .iter()
             .map(|(tag, n)| line(BY_TAG, tag.clone(), *n)),
     );
-    Ok(Table {
-        report: "campaign-stats",
-        columns: COLUMNS.to_vec(),
-        rows,
-        chart: Some(Chart {
-            group: 0,
-            label: 1,
-            value: 2,
-        }),
+    Ok(Output {
+        tables: vec![Table {
+            name: "campaign-stats",
+            title: Label::Words("Statistiche per campagna", "Statistics by campaign"),
+            columns: COLUMNS.to_vec(),
+            rows: Rows::Ready(rows),
+            pies: Some(Pies {
+                group: 0,
+                label: 1,
+                value: 2,
+            }),
+        }],
+        bars: Vec::new(),
     })
 }

@@ -148,6 +148,7 @@ pub(crate) async fn start(config: Config) -> anyhow::Result<Running> {
         settings: web.clone(),
         throttle: Default::default(),
         feeds: Default::default(),
+        exports: Default::default(),
         trunks: Some(ringhost_web::TrunkBoard {
             trunks,
             from_file: config.trunks.iter().map(|t| t.name.clone()).collect(),

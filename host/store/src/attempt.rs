@@ -116,43 +116,49 @@ pub struct AttemptRow {
     pub note: Option<String>,
 }
 
-const COLUMNS: &str = "id, campaign_id, run, list_id, contact_id, number, attempt, \
+pub(crate) const COLUMNS: &str = "id, campaign_id, run, list_id, contact_id, number, attempt, \
      started_at_ms, state, trunk, ring_at_ms, answer_at_ms, end_at_ms, ring_ms, talk_ms, \
      sip_code, cause, outcome, status, retry, tags, agent, confirmed, host, hangup_by, \
      queue_result, ivr_result, note";
 
-fn attempt(row: &AnyRow) -> AttemptRow {
+pub(crate) fn attempt(row: &AnyRow) -> AttemptRow {
+    attempt_at(row, 0)
+}
+
+/// The attempt whose [`COLUMNS`] start at column `at` of `row` (after a joined
+/// table's).
+pub(crate) fn attempt_at(row: &AnyRow, at: usize) -> AttemptRow {
     AttemptRow {
-        id: row.get(0),
+        id: row.get(at),
         start: AttemptStart {
-            campaign_id: row.get(1),
-            run: row.get(2),
-            list_id: row.get(3),
-            contact_id: row.get(4),
-            number: row.get(5),
-            attempt: row.get(6),
-            started_at_ms: row.get(7),
-            host: row.get(23),
+            campaign_id: row.get(at + 1),
+            run: row.get(at + 2),
+            list_id: row.get(at + 3),
+            contact_id: row.get(at + 4),
+            number: row.get(at + 5),
+            attempt: row.get(at + 6),
+            started_at_ms: row.get(at + 7),
+            host: row.get(at + 23),
         },
-        state: row.get(8),
-        trunk: row.get(9),
-        ring_at_ms: row.get(10),
-        answer_at_ms: row.get(11),
-        end_at_ms: row.get(12),
-        ring_ms: row.get(13),
-        talk_ms: row.get(14),
-        sip_code: row.get(15),
-        cause: row.get(16),
-        outcome: row.get(17),
-        status: row.get(18),
+        state: row.get(at + 8),
+        trunk: row.get(at + 9),
+        ring_at_ms: row.get(at + 10),
+        answer_at_ms: row.get(at + 11),
+        end_at_ms: row.get(at + 12),
+        ring_ms: row.get(at + 13),
+        talk_ms: row.get(at + 14),
+        sip_code: row.get(at + 15),
+        cause: row.get(at + 16),
+        outcome: row.get(at + 17),
+        status: row.get(at + 18),
         retry: row.get::<Option<i64>, _>(19).map(|r| r != 0),
-        tags: row.get(20),
-        agent: row.get(21),
-        confirmed: row.get::<i64, _>(22) != 0,
-        hangup_by: row.get(24),
-        queue_result: row.get(25),
-        ivr_result: row.get(26),
-        note: row.get(27),
+        tags: row.get(at + 20),
+        agent: row.get(at + 21),
+        confirmed: row.get::<i64, _>(at + 22) != 0,
+        hangup_by: row.get(at + 24),
+        queue_result: row.get(at + 25),
+        ivr_result: row.get(at + 26),
+        note: row.get(at + 27),
     }
 }
 

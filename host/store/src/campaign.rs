@@ -76,6 +76,20 @@ pub struct RunRow {
     pub result: Option<String>,
 }
 
+/// A run from `campaign_id, campaign_name, run, settings, started_at_ms, ended_at_ms,
+/// result`.
+pub(crate) fn run(r: &AnyRow) -> RunRow {
+    RunRow {
+        campaign_id: r.get(0),
+        campaign_name: r.get(1),
+        run: r.get(2),
+        settings: r.get(3),
+        started_at_ms: r.get(4),
+        ended_at_ms: r.get(5),
+        result: r.get(6),
+    }
+}
+
 const CAMPAIGN_COLUMNS: &str =
     "id, name, template_id, state, settings, priority, run, start_at_ms, started_at_ms";
 
@@ -401,18 +415,7 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .context("cannot read the campaign's runs")?;
-        Ok(rows
-            .iter()
-            .map(|r| RunRow {
-                campaign_id: r.get(0),
-                campaign_name: r.get(1),
-                run: r.get(2),
-                settings: r.get(3),
-                started_at_ms: r.get(4),
-                ended_at_ms: r.get(5),
-                result: r.get(6),
-            })
-            .collect())
+        Ok(rows.iter().map(run).collect())
     }
 
     /// Creates or replaces a template; its id.

@@ -76,10 +76,10 @@ pub struct ContactRow {
     pub external_id: Option<String>,
 }
 
-const CONTACT_COLUMNS: &str = "id, list_id, line, numbers, variables, time_zone, \
+pub(crate) const CONTACT_COLUMNS: &str = "id, list_id, line, numbers, variables, time_zone, \
      schedule_extension, state, attempts, next_at_ms, status, external_id";
 
-fn contact(row: &AnyRow) -> ContactRow {
+pub(crate) fn contact(row: &AnyRow) -> ContactRow {
     let numbers: String = row.get(3);
     ContactRow {
         id: row.get(0),
@@ -861,15 +861,7 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .context("cannot read the do-not-call list")?;
-        Ok(rows
-            .iter()
-            .map(|r| DoNotCallRow {
-                number: r.get(0),
-                until_ms: r.get(1),
-                reason: r.get(2),
-                added_at_ms: r.get(3),
-            })
-            .collect())
+        Ok(rows.iter().map(do_not_call).collect())
     }
 }
 
@@ -890,6 +882,16 @@ pub enum ContactSearch {
     Number(String),
     /// Those with this text in a column.
     Text(String),
+}
+
+/// A do-not-call number from `number, until_ms, reason, added_at_ms`.
+pub(crate) fn do_not_call(r: &AnyRow) -> DoNotCallRow {
+    DoNotCallRow {
+        number: r.get(0),
+        until_ms: r.get(1),
+        reason: r.get(2),
+        added_at_ms: r.get(3),
+    }
 }
 
 /// A number that may not be called.

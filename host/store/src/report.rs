@@ -3,22 +3,72 @@
 //! same numbers.
 
 use anyhow::Context as _;
+use futures_util::{Stream, StreamExt as _, TryStreamExt as _};
 use sqlx::{AssertSqlSafe, Row as _};
 
 use crate::Store;
+use crate::attempt::{AttemptRow, COLUMNS, attempt, attempt_at};
+use crate::campaign::RunRow;
+use crate::contact::{CONTACT_COLUMNS, ContactRow, DoNotCallRow, contact};
 
-/// Which attempts a report counts: of these campaigns (none: no attempt), of one run,
-/// started within a span of time.
+/// Which campaigns a report covers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Campaigns {
+    /// Every campaign, those deleted since included: their attempts stay.
+    #[default]
+    All,
+    /// These (none: no attempt).
+    These(Vec<i64>),
+}
+
+/// Which attempts a report counts: of these campaigns, of one run, started within a
+/// span of time.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AttemptFilter {
     /// The campaigns.
-    pub campaign_ids: Vec<i64>,
+    pub campaigns: Campaigns,
     /// One run of theirs only.
     pub run: Option<i64>,
     /// Started at or after (ms since the epoch).
     pub from_ms: Option<i64>,
     /// Started before (ms since the epoch).
     pub until_ms: Option<i64>,
+}
+
+impl AttemptFilter {
+    /// The filter as SQL conditions on the attempt table aliased `alias`, with the
+    /// values to bind from `$first` on; `None` when it matches no attempt.
+    fn clauses(&self, alias: &str, first: usize) -> Option<(Vec<String>, Vec<i64>)> {
+        let mut wheres = Vec::new();
+        match &self.campaigns {
+            Campaigns::All => {}
+            Campaigns::These(ids) if ids.is_empty() => return None,
+            Campaigns::These(ids) => {
+                // The ids are numbers the caller looked up, written into the statement.
+                let ids = ids
+                    .iter()
+                    .map(i64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                wheres.push(format!("{alias}.campaign_id IN ({ids})"));
+            }
+        }
+        let mut binds = Vec::new();
+        for (clause, value) in [
+            ("run = ", self.run),
+            ("started_at_ms >= ", self.from_ms),
+            ("started_at_ms < ", self.until_ms),
+        ] {
+            if let Some(value) = value {
+                binds.push(value);
+                wheres.push(format!("{alias}.{clause}${}", first + binds.len() - 1));
+            }
+        }
+        if wheres.is_empty() {
+            wheres.push("1 = 1".to_owned());
+        }
+        Some((wheres, binds))
+    }
 }
 
 /// The records (contacts) a campaign called, each by its last finished attempt
@@ -44,31 +94,10 @@ impl Store {
     /// When the database cannot be read.
     pub async fn campaign_stats(&self, filter: &AttemptFilter) -> anyhow::Result<CampaignStats> {
         let mut stats = CampaignStats::default();
-        if filter.campaign_ids.is_empty() {
+        let Some((mut wheres, binds)) = filter.clauses("attempt", 1) else {
             return Ok(stats);
-        }
-        // The ids are numbers the caller looked up, written into the statement.
-        let ids = filter
-            .campaign_ids
-            .iter()
-            .map(i64::to_string)
-            .collect::<Vec<_>>()
-            .join(", ");
-        let mut wheres = vec![
-            format!("campaign_id IN ({ids})"),
-            "state IN ('ended', 'interrupted')".to_owned(),
-        ];
-        let mut binds = Vec::new();
-        for (clause, value) in [
-            ("run = ", filter.run),
-            ("started_at_ms >= ", filter.from_ms),
-            ("started_at_ms < ", filter.until_ms),
-        ] {
-            if let Some(value) = value {
-                binds.push(value);
-                wheres.push(format!("{clause}${}", binds.len()));
-            }
-        }
+        };
+        wheres.push("attempt.state IN ('ended', 'interrupted')".to_owned());
         // One pass: the last attempt of each record, grouped by what the three
         // countings need; the groups are few.
         let sql = format!(
@@ -105,6 +134,242 @@ impl Store {
         stats.by_attempts.sort();
         stats.by_tag.sort();
         Ok(stats)
+    }
+}
+
+/// The attempts counted in one quarter of an hour: the reports' days are read from
+/// these, in whichever zone (every zone's offset is a whole number of quarters).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuarterCount {
+    /// The campaign.
+    pub campaign_id: i64,
+    /// The quarter's start (ms since the epoch), by the attempts' start.
+    pub quarter_ms: i64,
+    /// The attempts' raw outcome (`None` while in progress).
+    pub outcome: Option<String>,
+    /// Whether they were abandoned: answered, and no agent within the limit.
+    pub abandoned: bool,
+    /// How many.
+    pub n: i64,
+}
+
+/// A quarter of an hour, the grain of [`QuarterCount`].
+pub const QUARTER_MS: i64 = 900_000;
+
+/// A contact with the last of its attempts a report covers: a line of ADS's detailed
+/// report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactWithLast {
+    /// The contact as stored (its CSV line's fields, tries and status).
+    pub contact: ContactRow,
+    /// Its last attempt within the filter; `None` when it has none.
+    pub last: Option<AttemptRow>,
+}
+
+impl Store {
+    /// The filter's attempts, oldest first, read as they are needed: a report of a
+    /// million attempts is written without holding them.
+    pub fn attempts_in<'a>(
+        &'a self,
+        filter: &AttemptFilter,
+    ) -> impl Stream<Item = anyhow::Result<AttemptRow>> + Send + 'a {
+        let Some((wheres, binds)) = filter.clauses("attempt", 1) else {
+            return futures_util::stream::empty().left_stream();
+        };
+        let sql = format!(
+            "SELECT {COLUMNS} FROM attempt WHERE {} ORDER BY id",
+            wheres.join(" AND ")
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for value in binds {
+            query = query.bind(value);
+        }
+        query
+            .fetch(&self.pool)
+            .map(|row| {
+                row.map(|row| attempt(&row))
+                    .context("cannot read the attempts")
+            })
+            .right_stream()
+    }
+
+    /// How many attempts the filter covers: what an export of them counts up to.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn count_attempts_in(&self, filter: &AttemptFilter) -> anyhow::Result<i64> {
+        let Some((wheres, binds)) = filter.clauses("attempt", 1) else {
+            return Ok(0);
+        };
+        let sql = format!(
+            "SELECT COUNT(*) FROM attempt WHERE {}",
+            wheres.join(" AND ")
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for value in binds {
+            query = query.bind(value);
+        }
+        let row = query
+            .fetch_one(&self.pool)
+            .await
+            .context("cannot count the attempts")?;
+        Ok(row.get(0))
+    }
+
+    /// The filter's attempts counted per campaign, quarter of an hour (of their
+    /// start), outcome and abandonment: one pass that the daily charts and the
+    /// compliance report share.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn attempt_quarters(
+        &self,
+        filter: &AttemptFilter,
+    ) -> anyhow::Result<Vec<QuarterCount>> {
+        let Some((wheres, binds)) = filter.clauses("attempt", 1) else {
+            return Ok(Vec::new());
+        };
+        let abandoned = "CASE WHEN tags LIKE '%\"abandoned\"%' THEN 1 ELSE 0 END";
+        let sql = format!(
+            "SELECT campaign_id, started_at_ms / {QUARTER_MS}, outcome, {abandoned}, COUNT(*) \
+             FROM attempt WHERE {} \
+             GROUP BY campaign_id, started_at_ms / {QUARTER_MS}, outcome, {abandoned}",
+            wheres.join(" AND ")
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for value in binds {
+            query = query.bind(value);
+        }
+        let rows = query
+            .fetch_all(&self.pool)
+            .await
+            .context("cannot count the attempts by quarter")?;
+        let mut quarters: Vec<QuarterCount> = rows
+            .iter()
+            .map(|row| QuarterCount {
+                campaign_id: row.get(0),
+                quarter_ms: row.get::<i64, _>(1) * QUARTER_MS,
+                outcome: row.get(2),
+                abandoned: row.get::<i64, _>(3) != 0,
+                n: row.get(4),
+            })
+            .collect();
+        quarters.sort_by(|a, b| {
+            (a.quarter_ms, a.campaign_id, &a.outcome, a.abandoned).cmp(&(
+                b.quarter_ms,
+                b.campaign_id,
+                &b.outcome,
+                b.abandoned,
+            ))
+        });
+        Ok(quarters)
+    }
+
+    /// The contacts of `list_ids`, in their lists' order, each with its last attempt
+    /// within the filter; with a span of time, only contacts called within it. Read
+    /// as they are needed, as [`Store::attempts_in`].
+    pub fn contacts_with_last<'a>(
+        &'a self,
+        list_ids: &[i64],
+        filter: &AttemptFilter,
+    ) -> impl Stream<Item = anyhow::Result<ContactWithLast>> + Send + 'a {
+        let Some((wheres, binds)) = filter.clauses("x", 1) else {
+            return futures_util::stream::empty().left_stream();
+        };
+        if list_ids.is_empty() {
+            return futures_util::stream::empty().left_stream();
+        }
+        // The list ids are numbers the caller looked up, written into the statement.
+        let lists = list_ids
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        let called_only = filter.from_ms.is_some() || filter.until_ms.is_some();
+        let join = if called_only { "JOIN" } else { "LEFT JOIN" };
+        let contact_columns = CONTACT_COLUMNS
+            .split(", ")
+            .map(|c| format!("c.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let attempt_columns = COLUMNS
+            .split(',')
+            .map(|c| format!("a.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT {contact_columns}, {attempt_columns} FROM contact c {join} attempt a \
+             ON a.id = (SELECT MAX(x.id) FROM attempt x WHERE x.contact_id = c.id AND {}) \
+             WHERE c.list_id IN ({lists}) ORDER BY c.list_id, c.id",
+            wheres.join(" AND ")
+        );
+        let width = CONTACT_COLUMNS.split(',').count();
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for value in binds {
+            query = query.bind(value);
+        }
+        query
+            .fetch(&self.pool)
+            .map_ok(move |row| {
+                let last = row
+                    .try_get::<Option<i64>, _>(width)
+                    .ok()
+                    .flatten()
+                    .map(|_| attempt_at(&row, width));
+                ContactWithLast {
+                    contact: contact(&row),
+                    last,
+                }
+            })
+            .map(|row| row.context("cannot read the contacts"))
+            .right_stream()
+    }
+
+    /// How many contacts `list_ids` hold: what a detailed report counts up to.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn count_contacts_in(&self, list_ids: &[i64]) -> anyhow::Result<i64> {
+        let counts = self.contact_counts(list_ids).await?;
+        Ok(counts.ready + counts.dialing + counts.done)
+    }
+
+    /// Every run of every campaign, those deleted included: the names and settings
+    /// reports show old attempts with.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn all_runs(&self) -> anyhow::Result<Vec<RunRow>> {
+        let rows = sqlx::query(
+            "SELECT campaign_id, campaign_name, run, settings, started_at_ms, ended_at_ms, \
+             result FROM campaign_run ORDER BY campaign_id, run",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .context("cannot read the campaigns' runs")?;
+        Ok(rows.iter().map(crate::campaign::run).collect())
+    }
+
+    /// The numbers held back for `reason` after `now_ms` (in every list), soonest
+    /// free first.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn held_numbers(
+        &self,
+        reason: &str,
+        now_ms: i64,
+    ) -> anyhow::Result<Vec<DoNotCallRow>> {
+        let rows = sqlx::query(
+            "SELECT number, until_ms, reason, added_at_ms FROM do_not_call \
+             WHERE reason = $1 AND until_ms > $2 ORDER BY until_ms, number",
+        )
+        .bind(reason)
+        .bind(now_ms)
+        .fetch_all(&self.pool)
+        .await
+        .context("cannot read the numbers held back")?;
+        Ok(rows.iter().map(crate::contact::do_not_call).collect())
     }
 }
 

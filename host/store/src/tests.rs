@@ -1243,7 +1243,7 @@ async fn postgres_agents_days() {
 /// campaign's attempts read one by one: each contact by its last finished attempt.
 async fn stats_agree_with_the_attempts(store: &Store, campaign: i64) {
     let filter = report::AttemptFilter {
-        campaign_ids: vec![campaign],
+        campaigns: report::Campaigns::These(vec![campaign]),
         ..Default::default()
     };
     let stats = store.campaign_stats(&filter).await.unwrap();

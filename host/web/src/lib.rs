@@ -30,6 +30,7 @@ use crate::pages::{
 
 pub mod assets;
 pub mod campaign_form;
+pub mod exports;
 pub mod feed;
 pub mod language;
 pub mod pages;
@@ -151,6 +152,8 @@ pub struct WebState {
     pub trunks: Option<TrunkBoard>,
     /// The live boards pages follow.
     pub feeds: Arc<feed::Feeds>,
+    /// The report exports running and done.
+    pub exports: Arc<exports::Exports>,
 }
 
 /// The trunks the host runs with, as the trunks page shows them.
@@ -245,8 +248,12 @@ pub fn router(state: WebState) -> Router {
         .route("/agent/state", post(desk::set_state))
         .route("/agent/disposition", post(desk::set_disposition))
         .route("/agent/call", post(desk::call))
+        .route("/reports", get(reports::index))
         .route("/reports/{name}", get(reports::report))
-        .route("/reports/{name}/download", get(reports::download))
+        .route("/reports/{name}/exports", post(reports::start_export))
+        .route("/reports/exports/{id}", get(reports::export_page))
+        .route("/reports/exports/{id}/status", get(reports::export_status))
+        .route("/reports/exports/{id}/file", get(reports::export_file))
         .route("/supervisor", get(supervisor::supervisor))
         .route(
             "/supervisor/agents/{name}/monitor",

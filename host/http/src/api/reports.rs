@@ -1,12 +1,15 @@
-//! Reports (`GET /api/v1/reports/{name}`): a report's table as JSON, CSV or a
+//! Reports (`GET /api/v1/reports/{name}`): a report's tables as JSON, CSV or a
 //! spreadsheet, read once by `ringhost-reports` so that every format, and the panel's
-//! page, say the same.
+//! page, say the same. The file is streamed as it is written: a report of a million
+//! lines starts arriving at once and never sits whole in memory.
 
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use ringhost_reports::export::{self, Format};
-use ringhost_reports::{Filter, Report};
+use ringhost_reports::locale::Language;
+use ringhost_reports::{Filter, Locale, Report, Use};
 use serde::Deserialize;
 
 use super::{ApiError, Path, Query};
@@ -28,6 +31,11 @@ pub(crate) struct ReportQuery {
     until_ms: Option<i64>,
     /// `json` (the default), `csv` or `xlsx`.
     format: Option<String>,
+    /// The IANA zone days are counted and times written in (`Europe/Rome`); UTC by
+    /// default.
+    zone: Option<String>,
+    /// The labels' language: `en` (the default) or `it`.
+    language: Option<String>,
 }
 
 impl ReportQuery {
@@ -52,16 +60,22 @@ impl ReportQuery {
 }
 
 /// A report: `campaign-stats` (records by final status, by number of attempts and by
-/// tag, each with its share). As JSON, or downloaded as CSV or XLSX.
+/// tag), `detailed` (a line per contact: its record and last attempt), `attempts`
+/// (every attempt, every field; a month of them is the monthly history), `agents`
+/// (per agent per day) or `compliance` (abandon rates per day, 24 hours and 30 days;
+/// the numbers held back). As JSON, or downloaded as CSV or XLSX.
 #[utoipa::path(
     get,
     path = "/api/v1/reports/{name}",
     operation_id = "getReport",
     tag = "reports",
-    params(("name" = String, Path, description = "The report: campaign-stats"), ReportQuery),
+    params(
+        ("name" = String, Path, description = "The report: campaign-stats, detailed, attempts, agents or compliance"),
+        ReportQuery
+    ),
     responses(
-        (status = 200, description = "The report: JSON (report, columns, rows), CSV or XLSX"),
-        (status = 400, description = "No such format", body = super::error::ErrorBody),
+        (status = 200, description = "The report: JSON (report, tables: name, title, columns, rows), CSV (each table's header and rows) or XLSX (a sheet per table)"),
+        (status = 400, description = "No such format, zone or language", body = super::error::ErrorBody),
         (status = 404, description = "No such report", body = super::error::ErrorBody),
     )
 )]
@@ -78,14 +92,38 @@ pub(crate) async fn get_report(
             ApiError::invalid(format!("{name:?} is not a format: json, csv or xlsx"))
         })?,
     };
-    let table = report.read(&state.store, &query.filter()).await?;
-    let file = export::download(&table, format, |(_, en)| en)?;
+    let zone = match query.zone.as_deref() {
+        None => chrono_tz::UTC,
+        Some(name) => name.parse().map_err(|_| {
+            ApiError::invalid(format!(
+                "{name:?} is not an IANA time zone (such as Europe/Rome)"
+            ))
+        })?,
+    };
+    let language = match query.language.as_deref() {
+        None | Some("en") => Language::En,
+        Some("it") => Language::It,
+        Some(other) => {
+            return Err(ApiError::invalid(format!(
+                "{other:?} is not a language: en or it"
+            )));
+        }
+    };
+    let locale = Locale { zone, language };
+    let now = state.dialer.now_ms();
+    let output = report
+        .read(&state.store, &query.filter(), &locale, now, Use::File)
+        .await?;
+    let chunks = export::stream(output, report.as_str(), format, locale);
     Ok((
         [
-            (header::CONTENT_TYPE, file.content_type.to_owned()),
-            (header::CONTENT_DISPOSITION, file.disposition),
+            (header::CONTENT_TYPE, format.content_type().to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format.disposition(report.as_str()),
+            ),
         ],
-        file.bytes,
+        Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(chunks)),
     )
         .into_response())
 }

@@ -939,14 +939,30 @@ async fn a_report_is_json_csv_or_a_spreadsheet_for_the_keys_allowed_it() {
     let json = call(&state, Method::GET, path, Some(&reader), None).await;
     assert_eq!(json.status, StatusCode::OK);
     assert_eq!(json.body["report"], "campaign-stats");
-    let keys: Vec<&str> = json.body["columns"]
+    let keys: Vec<&str> = json.body["tables"][0]["columns"]
         .as_array()
         .unwrap()
         .iter()
         .map(|c| c["key"].as_str().unwrap())
         .collect();
     assert_eq!(keys, ["group", "value", "records", "share"]);
-    assert_eq!(json.body["rows"], json!([]));
+    assert_eq!(json.body["tables"][0]["rows"], json!([]));
+    // Every report answers; compliance has its three tables.
+    for (name, tables) in [
+        ("detailed", 1),
+        ("attempts", 1),
+        ("agents", 1),
+        ("compliance", 3),
+    ] {
+        let path = format!("/api/v1/reports/{name}?zone=Europe/Rome&language=it");
+        let report = call(&state, Method::GET, &path, Some(&reader), None).await;
+        assert_eq!(report.status, StatusCode::OK, "{name}");
+        assert_eq!(
+            report.body["tables"].as_array().unwrap().len(),
+            tables,
+            "{name}"
+        );
+    }
 
     let raw = |format: &str| {
         Request::get(format!("{path}?campaigns=a,b&format={format}"))
@@ -986,6 +1002,17 @@ async fn a_report_is_json_csv_or_a_spreadsheet_for_the_keys_allowed_it() {
     )
     .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    for query in ["zone=Europe/Milano", "language=fr"] {
+        let bad = call(
+            &state,
+            Method::GET,
+            &format!("{path}?{query}"),
+            Some(&reader),
+            None,
+        )
+        .await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{query}");
+    }
     let missing = call(
         &state,
         Method::GET,

@@ -101,6 +101,7 @@ pub async fn panel_parts(
         settings,
         throttle: Arc::default(),
         feeds: Arc::default(),
+        exports: Arc::default(),
         trunks,
     };
     let app = router(state).layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
