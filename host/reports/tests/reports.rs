@@ -365,11 +365,42 @@ fn xlsx_text(cell: &Data, kind: &str) -> String {
     }
 }
 
-async fn open() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
+/// A fresh store on each engine: SQLite in `dir`, and PostgreSQL when the test
+/// command started one (`RINGHOST_TEST_POSTGRES_URL`, a server URL without a
+/// database; with `RINGHOST_REQUIRE_POSTGRES` set, as CI does, it must be there).
+async fn engines(dir: &tempfile::TempDir) -> Vec<Store> {
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("r.db").display());
-    let store = Store::open(&url).await.unwrap();
-    (dir, store)
+    let mut stores = vec![Store::open(&url).await.unwrap()];
+    match std::env::var("RINGHOST_TEST_POSTGRES_URL") {
+        Ok(server) => {
+            let server = server.trim_end_matches('/');
+            let name = format!(
+                "ringhost_reports_{}_{}",
+                std::process::id(),
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_nanos()
+            );
+            sqlx::any::install_default_drivers();
+            let mut admin =
+                <sqlx::AnyConnection as sqlx::Connection>::connect(&format!("{server}/postgres"))
+                    .await
+                    .expect("cannot reach the test PostgreSQL server");
+            sqlx::Executor::execute(
+                &mut admin,
+                sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")),
+            )
+            .await
+            .unwrap();
+            stores.push(Store::open(&format!("{server}/{name}")).await.unwrap());
+        }
+        Err(_) => assert!(
+            std::env::var("RINGHOST_REQUIRE_POSTGRES").is_err(),
+            "RINGHOST_REQUIRE_POSTGRES is set but RINGHOST_TEST_POSTGRES_URL is not"
+        ),
+    }
+    stores
 }
 
 fn winter() -> Filter {
@@ -381,7 +412,14 @@ fn winter() -> Filter {
 
 #[tokio::test]
 async fn campaign_stats_count_each_record_by_its_last_attempt() {
-    let (_dir, store) = open().await;
+    let dir = tempfile::tempdir().unwrap();
+    for store in engines(&dir).await {
+        campaign_stats_count_each_record_by_its_last_attempt_on(&store).await;
+    }
+}
+
+async fn campaign_stats_count_each_record_by_its_last_attempt_on(store: &Store) {
+    let store = store.clone();
     scripted(&store).await;
     let stats = |filter: Filter| {
         let store = store.clone();
@@ -442,7 +480,14 @@ async fn campaign_stats_count_each_record_by_its_last_attempt() {
 
 #[tokio::test]
 async fn the_detailed_report_is_each_record_as_imported_with_its_last_attempt() {
-    let (_dir, store) = open().await;
+    let dir = tempfile::tempdir().unwrap();
+    for store in engines(&dir).await {
+        the_detailed_report_is_each_record_as_imported_with_its_last_attempt_on(&store).await;
+    }
+}
+
+async fn the_detailed_report_is_each_record_as_imported_with_its_last_attempt_on(store: &Store) {
+    let store = store.clone();
     scripted(&store).await;
     let (keys, rows) = table(&store, Report::Detailed, &winter(), 0).await;
     // The record's columns in the file's order; a column named like one of the
@@ -505,7 +550,14 @@ async fn the_detailed_report_is_each_record_as_imported_with_its_last_attempt() 
 
 #[tokio::test]
 async fn attempts_stay_readable_by_month_after_their_campaign_is_deleted() {
-    let (_dir, store) = open().await;
+    let dir = tempfile::tempdir().unwrap();
+    for store in engines(&dir).await {
+        attempts_stay_readable_by_month_after_their_campaign_is_deleted_on(&store).await;
+    }
+}
+
+async fn attempts_stay_readable_by_month_after_their_campaign_is_deleted_on(store: &Store) {
+    let store = store.clone();
     let (winter_id, summer) = scripted(&store).await;
     store.start_run(summer, "running", 0).await.unwrap();
     let (keys, rows) = table(&store, Report::Attempts, &Filter::default(), 0).await;
@@ -566,7 +618,14 @@ fn rome(y: i32, m: u32, d: u32, h: u32, min: u32) -> i64 {
 
 #[tokio::test]
 async fn agents_days_split_at_the_readers_midnight() {
-    let (_dir, store) = open().await;
+    let dir = tempfile::tempdir().unwrap();
+    for store in engines(&dir).await {
+        agents_days_split_at_the_readers_midnight_on(&store).await;
+    }
+}
+
+async fn agents_days_split_at_the_readers_midnight_on(store: &Store) {
+    let store = store.clone();
     store
         .create_agent(&AgentRow {
             name: "ada".into(),
@@ -656,7 +715,14 @@ async fn agents_days_split_at_the_readers_midnight() {
 
 #[tokio::test]
 async fn compliance_counts_abandoned_and_silent_calls_per_day_and_window() {
-    let (_dir, store) = open().await;
+    let dir = tempfile::tempdir().unwrap();
+    for store in engines(&dir).await {
+        compliance_counts_abandoned_and_silent_calls_per_day_and_window_on(&store).await;
+    }
+}
+
+async fn compliance_counts_abandoned_and_silent_calls_per_day_and_window_on(store: &Store) {
+    let store = store.clone();
     let list = store.create_list("l", "", "{}", 0).await.unwrap();
     let campaign = |name: &str, settings: &str| CampaignRow {
         id: 0,
