@@ -183,10 +183,7 @@ impl Store {
              GROUP BY campaign_id, contact_id) l ON a.id = l.id \
              GROUP BY COALESCE(a.status, a.outcome, a.state), a.attempt, a.tags"
         );
-        let mut query = sqlx::query(AssertSqlSafe(sql));
-        for value in binds {
-            query = query.bind(*value);
-        }
+        let query = bound(sql, binds.iter().copied());
         let rows = query.fetch_all(&self.pool).await?;
         Ok(rows
             .iter()
@@ -238,10 +235,7 @@ impl Store {
             "SELECT {COLUMNS} FROM attempt WHERE {} ORDER BY id",
             wheres.join(" AND ")
         );
-        let mut query = sqlx::query(AssertSqlSafe(sql));
-        for value in binds {
-            query = query.bind(value);
-        }
+        let query = bound(sql, binds.iter().copied());
         query
             .fetch(&self.pool)
             .map(|row| {
@@ -263,10 +257,7 @@ impl Store {
             "SELECT COUNT(*) FROM attempt WHERE {}",
             wheres.join(" AND ")
         );
-        let mut query = sqlx::query(AssertSqlSafe(sql));
-        for value in binds {
-            query = query.bind(value);
-        }
+        let query = bound(sql, binds.iter().copied());
         let row = query
             .fetch_one(&self.pool)
             .await
@@ -294,10 +285,7 @@ impl Store {
              GROUP BY campaign_id, started_at_ms / {QUARTER_MS}, outcome, {abandoned}",
             wheres.join(" AND ")
         );
-        let mut query = sqlx::query(AssertSqlSafe(sql));
-        for value in binds {
-            query = query.bind(value);
-        }
+        let query = bound(sql, binds.iter().copied());
         let rows = query
             .fetch_all(&self.pool)
             .await
@@ -362,10 +350,7 @@ impl Store {
             wheres.join(" AND ")
         );
         let width = CONTACT_COLUMNS.split(',').count();
-        let mut query = sqlx::query(AssertSqlSafe(sql));
-        for value in binds {
-            query = query.bind(value);
-        }
+        let query = bound(sql, binds.iter().copied());
         query
             .fetch(&self.pool)
             .map_ok(move |row| {
@@ -429,6 +414,18 @@ impl Store {
         .context("cannot read the numbers held back")?;
         Ok(rows.iter().map(crate::contact::do_not_call).collect())
     }
+}
+
+/// `sql` with `binds` bound to its parameters in order: every report read's filter.
+fn bound(
+    sql: String,
+    binds: impl IntoIterator<Item = i64>,
+) -> sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments> {
+    binds
+        .into_iter()
+        .fold(sqlx::query(AssertSqlSafe(sql)), |query, value| {
+            query.bind(value)
+        })
 }
 
 /// Adds `n` to `key`'s count.
