@@ -8,8 +8,8 @@
 #   CARGO_TARGET_DIR  build folder (default: ~/.cache/ringhost/target, outside the
 #                     clone so that CI's fresh clones reuse earlier builds)
 #   RINGHOST_TEST_POSTGRES_URL  use this PostgreSQL server instead of starting one
-#   RINGHOST_ARTIFACTS  where the browser walk-through saves its screenshots (default:
-#                     $CARGO_TARGET_DIR/browser-artifacts)
+#   RINGHOST_ARTIFACTS  where the browser tests save their screenshots and downloads
+#                     (default: $CARGO_TARGET_DIR/browser-artifacts)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ringhost/target}"
@@ -62,5 +62,8 @@ timeout --kill-after=30 300 python3 tests/browser/walkthrough.py --ringhost "$RI
 
 step "the floor live (a supervisor and an agent in headless Chromium on ringhost demo)"
 timeout --kill-after=30 300 python3 tests/browser/floor.py --ringhost "$RINGHOST_BIN"
+
+step "the reports (charts, zoom, legends and every download in headless Chromium on ringhost demo)"
+timeout --kill-after=30 300 python3 tests/browser/reports.py --ringhost "$RINGHOST_BIN"
 
 step "all tests passed"

@@ -49,12 +49,18 @@ install_component_tools() {
 
 # Playwright for Python, which drives Debian's Chromium in the browser walk-through
 # (tests/browser/). Its own browsers are not installed (`playwright install` is never run).
+# openpyxl reads the spreadsheets the reports' test downloads.
 PLAYWRIGHT_VERSION=1.65.2
+OPENPYXL_VERSION=3.1.5
 install_browser_tools() {
-    if ! python3 -c 'import sys; from importlib.metadata import version; sys.exit(version("playwright") != sys.argv[1])' \
-        "$PLAYWRIGHT_VERSION" 2>/dev/null; then
-        python3 -m pip install --quiet --disable-pip-version-check "playwright==$PLAYWRIGHT_VERSION"
-    fi
+    local package version
+    for package in "playwright==$PLAYWRIGHT_VERSION" "openpyxl==$OPENPYXL_VERSION"; do
+        version=${package#*==}
+        if ! python3 -c 'import sys; from importlib.metadata import version; sys.exit(version(sys.argv[1]) != sys.argv[2])' \
+            "${package%%==*}" "$version" 2>/dev/null; then
+            python3 -m pip install --quiet --disable-pip-version-check "$package"
+        fi
+    done
 }
 
 # The C toolchain of examples/c-pacer: clang for wasm32-wasi with wasi-libc (Debian's

@@ -179,9 +179,11 @@ class Walk:
         page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
         def on_failed(request):
             # A live page's event stream, and the icon when the page is left before it
-            # came, are cut when the browser leaves the page.
+            # came, are cut when the browser leaves the page; an export's file is
+            # handed from the navigation to the browser's downloads.
             path = urlsplit(request.url).path
-            left = path.endswith("/events") or path == "/assets/favicon.svg"
+            left = (path.endswith("/events") or path == "/assets/favicon.svg"
+                    or re.fullmatch(r"/reports/exports/[^/]+/file", path))
             if left and "ERR_ABORTED" in (request.failure or ""):
                 return
             self.problems.append(f"request failed: {request.method} {request.url} ({request.failure})")

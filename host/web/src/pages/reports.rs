@@ -260,6 +260,18 @@ fn pies(rows: &[Vec<Cell>], table: &ringhost_reports::table::Pies) -> Vec<Pie> {
         .collect()
 }
 
+/// A bar's value as the page writes it: to two decimals, or to three significant
+/// digits when smaller, so that a small value is not drawn as nothing (an agent's
+/// minute of a day, in hours, is 0.0167).
+fn chart_value(value: f64) -> f64 {
+    if value == 0.0 || !value.is_finite() {
+        return value;
+    }
+    let digits = (2 - value.abs().log10().floor() as i32).clamp(2, 12);
+    let scale = 10f64.powi(digits);
+    (value * scale).round() / scale
+}
+
 /// Daily bars as the page's script reads them.
 fn bars(chart: &DailyBars, locale: &Locale) -> Bars {
     let days: Vec<String> = chart
@@ -271,7 +283,7 @@ fn bars(chart: &DailyBars, locale: &Locale) -> Bars {
         .series
         .iter()
         .map(|(name, values)| {
-            let rounded: Vec<f64> = values.iter().map(|v| (v * 100.0).round() / 100.0).collect();
+            let rounded: Vec<f64> = values.iter().copied().map(chart_value).collect();
             serde_json::json!({"name": name, "data": rounded})
         })
         .collect();
@@ -531,4 +543,21 @@ pub async fn export_file(
         Body::from_stream(tokio_util::io::ReaderStream::new(file)),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::chart_value;
+
+    #[test]
+    fn chart_values_keep_small_values_and_whole_numbers() {
+        // Seconds of an agent's day in hours: not rounded to nothing.
+        assert_eq!(chart_value(14.0 / 3600.0), 0.00389);
+        assert_eq!(chart_value(0.0), 0.0);
+        // Two decimals at most for the rest (an abandon rate in percent, counts).
+        assert_eq!(chart_value(100.0 / 3.0), 33.33);
+        assert_eq!(chart_value(1.0 / 3.0), 0.333);
+        assert_eq!(chart_value(12_345.0), 12_345.0);
+        assert_eq!(chart_value(7.005_1), 7.01);
+    }
 }
