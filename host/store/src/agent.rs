@@ -461,13 +461,26 @@ impl Store {
             }
             Closed::SinceOrOpen(since) => ("(l.until_ms IS NULL OR l.until_ms >= $3)", since, None),
         };
+        // A wrap-up that ended by itself left the agent ready without a row of its
+        // own: the rest of its row is ready time.
+        let rest = format!(
+            "{greatest}({least}(COALESCE(l.until_ms, $2), $2) \
+             - {greatest}(l.since_ms + COALESCE(a.wrap_up_s, 0) * 1000, $1), 0)"
+        );
+        let span = "(l.until_ms IS NULL OR l.until_ms > $1) AND l.since_ms < $2";
         let query = sqlx::query(AssertSqlSafe(format!(
-            "SELECT l.agent, l.state, l.reason, \
-             CAST(SUM(CASE WHEN l.since_ms >= $1 THEN 1 ELSE 0 END) AS BIGINT), \
-             CAST(SUM({greatest}({end} - {greatest}(l.since_ms, $1), 0)) AS BIGINT) \
+            "SELECT agent, state, reason, CAST(SUM(entered) AS BIGINT), \
+             CAST(SUM(ms) AS BIGINT) FROM ( \
+             SELECT l.agent AS agent, l.state AS state, l.reason AS reason, \
+             CASE WHEN l.since_ms >= $1 THEN 1 ELSE 0 END AS entered, \
+             {greatest}({end} - {greatest}(l.since_ms, $1), 0) AS ms \
              FROM agent_state_log l LEFT JOIN agent a ON a.name = l.agent \
-             WHERE {which} AND (l.until_ms IS NULL OR l.until_ms > $1) AND l.since_ms < $2 \
-             GROUP BY l.agent, l.state, l.reason ORDER BY l.agent, l.state, l.reason"
+             WHERE {which} AND {span} \
+             UNION ALL \
+             SELECT l.agent, 'ready', NULL, 0, {rest} \
+             FROM agent_state_log l LEFT JOIN agent a ON a.name = l.agent \
+             WHERE l.state = 'wrap_up' AND {which} AND {span}) t \
+             GROUP BY agent, state, reason ORDER BY agent, state, reason"
         )))
         .bind(from_ms)
         .bind(until_ms)

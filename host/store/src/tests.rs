@@ -1189,7 +1189,8 @@ async fn agents_days(store: &Store) {
         [
             ("on_call", None, 1, 60_000),
             ("paused", Some("lunch"), 1, 60_000),
-            ("ready", None, 1, 3_000 + 40_000),
+            // The wrap-up's 10 s, then ready until the pause, with no row of its own.
+            ("ready", None, 1, 3_000 + 40_000 + 25_000),
             ("wrap_up", None, 1, 10_000),
         ]
     );
@@ -1211,7 +1212,7 @@ async fn agents_days(store: &Store) {
         [
             ("on_call".into(), 60_000),
             ("paused".into(), 60_000),
-            ("ready".into(), 40_000),
+            ("ready".into(), 40_000 + 25_000),
             ("wrap_up".into(), 10_000)
         ]
     );
