@@ -44,6 +44,10 @@ pub const COLUMNS: [Column; 27] = [
 
 /// A tags column's text: the attempt's tags (a JSON array) joined by commas.
 pub fn tags_text(tags: &str) -> String {
+    // Most attempts have none.
+    if tags == "[]" {
+        return String::new();
+    }
     serde_json::from_str::<Vec<String>>(tags)
         .unwrap_or_default()
         .join(", ")

@@ -6,9 +6,10 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 
+use futures_util::StreamExt as _;
 use ringhost_store::Store;
 use ringhost_store::report::ContactWithLast;
-use serde::de::{Deserializer, MapAccess, Visitor};
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 
 use crate::attempts::tags_text;
 use crate::filter::{Filter, Scope};
@@ -64,11 +65,7 @@ impl<'de> serde::Deserialize<'de> for Variables {
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Variables, A::Error> {
                 let mut pairs = Vec::new();
                 while let Some((name, value)) = map.next_entry::<String, serde_json::Value>()? {
-                    let text = match value {
-                        serde_json::Value::String(text) => text,
-                        other => other.to_string(),
-                    };
-                    pairs.push((name, text));
+                    pairs.push((name, value_text(value)));
                 }
                 Ok(Variables(pairs))
             }
@@ -82,6 +79,192 @@ fn variables(json: &str) -> Vec<(String, String)> {
     serde_json::from_str::<Variables>(json)
         .map(|v| v.0)
         .unwrap_or_default()
+}
+
+/// A variable's value as a cell shows it: text as it is, anything else as its JSON.
+fn value_text(value: serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(text) => text,
+        other => other.to_string(),
+    }
+}
+
+/// A variable's name, borrowed from the JSON text unless it has escapes.
+struct Name<'de>(Cow<'de, str>);
+
+impl<'de> serde::Deserialize<'de> for Name<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Text;
+        impl<'de> Visitor<'de> for Text {
+            type Value = Name<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a column's name")
+            }
+            fn visit_borrowed_str<E>(self, name: &'de str) -> Result<Name<'de>, E> {
+                Ok(Name(Cow::Borrowed(name)))
+            }
+            fn visit_str<E>(self, name: &str) -> Result<Name<'de>, E> {
+                Ok(Name(Cow::Owned(name.to_owned())))
+            }
+        }
+        deserializer.deserialize_str(Text)
+    }
+}
+
+/// A variable's value written into `self`'s memory, as [`value_text`] makes it.
+struct ValueInto<'s>(&'s mut String);
+
+impl<'de> DeserializeSeed<'de> for ValueInto<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ValueInto<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a column's value")
+    }
+    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<(), E> {
+        self.0.push_str(text);
+        Ok(())
+    }
+    // Anything else as its JSON, made as `serde_json::Value` makes it.
+    fn visit_bool<E: serde::de::Error>(self, b: bool) -> Result<(), E> {
+        self.json(serde_json::Value::Bool(b))
+    }
+    fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<(), E> {
+        self.json(serde_json::Value::from(n))
+    }
+    fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<(), E> {
+        self.json(serde_json::Value::from(n))
+    }
+    fn visit_f64<E: serde::de::Error>(self, x: f64) -> Result<(), E> {
+        self.json(serde_json::Value::from(x))
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+        self.json(serde_json::Value::Null)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+        let value =
+            serde::Deserialize::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))?;
+        self.json(value)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        let value =
+            serde::Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+        self.json(value)
+    }
+}
+
+impl ValueInto<'_> {
+    fn json<E>(self, value: serde_json::Value) -> Result<(), E> {
+        self.0.push_str(&value_text(value));
+        Ok(())
+    }
+}
+
+/// A contact's variables read straight into the cells `place` gives their names, as
+/// [`variables`] reads them (the last of a name repeated wins), each text made in the
+/// memory of one of `spare`.
+struct Place<'p> {
+    place: &'p HashMap<String, usize>,
+    cells: &'p mut [Cell],
+    spare: &'p mut Vec<String>,
+}
+
+impl<'de> DeserializeSeed<'de> for Place<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Place<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object of a contact's columns")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let Place {
+            place,
+            cells,
+            spare,
+        } = self;
+        while let Some(Name(name)) = map.next_key::<Name<'de>>()? {
+            match place.get(name.as_ref()) {
+                Some(&at) => {
+                    let mut text = spare.pop().unwrap_or_default();
+                    map.next_value_seed(ValueInto(&mut text))?;
+                    cells[at] = Cell::Text(text);
+                }
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Puts the variables of `json` into `cells` (the places `place` gives, empty); none
+/// when it cannot be read, as [`variables`].
+fn place_variables(
+    json: &str,
+    place: &HashMap<String, usize>,
+    cells: &mut [Cell],
+    spare: &mut Vec<String>,
+) {
+    let mut reader = serde_json::Deserializer::from_str(json);
+    let read = Place {
+        place,
+        cells: &mut *cells,
+        spare: &mut *spare,
+    }
+    .deserialize(&mut reader)
+    .and_then(|()| reader.end());
+    if read.is_err() {
+        for &at in place.values() {
+            clear(&mut cells[at], spare);
+        }
+    }
+}
+
+/// Texts kept for new cells, at most.
+const SPARE: usize = 64;
+
+/// `cell` made `text`, in the memory of the text it held, or of one of `spare`.
+fn put(cell: &mut Cell, text: &str, spare: &mut Vec<String>) {
+    match cell {
+        Cell::Text(held) => {
+            held.clear();
+            held.push_str(text);
+        }
+        _ => {
+            let mut held = spare.pop().unwrap_or_default();
+            held.push_str(text);
+            *cell = Cell::Text(held);
+        }
+    }
+}
+
+/// `cell` made empty, its text's memory kept in `spare`.
+fn clear(cell: &mut Cell, spare: &mut Vec<String>) {
+    if let Cell::Text(mut held) = std::mem::replace(cell, Cell::Empty)
+        && spare.len() < SPARE
+    {
+        held.clear();
+        spare.push(held);
+    }
+}
+
+/// `cell` made `text`, or empty for none.
+fn put_or_clear(cell: &mut Cell, text: Option<&str>, spare: &mut Vec<String>) {
+    match text {
+        Some(text) => put(cell, text, spare),
+        None => clear(cell, spare),
+    }
 }
 
 /// Reads the contacts of the filter's campaigns' lists (with a span of time, those
@@ -123,9 +306,32 @@ pub async fn read(store: &Store, filter: &Filter) -> anyhow::Result<Output> {
         None => u64::try_from(store.count_contacts_in(&list_ids).await?)?,
     };
     let (store, attempts) = (store.clone(), scope.attempts.clone());
-    let rows = reader::spawn(total, move |out| async move {
-        let line = |row: ContactWithLast| line(row, &scope, &place, width);
-        reader::pump(store.contacts_with_last(&list_ids, &attempts), line, out).await;
+    let mut lines = Lines {
+        scope,
+        place,
+        width,
+        spare: Vec::new(),
+    };
+    let rows = reader::spawn(total, move |mut out| async move {
+        let pages = store.contacts_with_last(&list_ids, &attempts);
+        futures_util::pin_mut!(pages);
+        while let Some(page) = pages.next().await {
+            let page = match page {
+                Ok(page) => page,
+                Err(error) => return out.fail(error).await,
+            };
+            let contacts = match page.contacts() {
+                Ok(contacts) => contacts,
+                Err(error) => return out.fail(error).await,
+            };
+            for contact in contacts {
+                let line = lines.line(contact, out.spare());
+                if !out.push(line).await {
+                    return;
+                }
+            }
+        }
+        out.finish().await;
     });
     Ok(Output {
         tables: vec![Table {
@@ -139,45 +345,54 @@ pub async fn read(store: &Store, filter: &Filter) -> anyhow::Result<Output> {
     })
 }
 
-/// A contact's line: `place` says which column each variable goes in.
-fn line(
-    row: ContactWithLast,
-    scope: &Scope,
-    place: &HashMap<String, usize>,
+/// What makes a contact's line.
+struct Lines {
+    scope: Scope,
+    /// The column of each variable.
+    place: HashMap<String, usize>,
+    /// The columns.
     width: usize,
-) -> Vec<Cell> {
-    let c = row.contact;
-    let mut cells = Vec::with_capacity(width);
-    cells.push(Cell::Text(
-        scope
-            .lists
-            .get(&c.list_id)
-            .cloned()
-            .unwrap_or_else(|| format!("#{}", c.list_id)),
-    ));
-    cells.push(Cell::Integer(c.line));
-    cells.push(Cell::Text(c.numbers.join("|")));
-    let record_end = width - TRAILING.len();
-    cells.resize(record_end, Cell::Empty);
-    for (name, value) in variables(&c.variables) {
-        if let Some(&at) = place.get(&name) {
-            cells[at] = Cell::Text(value);
+    /// Texts' memory, for new cells.
+    spare: Vec<String>,
+}
+
+impl Lines {
+    /// A contact's line, made in `cells`, a line written already (its texts' memory
+    /// reused) or none.
+    fn line(&mut self, c: ContactWithLast<'_>, mut cells: Vec<Cell>) -> Vec<Cell> {
+        let spare = &mut self.spare;
+        let record_end = self.width - TRAILING.len();
+        cells.truncate(self.width);
+        cells.resize(self.width, Cell::Empty);
+        match self.scope.lists.get(&c.list_id) {
+            Some(list) => put(&mut cells[0], list, spare),
+            None => cells[0] = Cell::Text(format!("#{}", c.list_id)),
         }
-    }
-    let last = row.last;
-    let status = c
-        .status
-        .or_else(|| last.as_ref().and_then(|a| a.status.clone()));
-    cells.push(Cell::Integer(c.attempts));
-    cells.push(Cell::text_or_empty(status));
-    match last {
-        Some(a) => {
-            cells.push(Cell::text_or_empty(a.outcome));
-            cells.push(a.talk_ms.map_or(Cell::Empty, Cell::Duration));
-            cells.push(Cell::Time(a.start.started_at_ms));
-            cells.push(Cell::Text(tags_text(&a.tags)));
+        cells[1] = Cell::Integer(c.line);
+        put(&mut cells[2], c.numbers, spare);
+        // The record's cells are made anew, from the variables it has.
+        for cell in &mut cells[LEADING.len()..record_end] {
+            clear(cell, spare);
         }
-        None => cells.extend([Cell::Empty, Cell::Empty, Cell::Empty, Cell::Empty]),
+        place_variables(c.variables, &self.place, &mut cells, spare);
+        let last = c.last;
+        let status = c.status.or_else(|| last.as_ref().and_then(|a| a.status));
+        let trailing = &mut cells[record_end..];
+        trailing[0] = Cell::Integer(c.attempts);
+        put_or_clear(&mut trailing[1], status, spare);
+        match last {
+            Some(a) => {
+                put_or_clear(&mut trailing[2], a.outcome, spare);
+                trailing[3] = a.talk_ms.map_or(Cell::Empty, Cell::Duration);
+                trailing[4] = Cell::Time(a.started_at_ms);
+                put(&mut trailing[5], &tags_text(a.tags), spare);
+            }
+            None => {
+                for cell in &mut trailing[2..] {
+                    clear(cell, spare);
+                }
+            }
+        }
+        cells
     }
-    cells
 }

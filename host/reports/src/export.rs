@@ -182,6 +182,7 @@ fn json(
                 serde_json::to_writer(&mut out, &object)?;
             }
             progress.fetch_add(batch.len() as u64, Ordering::Relaxed);
+            table.rows.recycle(batch);
         }
         out.write_all(b"]}")?;
     }
@@ -227,6 +228,7 @@ fn csv(
                 writer.write_record(None::<&[u8]>)?;
             }
             progress.fetch_add(batch.len() as u64, Ordering::Relaxed);
+            table.rows.recycle(batch);
         }
     }
     writer.flush()?;
@@ -281,6 +283,8 @@ fn xlsx(
             progress.fetch_add(batch.len() as u64, Ordering::Relaxed);
             if table.pies.is_some() {
                 rows.extend(batch);
+            } else {
+                table.rows.recycle(batch);
             }
         }
         let last_col = u16::try_from(table.columns.len().saturating_sub(1))?;

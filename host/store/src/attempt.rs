@@ -151,7 +151,7 @@ pub(crate) fn attempt_at(row: &AnyRow, at: usize) -> AttemptRow {
         cause: row.get(at + 16),
         outcome: row.get(at + 17),
         status: row.get(at + 18),
-        retry: row.get::<Option<i64>, _>(19).map(|r| r != 0),
+        retry: row.get::<Option<i64>, _>(at + 19).map(|r| r != 0),
         tags: row.get(at + 20),
         agent: row.get(at + 21),
         confirmed: row.get::<i64, _>(at + 22) != 0,

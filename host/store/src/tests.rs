@@ -1279,3 +1279,192 @@ async fn stats_agree_with_the_attempts(store: &Store, campaign: i64) {
     assert_eq!(stats.records, last.len() as i64);
     assert_eq!(stats.by_status, by_status);
 }
+
+#[tokio::test]
+async fn contacts_with_last_reads_every_text_back_page_by_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut stores = vec![sqlite_store(&dir).await];
+    if let Some((pg, _)) = postgres_store().await {
+        stores.push(pg);
+    }
+    for store in stores {
+        contacts_with_last_reads_every_text_back_on(&store).await;
+    }
+}
+
+/// More contacts than a page of `contacts_with_last` holds, with texts that hold its
+/// separators, quotes, line breaks and letters of several bytes, some called once,
+/// some with a call still in progress: each read back as stored, in order.
+async fn contacts_with_last_reads_every_text_back_on(store: &Store) {
+    use report::{AttemptFilter, Campaigns};
+    let list = store.create_list("pages", "", "{}", 0).await.unwrap();
+    let contacts: Vec<contact::NewContactRow> = (0..4_200_i64)
+        .map(|i| contact::NewContactRow {
+            line: i + 2,
+            numbers: if i % 7 == 0 {
+                vec![format!("+3906{i:07}"), format!("+39347{i:07}")]
+            } else {
+                vec![format!("+3906{i:07}")]
+            },
+            variables: serde_json::json!({
+                "name": format!("Forlì, \"{i}\": +{i}:\n{}", "é".repeat((i % 5) as usize)),
+                "empty": "",
+            })
+            .to_string(),
+            time_zone: "Europe/Rome".into(),
+            next_at_ms: 0,
+            schedule_extension: None,
+            external_id: None,
+        })
+        .collect();
+    store.insert_contacts(list, &contacts, 0).await.unwrap();
+    let campaign = store
+        .create_campaign(
+            &campaign::CampaignRow {
+                id: 0,
+                name: "pages".into(),
+                template_id: None,
+                state: "running".into(),
+                settings: "{}".into(),
+                priority: 0,
+                run: 1,
+                start_at_ms: None,
+                started_at_ms: Some(0),
+                list_ids: vec![list],
+            },
+            0,
+        )
+        .await
+        .unwrap();
+    let stored = store.contacts(list, 0, 10_000).await.unwrap();
+    assert_eq!(stored.len(), 4_200);
+    for (n, c) in stored.iter().enumerate().filter(|(n, _)| n % 97 == 0) {
+        let start = attempt::AttemptStart {
+            host: "h".into(),
+            campaign_id: campaign,
+            run: 1,
+            list_id: list,
+            contact_id: c.id,
+            number: c.numbers[0].clone(),
+            attempt: 1,
+            started_at_ms: n as i64,
+        };
+        let id = store.begin_attempt(&start).await.unwrap();
+        let end = attempt::AttemptEnd {
+            end_at_ms: 5_000 + n as i64,
+            trunk: None,
+            ring_ms: 500,
+            talk_ms: n as i64 * 10,
+            sip_code: Some(200),
+            cause: None,
+            outcome: "answered".into(),
+            status: format!("SALE: +{n}, «ok»"),
+            retry: false,
+            next_at_ms: 0,
+            tags: r#"["vip","a:b,+c"]"#.into(),
+            agent: None,
+            confirmed: false,
+            hangup_by: None,
+            queue_result: None,
+            ivr_result: None,
+        };
+        store.end_attempt(id, c.id, &end).await.unwrap();
+        // Every other one is called again, the call still ringing: its last attempt.
+        if n % 2 == 0 {
+            store
+                .begin_attempt(&attempt::AttemptStart {
+                    attempt: 2,
+                    started_at_ms: 10_000 + n as i64,
+                    ..start
+                })
+                .await
+                .unwrap();
+        }
+    }
+    let filter = AttemptFilter {
+        campaigns: Campaigns::These(vec![campaign]),
+        ..AttemptFilter::default()
+    };
+    let mut read = Vec::new();
+    let pages = store.contacts_with_last(&[list], &filter);
+    futures_util::pin_mut!(pages);
+    let mut sizes = Vec::new();
+    while let Some(page) = futures_util::StreamExt::next(&mut pages).await {
+        let page = page.unwrap();
+        let contacts = page.contacts().unwrap();
+        sizes.push(contacts.len());
+        for c in contacts {
+            let last = c.last.map(|a| {
+                (
+                    a.started_at_ms,
+                    a.status.map(str::to_owned),
+                    a.outcome.map(str::to_owned),
+                    a.talk_ms,
+                    a.tags.to_owned(),
+                )
+            });
+            read.push((
+                c.list_id,
+                c.line,
+                c.numbers.to_owned(),
+                c.variables.to_owned(),
+                c.attempts,
+                c.status.map(str::to_owned),
+                last,
+            ));
+        }
+    }
+    assert_eq!(sizes, [4_096, 104]);
+    let mut expected = Vec::new();
+    for c in &stored {
+        let c = store.contact(c.id).await.unwrap().unwrap();
+        let last = store
+            .attempts_of_contact(c.id)
+            .await
+            .unwrap()
+            .pop()
+            .map(|a| {
+                (
+                    a.start.started_at_ms,
+                    a.status,
+                    a.outcome,
+                    a.talk_ms,
+                    a.tags,
+                )
+            });
+        expected.push((
+            c.list_id,
+            c.line,
+            c.numbers.join("|"),
+            c.variables,
+            c.attempts,
+            c.status,
+            last,
+        ));
+    }
+    assert_eq!(read, expected);
+    assert!(
+        read.iter()
+            .any(|r| matches!(&r.6, Some((_, None, None, None, _))))
+    );
+    assert!(
+        read.iter()
+            .any(|r| matches!(&r.6, Some((_, Some(_), Some(_), Some(_), _))))
+    );
+    // With a span of time, only the contacts called within it.
+    let span = AttemptFilter {
+        from_ms: Some(10_000),
+        ..filter
+    };
+    let pages = store.contacts_with_last(&[list], &span);
+    futures_util::pin_mut!(pages);
+    let mut called = 0;
+    while let Some(page) = futures_util::StreamExt::next(&mut pages).await {
+        let page = page.unwrap();
+        for c in page.contacts().unwrap() {
+            assert_eq!(c.last.unwrap().status, None);
+            called += 1;
+        }
+    }
+    assert_eq!(called, stored.iter().step_by(97).step_by(2).count());
+}
