@@ -236,24 +236,20 @@ fn rate_by_day(
     days: &[chrono::NaiveDate],
     by_day: &BTreeMap<(chrono::NaiveDate, String, i64), Counts>,
 ) -> DailyBars {
-    let mut names: Vec<&String> = by_day.keys().map(|(_, name, _)| name).collect();
-    names.sort();
-    names.dedup();
-    let series = names
+    // One pass adds up each campaign's day over its runs; then each campaign is a
+    // series with a value on every day of the span.
+    let mut totals: BTreeMap<&String, BTreeMap<chrono::NaiveDate, Counts>> = BTreeMap::new();
+    for ((day, name, _), counts) in by_day {
+        let total = totals.entry(name).or_default().entry(*day).or_default();
+        total.answered += counts.answered;
+        total.abandoned += counts.abandoned;
+    }
+    let series = totals
         .into_iter()
-        .map(|name| {
+        .map(|(name, per_day)| {
             let values = days
                 .iter()
-                .map(|day| {
-                    let mut c = Counts::default();
-                    for ((d, n, _), counts) in by_day {
-                        if d == day && n == name {
-                            c.answered += counts.answered;
-                            c.abandoned += counts.abandoned;
-                        }
-                    }
-                    c.rate().unwrap_or(0.0) * 100.0
-                })
+                .map(|day| per_day.get(day).and_then(Counts::rate).unwrap_or(0.0) * 100.0)
                 .collect();
             (name.clone(), values)
         })

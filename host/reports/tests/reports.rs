@@ -371,35 +371,11 @@ fn xlsx_text(cell: &Data, kind: &str) -> String {
 async fn engines(dir: &tempfile::TempDir) -> Vec<Store> {
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("r.db").display());
     let mut stores = vec![Store::open(&url).await.unwrap()];
-    match std::env::var("RINGHOST_TEST_POSTGRES_URL") {
-        Ok(server) => {
-            let server = server.trim_end_matches('/');
-            let name = format!(
-                "ringhost_reports_{}_{}",
-                std::process::id(),
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap()
-                    .as_nanos()
-            );
-            sqlx::any::install_default_drivers();
-            let mut admin =
-                <sqlx::AnyConnection as sqlx::Connection>::connect(&format!("{server}/postgres"))
-                    .await
-                    .expect("cannot reach the test PostgreSQL server");
-            sqlx::Executor::execute(
-                &mut admin,
-                sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")),
-            )
+    stores.extend(
+        ringhost_store::testing::postgres_store()
             .await
-            .unwrap();
-            stores.push(Store::open(&format!("{server}/{name}")).await.unwrap());
-        }
-        Err(_) => assert!(
-            std::env::var("RINGHOST_REQUIRE_POSTGRES").is_err(),
-            "RINGHOST_REQUIRE_POSTGRES is set but RINGHOST_TEST_POSTGRES_URL is not"
-        ),
-    }
+            .map(|(store, _)| store),
+    );
     stores
 }
 

@@ -44,6 +44,8 @@ pub mod monitor;
 pub mod phone_account;
 pub mod report;
 pub mod sip_binding;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod trunk;
 pub mod user;
 

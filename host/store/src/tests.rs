@@ -3,6 +3,7 @@
 //! name). With `RINGHOST_REQUIRE_POSTGRES=1`, as CI sets, a missing server is a failure.
 
 use super::*;
+use crate::testing::postgres_store;
 
 /// Every (table, column) of the applied schema, sqlx's own bookkeeping left out.
 async fn columns(store: &Store) -> Vec<(String, String)> {
@@ -24,40 +25,6 @@ async fn columns(store: &Store) -> Vec<(String, String)> {
 async fn sqlite_store(dir: &tempfile::TempDir) -> Store {
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
     Store::open(&url).await.unwrap()
-}
-
-/// A fresh database on the test PostgreSQL server, or `None` when there is none.
-async fn postgres_store() -> Option<(Store, String)> {
-    let Ok(server) = std::env::var("RINGHOST_TEST_POSTGRES_URL") else {
-        assert!(
-            std::env::var("RINGHOST_REQUIRE_POSTGRES").is_err(),
-            "RINGHOST_REQUIRE_POSTGRES is set but RINGHOST_TEST_POSTGRES_URL is not"
-        );
-        eprintln!("no RINGHOST_TEST_POSTGRES_URL: PostgreSQL part skipped");
-        return None;
-    };
-    let server = server.trim_end_matches('/').to_owned();
-    let name = format!(
-        "ringhost_test_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    );
-    sqlx::any::install_default_drivers();
-    let admin = AnyPoolOptions::new()
-        .max_connections(1)
-        .connect(&format!("{server}/postgres"))
-        .await
-        .expect("cannot reach the test PostgreSQL server");
-    admin
-        .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .await
-        .unwrap();
-    admin.close().await;
-    let store = Store::open(&format!("{server}/{name}")).await.unwrap();
-    Some((store, name))
 }
 
 #[tokio::test]

@@ -18,7 +18,6 @@ use serde::Deserialize;
 
 use super::{Frame, failed, render};
 use crate::WebState;
-use crate::campaign_form::read_moment;
 use crate::exports::{self, Export, ExportState, StartError};
 use crate::language::Language;
 use crate::session::Signed;
@@ -54,15 +53,9 @@ pub struct FilterForm {
     csrf: String,
 }
 
-/// The start of day `raw` (`YYYY-MM-DD`) in `zone`.
-fn day_start(raw: &str, zone: chrono_tz::Tz) -> Option<i64> {
-    read_moment(&format!("{raw}T00:00"), zone).ok()
-}
-
 impl FilterForm {
     /// The report's filter, or which field cannot be read.
     fn filter(&self, locale: &Locale) -> Result<Filter, &'static str> {
-        let zone = locale.zone;
         let day =
             |raw: &str, field: &'static str| -> Result<Option<chrono::NaiveDate>, &'static str> {
                 let raw = raw.trim();
@@ -86,14 +79,7 @@ impl FilterForm {
                 (Some(first), Some(next))
             }
         };
-        let start = |d: Option<chrono::NaiveDate>| -> Result<Option<i64>, &'static str> {
-            match d {
-                None => Ok(None),
-                Some(d) => day_start(&d.format("%Y-%m-%d").to_string(), zone)
-                    .map(Some)
-                    .ok_or("from"),
-            }
-        };
+        let start = |d: Option<chrono::NaiveDate>| d.map(|d| locale.start_of(d));
         Ok(Filter {
             campaigns: self
                 .campaigns
@@ -104,8 +90,8 @@ impl FilterForm {
                 .collect(),
             accountcode: Some(self.accountcode.trim().to_owned()).filter(|a| !a.is_empty()),
             run: None,
-            from_ms: start(from)?,
-            until_ms: start(until)?,
+            from_ms: start(from),
+            until_ms: start(until),
         })
     }
 
