@@ -65,6 +65,8 @@ pub struct Config {
     pub shutdown: ShutdownConfig,
     /// The web panel: its sessions and the time zone its pages speak.
     pub web: WebConfig,
+    /// Missed calls to call back: how numbers are read, how callbacks are placed.
+    pub missed_calls: MissedCallsConfig,
 }
 
 impl Default for Config {
@@ -84,6 +86,45 @@ impl Default for Config {
             log: LogConfig::default(),
             shutdown: ShutdownConfig::default(),
             web: WebConfig::default(),
+            missed_calls: MissedCallsConfig::default(),
+        }
+    }
+}
+
+/// Missed calls to call back (a PBX's intake, operators' callbacks).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MissedCallsConfig {
+    /// The campaign callbacks are placed through (an agents' campaign whose queue
+    /// holds the operators); empty: callbacks are refused.
+    pub campaign: String,
+    /// The country (ISO 3166 alpha-2) whose terms read a caller number written
+    /// without its international prefix.
+    pub region: String,
+    /// A callback closes its request when the customer talked longer than this.
+    #[serde(with = "humantime_serde")]
+    pub min_talk: Duration,
+    /// Operators are told now is a good time to call back within this much of the
+    /// time of day of the customer's last call.
+    #[serde(with = "humantime_serde")]
+    pub good_time_window: Duration,
+    /// The operators supervisors may assign requests to; empty: every agent with an
+    /// extension.
+    pub operators: Vec<String>,
+    /// A CRM page the operator may open for a request; `{caller}` becomes the
+    /// caller's number. Empty: no link.
+    pub crm_url: String,
+}
+
+impl Default for MissedCallsConfig {
+    fn default() -> Self {
+        MissedCallsConfig {
+            campaign: String::new(),
+            region: "IT".into(),
+            min_talk: Duration::from_secs(5),
+            good_time_window: Duration::from_secs(30 * 60),
+            operators: Vec::new(),
+            crm_url: String::new(),
         }
     }
 }

@@ -16,6 +16,7 @@
 //!   answered call's agent taken, skipped, released; [`desk`]: what an agent's
 //!   screen shows (the screen pop, the disposition, their day); [`desk_call`]: a
 //!   call the agent places from the desk (click-to-call), through a campaign.
+//! - [`missed`]: missed calls to call back: the PBX's intake, bookings, callbacks.
 //! - [`monitor`]: supervisors listening in on agents' calls ([`MonitorMode`]),
 //!   audited.
 //! - [`admin`]: what users do (create, import, start, pause, ...) for the API;
@@ -32,6 +33,7 @@ pub mod hours;
 pub mod import;
 pub mod ledger;
 pub mod lifecycle;
+pub mod missed;
 pub mod monitor;
 pub mod number;
 pub mod queue;

@@ -275,8 +275,28 @@ fn dialer(
             },
             tick: d.tick,
             max_active_campaigns: d.max_active_campaigns,
+            missed: missed_settings(&config.missed_calls)?,
         },
     ))
+}
+
+/// The dialer's missed-calls settings from the file's `[missed_calls]`.
+fn missed_settings(
+    m: &ringhost_config::MissedCallsConfig,
+) -> anyhow::Result<ringhost_dialer::missed::MissedSettings> {
+    Ok(ringhost_dialer::missed::MissedSettings {
+        campaign: Some(m.campaign.trim().to_owned()).filter(|c| !c.is_empty()),
+        region: ringhost_dialer::number::Region::parse(&m.region).with_context(|| {
+            format!(
+                "missed_calls.region: {:?} is no ISO 3166 country code",
+                m.region
+            )
+        })?,
+        min_talk: m.min_talk,
+        hint: m.good_time_window,
+        operators: m.operators.clone(),
+        crm_url: m.crm_url.clone(),
+    })
 }
 
 /// The plugins folder, loaded and watched, with compiled components cached under the

@@ -21,6 +21,7 @@
 //! - [`attempt`]: call attempts, written before the call and closed after a crash.
 //! - [`exchange`]: the exchange table an external application writes.
 //! - [`agent`]: agents, their states, queue membership.
+//! - [`missed`]: missed calls to call back: requests, bookings, callbacks, history.
 //! - [`monitor`]: the audit of supervisors listening in on agents' calls.
 //! - [`api_key`]: API keys (hashes) and the methods each may call.
 //! - [`user`]: the web panel's users (argon2id hashes) and their sessions.
@@ -40,6 +41,7 @@ pub mod campaign;
 pub mod contact;
 pub mod exchange;
 pub mod host_start;
+pub mod missed;
 pub mod monitor;
 pub mod phone_account;
 pub mod report;

@@ -1435,3 +1435,5 @@ async fn contacts_with_last_reads_every_text_back_on(store: &Store) {
     }
     assert_eq!(called, stored.iter().step_by(97).step_by(2).count());
 }
+
+mod missed;

@@ -58,6 +58,8 @@ pub struct SchedulerConfig {
     /// Campaigns dialling at once at most (by priority, then start time); 0 for no
     /// limit.
     pub max_active_campaigns: u32,
+    /// How missed calls are called back.
+    pub missed: crate::missed::MissedSettings,
 }
 
 impl Default for SchedulerConfig {
@@ -66,6 +68,7 @@ impl Default for SchedulerConfig {
             host: "ringhost".into(),
             tick: Duration::from_millis(250),
             max_active_campaigns: 0,
+            missed: crate::missed::MissedSettings::default(),
         }
     }
 }

@@ -22,6 +22,7 @@ impl Dialer {
         let store = &self.inner.store;
         let now = self.inner.clock.now_ms();
         self.pick_up_exchange(now).await?;
+        self.settle_callbacks().await?;
         let mut active = 0u32;
         let max_active = self.inner.config.max_active_campaigns;
         for campaign in store.campaigns().await? {

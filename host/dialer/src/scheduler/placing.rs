@@ -24,6 +24,10 @@ use crate::settings::{CampaignKind, CampaignSettings, ListSettings};
 use super::Dialer;
 use super::call::Call;
 
+/// How long a contact waits when its number is booked for a callback: the operator
+/// calls it soon, or gives it back.
+const BOOKED_DEFER_MS: i64 = 15 * 60 * 1000;
+
 /// Why a claimed contact is closed without a call: its final status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum CloseReason {
@@ -114,6 +118,14 @@ impl Dialer {
             list,
         };
         let cleared = match self.clear(&placement, hours, &contact, now).await? {
+            // A number an operator booked to call back is theirs: not the campaign's
+            // (its permit dropped here).
+            Ok(cleared) if self.inner.store.is_booked_callback(&cleared.number).await? => {
+                tracing::info!(campaign = %campaign.name, contact = contact.id, "number booked for a callback; not called now");
+                return Held::Deferred(now + BOOKED_DEFER_MS)
+                    .settle(&self.inner.store, contact.id, now)
+                    .await;
+            }
             Ok(cleared) => cleared,
             Err(held) => {
                 if let Held::NoChannel(refusal) = &held {
