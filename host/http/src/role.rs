@@ -44,16 +44,30 @@ const SUPERVISOR: &[&str] = &[
     "queueInfo",
     "channels",
     "getReport",
+    "listMissedCalls",
+    "getMissedCall",
+    "bookMissedCall",
+    "unbookMissedCall",
+    "callBackMissedCall",
+    "assignMissedCall",
+    "unassignMissedCall",
+    "closeMissedCall",
+    "flushMissedCalls",
     "events",
 ];
 
 /// What an agent may call: their state, their call, a call from their desk, its
-/// outcome.
+/// outcome; missed calls to book and call back.
 const AGENT: &[&str] = &[
     "setAgentState",
     "agentCall",
     "agentDial",
     "setDisposition",
+    "listMissedCalls",
+    "getMissedCall",
+    "bookMissedCall",
+    "unbookMissedCall",
+    "callBackMissedCall",
     "events",
 ];
 

@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse as _, Response};
 use ringhost_store::api_key::hash;
@@ -41,8 +41,12 @@ impl Guard {
     }
 
     /// Whether the request's key may call the operation.
-    async fn check(&self, headers: &HeaderMap) -> Result<(), ApiError> {
-        let secret = secret(headers).ok_or_else(|| {
+    async fn check(&self, headers: &HeaderMap, uri: &Uri) -> Result<(), ApiError> {
+        let in_query = QUERY_KEY_OPERATIONS
+            .contains(&&*self.operation_id)
+            .then(|| query_key(uri))
+            .flatten();
+        let secret = secret(headers).or(in_query.as_deref()).ok_or_else(|| {
             ApiError::unauthorized(
                 "an API key is needed, as `Authorization: Bearer <key>` or `X-API-Key: <key>`",
             )
@@ -71,10 +75,22 @@ pub(crate) async fn require_key(
     request: Request,
     next: Next,
 ) -> Response {
-    match guard.check(request.headers()).await {
+    match guard.check(request.headers(), request.uri()).await {
         Ok(()) => next.run(request).await,
         Err(refusal) => refusal.into_response(),
     }
+}
+
+/// The operations that also take their key as a `key` query parameter: a PBX's
+/// dynamic routing (Kalliope's) can only call an address, with no header of its own.
+const QUERY_KEY_OPERATIONS: &[&str] = &["intakeMissedCall"];
+
+/// The `key` query parameter of `uri`, decoded.
+fn query_key(uri: &Uri) -> Option<String> {
+    form_urlencoded::parse(uri.query()?.as_bytes())
+        .find(|(name, _)| name == "key")
+        .map(|(_, value)| value.into_owned())
+        .filter(|key| !key.is_empty())
 }
 
 /// The secret a request carries: a bearer token, or else an `X-API-Key` header (for

@@ -28,6 +28,7 @@ mod error;
 mod events;
 mod exchange;
 mod lists;
+mod missed_calls;
 mod openapi;
 mod reports;
 mod schemas;
@@ -163,6 +164,16 @@ pub(crate) fn operations() -> Vec<Operation> {
         operation!(agents::queue_info),
         operation!(channels::channels),
         operation!(reports::get_report),
+        operation!(missed_calls::intake_missed_call),
+        operation!(missed_calls::list_missed_calls),
+        operation!(missed_calls::flush_missed_calls),
+        operation!(missed_calls::get_missed_call),
+        operation!(missed_calls::book_missed_call),
+        operation!(missed_calls::unbook_missed_call),
+        operation!(missed_calls::call_back_missed_call),
+        operation!(missed_calls::assign_missed_call),
+        operation!(missed_calls::unassign_missed_call),
+        operation!(missed_calls::close_missed_call),
         operation!(events::events),
         operation!(openapi::openapi),
     ]

@@ -1025,3 +1025,245 @@ async fn a_report_is_json_csv_or_a_spreadsheet_for_the_keys_allowed_it() {
     let refused = call(&state, Method::GET, path, Some(&other), None).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
 }
+
+/// Kalliope's dynamic-routing template, as its documentation prints it, with what the
+/// PBX puts in place of its placeholders (`%PARAM3%` to `%PARAM5%` left as they are).
+fn kalliope_xml(unique_id: &str, caller: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\"?>\n<parameters>\n<unique_id>{unique_id}</unique_id>\n\
+         <caller>{caller}</caller>\n<called>0299999999</called>\n\
+         <servicecode>%PARAM1%</servicecode>\n<param1>NOME_DELLA_CODA</param1>\n\
+         <param2>queue</param2>\n<param3>%PARAM3%</param3>\n<param4>%PARAM4%</param4>\n\
+         <param5>%PARAM5%</param5>\n</parameters>\n"
+    )
+}
+
+/// Posts `body` to the intake as a PBX does: the key in the address, XML.
+async fn post_intake(state: &AppState, key: &str, content_type: &str, body: String) -> Answer {
+    let request = Request::post(format!("/api/v1/missed-calls/intake?key={key}"))
+        .header(header::CONTENT_TYPE, content_type)
+        .body(Body::from(body))
+        .unwrap();
+    send(state, request).await
+}
+
+#[tokio::test]
+async fn a_pbx_posts_missed_calls_as_kalliope_writes_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(&dir).await;
+    let pbx = key(&state, "pbx", r#"["intakeMissedCall"]"#).await;
+    let admin = key(&state, "admin", r#"["*"]"#).await;
+    let total = |state: AppState, admin: String| async move {
+        let list = call(
+            &state,
+            Method::GET,
+            "/api/v1/missed-calls?view=all",
+            Some(&admin),
+            None,
+        )
+        .await;
+        assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+        list.body
+    };
+
+    let first = post_intake(
+        &state,
+        &pbx,
+        "application/xml",
+        kalliope_xml("1765.1", "0287654321"),
+    )
+    .await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    assert_eq!(first.body["calls"], 1);
+    // The same number again, as JSON with a bearer key: the same request.
+    let second = call(
+        &state,
+        Method::POST,
+        "/api/v1/missed-calls/intake",
+        Some(&pbx),
+        Some(json!({"unique_id": "1765.2", "caller": "+39 02 8765 4321", "param1": "sales", "param2": "queue"})),
+    )
+    .await;
+    assert_eq!(second.status, StatusCode::CREATED, "{}", second.body);
+    assert_eq!(second.body["request_id"], first.body["request_id"]);
+    assert_eq!(second.body["calls"], 2);
+    // A repeated unique id changes nothing.
+    let again = post_intake(
+        &state,
+        &pbx,
+        "text/xml",
+        kalliope_xml("1765.1", "0287654321"),
+    )
+    .await;
+    assert_eq!(
+        (again.status, &again.body["repeated"]),
+        (StatusCode::OK, &json!(true))
+    );
+
+    // Malformed bodies: 400 with the reason, nothing stored.
+    let before = total(state.clone(), admin.clone()).await;
+    for (content_type, body) in [
+        ("application/xml", "<parameters><caller>0287654321</caller>".to_owned()),
+        ("application/xml", "<?xml version=\"1.0\"?><!DOCTYPE p [<!ENTITY x \"0287654321\">]><parameters><caller>&x;</caller></parameters>".to_owned()),
+        ("application/xml", kalliope_xml("1765.3", "%CALLER_NUM%")),
+        ("application/xml", kalliope_xml("1765.4", "not a number")),
+        ("application/json", r#"{"caller": "0287654321", "who": 1}"#.to_owned()),
+        ("application/json", "{".to_owned()),
+    ] {
+        let answer = post_intake(&state, &pbx, content_type, body.clone()).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{body}: {}", answer.body);
+        assert!(answer.body["error"].as_str().is_some_and(|e| !e.is_empty()));
+    }
+    assert_eq!(total(state.clone(), admin.clone()).await, before);
+    // The key in the address serves the intake only; a wrong one is refused.
+    let wrong = post_intake(
+        &state,
+        "rh_wrong",
+        "application/xml",
+        kalliope_xml("1765.5", "0611111111"),
+    )
+    .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    let listed = call(
+        &state,
+        Method::GET,
+        &format!("/api/v1/missed-calls?key={admin}"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(listed.status, StatusCode::UNAUTHORIZED);
+
+    // The list, with the fields the issue names.
+    let list = total(state.clone(), admin.clone()).await;
+    assert_eq!(list["total"], 1);
+    let request = &list["missed_calls"][0];
+    for field in [
+        "caller",
+        "calls",
+        "first_call",
+        "last_call",
+        "queue",
+        "recalled",
+        "last_recalled",
+        "booked_by",
+        "assigned_to",
+        "state",
+    ] {
+        assert!(
+            request.get(field).is_some(),
+            "{field} missing from {request}"
+        );
+    }
+    assert_eq!(request["caller"], "+390287654321");
+    assert_eq!(
+        (request["calls"].as_i64(), request["state"].as_str()),
+        (Some(2), Some("open"))
+    );
+    assert_eq!(request["queue"], "sales");
+
+    // Booked by one operator; another cannot; the supervisor assigns and flushes.
+    let id = request["id"].as_i64().unwrap();
+    let book = |who: &str| json!({ "operator": who });
+    let booked = call(
+        &state,
+        Method::POST,
+        &format!("/api/v1/missed-calls/{id}/booking"),
+        Some(&admin),
+        Some(book("anna")),
+    )
+    .await;
+    assert_eq!(booked.status, StatusCode::NO_CONTENT, "{}", booked.body);
+    let taken = call(
+        &state,
+        Method::POST,
+        &format!("/api/v1/missed-calls/{id}/booking"),
+        Some(&admin),
+        Some(book("bruno")),
+    )
+    .await;
+    assert_eq!(taken.status, StatusCode::CONFLICT, "{}", taken.body);
+    let annas = call(
+        &state,
+        Method::GET,
+        "/api/v1/missed-calls?view=booked&operator=anna",
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(annas.body["total"], 1);
+    let to_call = call(
+        &state,
+        Method::GET,
+        "/api/v1/missed-calls?view=to_call",
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(to_call.body["total"], 0);
+    // Nobody with an extension is called bruno: he cannot be assigned it.
+    let assigned = call(
+        &state,
+        Method::PUT,
+        &format!("/api/v1/missed-calls/{id}/assignment"),
+        Some(&admin),
+        Some(book("bruno")),
+    )
+    .await;
+    assert_eq!(
+        assigned.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        assigned.body
+    );
+    // No callback campaign is configured: refused, and the request stays as it was.
+    let called = call(
+        &state,
+        Method::POST,
+        &format!("/api/v1/missed-calls/{id}/calls"),
+        Some(&admin),
+        Some(book("anna")),
+    )
+    .await;
+    assert_eq!(called.status, StatusCode::CONFLICT, "{}", called.body);
+    let flushed = call(
+        &state,
+        Method::POST,
+        "/api/v1/missed-calls/flush?queue=x&name=other",
+        Some(&admin),
+        Some(Value::Null),
+    )
+    .await;
+    assert_eq!(
+        (flushed.status, &flushed.body["flushed"]),
+        (StatusCode::OK, &json!(0))
+    );
+    let flushed = call(
+        &state,
+        Method::POST,
+        "/api/v1/missed-calls/flush?name=sales",
+        Some(&admin),
+        Some(Value::Null),
+    )
+    .await;
+    assert_eq!(
+        (flushed.status, &flushed.body["flushed"]),
+        (StatusCode::OK, &json!(1))
+    );
+    let detail = call(
+        &state,
+        Method::GET,
+        &format!("/api/v1/missed-calls/{id}"),
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(detail.body["missed_call"]["closure"], "flushed");
+    let kinds: Vec<&str> = detail.body["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["call", "call", "booked", "flushed"]);
+}
