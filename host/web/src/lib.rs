@@ -24,8 +24,8 @@ use ringhost_dialer::scheduler::Dialer;
 use ringhost_store::Store;
 
 use crate::pages::{
-    agents, campaigns, contacts, desk, keys, lists, plugins, reports, supervisor, templates,
-    trunks, wallboard,
+    agents, campaigns, contacts, desk, keys, lists, missed, plugins, reports, supervisor,
+    templates, trunks, wallboard,
 };
 
 pub mod assets;
@@ -248,6 +248,10 @@ pub fn router(state: WebState) -> Router {
         .route("/agent/state", post(desk::set_state))
         .route("/agent/disposition", post(desk::set_disposition))
         .route("/agent/call", post(desk::call))
+        .route("/missed", get(missed::missed))
+        .route("/missed/manage", get(missed::manage))
+        .route("/missed/flush", post(missed::flush))
+        .route("/missed/{id}/{action}", post(missed::act))
         .route("/reports", get(reports::index))
         .route("/reports/{name}", get(reports::report))
         .route("/reports/{name}/exports", post(reports::start_export))

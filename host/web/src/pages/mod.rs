@@ -28,6 +28,7 @@ pub mod desk;
 pub mod floor;
 pub mod keys;
 pub mod lists;
+pub mod missed;
 pub mod plugins;
 pub mod reports;
 pub mod supervisor;
