@@ -13,6 +13,7 @@ mod demo;
 #[path = "../support/guests.rs"]
 mod guests;
 mod media;
+mod missed;
 mod plugin;
 mod registrar;
 mod scaffold;

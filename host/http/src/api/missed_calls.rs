@@ -7,7 +7,7 @@
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::StatusCode;
 use ringhost_dialer::missed::MissedCallForm;
 use ringhost_store::missed::{
     Intake, MissedColumn, MissedEventRow, MissedFilter, MissedOrder, MissedRequestRow, MissedView,
@@ -60,7 +60,7 @@ pub(crate) struct IntakeView {
     operation_id = "intakeMissedCall",
     tag = "missed-calls",
     params(IntakeQuery),
-    request_body(content = String, description = "XML (`application/xml`, `text/xml`) or JSON", content_type = "application/xml"),
+    request_body(content = String, description = "Kalliope's XML or the same fields as JSON, told apart by the body (XML starts with `<`) whatever its type", content_type = "application/xml"),
     responses(
         (status = 201, description = "Counted on its caller's request", body = IntakeView),
         (status = 200, description = "A repeated unique_id: nothing changed", body = IntakeView),
@@ -71,7 +71,6 @@ pub(crate) struct IntakeView {
 pub(crate) async fn intake_missed_call(
     State(state): State<AppState>,
     Query(_query): Query<IntakeQuery>,
-    headers: HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, Json<IntakeView>), ApiError> {
     let bytes = axum::body::to_bytes(body, MAX_INTAKE_BYTES)
@@ -82,13 +81,9 @@ pub(crate) async fn intake_missed_call(
                 format!("a missed call's body is at most {MAX_INTAKE_BYTES} bytes"),
             )
         })?;
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    let xml = content_type.contains("xml")
-        || (!content_type.contains("json") && bytes.trim_ascii_start().starts_with(b"<"));
+    // What the body is, rather than what it is labelled: a PBX's dynamic routing may
+    // send its XML under any type, and JSON never starts with `<`.
+    let xml = bytes.trim_ascii_start().starts_with(b"<");
     let form = if xml {
         let text =
             std::str::from_utf8(&bytes).map_err(|_| ApiError::invalid("the XML is not UTF-8"))?;

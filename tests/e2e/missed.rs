@@ -1,0 +1,232 @@
+//! Missed calls end to end: a PBX posts Kalliope's XML to the running host; an
+//! operator books the request and calls it back from the desk. SIPp plays the
+//! operator's phone (it registers with digest auth and answers) and the customer
+//! (the carrier), who talks ~6 s on one call and ~3 s on the other.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::campaign::{api, host_with, start_campaign};
+use crate::sip::{Sipp, free_sip_port, sipp_uac_from};
+use crate::support::{Host, http_call};
+
+/// The operator's phone account (MD5 first, the one SIPp answers) and the callback
+/// campaign.
+const PHONE: &str = "[registrar]\nalgorithms = [\"MD5\", \"SHA-256\"]\n\
+                     [[phones]]\nusername = \"op1\"\npassword = \"pw-op\"\n\
+                     [missed_calls]\ncampaign = \"callbacks\"\n";
+
+/// Posts a missed call from `caller` as Kalliope does: its XML, the key in the
+/// address. The request's id.
+fn intake(host: &Host, key: &str, unique_id: &str, caller: &str) -> i64 {
+    let xml = format!(
+        "<?xml version=\"1.0\"?>\n<parameters>\n<unique_id>{unique_id}</unique_id>\n\
+         <caller>{caller}</caller>\n<called>0299999999</called>\n\
+         <servicecode>%PARAM1%</servicecode>\n<param1>assistenza</param1>\n\
+         <param2>queue</param2>\n<param3>%PARAM3%</param3>\n<param4>%PARAM4%</param4>\n\
+         <param5>%PARAM5%</param5>\n</parameters>\n"
+    );
+    let (status, text) = http_call(
+        host.http,
+        "POST",
+        &format!("/api/v1/missed-calls/intake?key={key}"),
+        "",
+        &xml,
+    )
+    .unwrap();
+    assert_eq!(status, 201, "{text}");
+    serde_json::from_str::<Value>(&text).unwrap()["request_id"]
+        .as_i64()
+        .unwrap()
+}
+
+/// The request `id` once its callback is settled (not `calling`).
+fn settled(host: &Host, key: &str, id: i64) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(40);
+    loop {
+        let detail = api(
+            host.http,
+            key,
+            "GET",
+            &format!("/missed-calls/{id}"),
+            Value::Null,
+        );
+        let request = &detail["missed_call"];
+        let callbacks = detail["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "callback")
+            .count();
+        if request["state"] != "calling" && callbacks > 0 {
+            return detail;
+        }
+        assert!(Instant::now() < deadline, "{detail}\n{}", host.logs());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Makes the operator ready, once their last call has let them go.
+fn ready(host: &Host, key: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (status, text) = http_call(
+            host.http,
+            "POST",
+            "/api/v1/agents/op1/state",
+            key,
+            &json!({"state": "ready"}).to_string(),
+        )
+        .unwrap();
+        // Ready now, or already (a wrap-up of 0 s ends at once).
+        if (200..300).contains(&status) || text.contains("is ready") {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "op1 never ready again: {status} {text}\n{}",
+            host.logs()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn a_callback_closes_its_request_only_when_the_customer_talks_long_enough() {
+    let carrier = Sipp::uas("uas_answer_talk_by_number", "udp", &["-m", "2"]);
+    let dir = tempfile::tempdir().unwrap();
+    let (host, key) = host_with(dir.path(), carrier.port, PHONE);
+    // The operator's phone registers, then answers what Ringhost rings it with.
+    let port = free_sip_port();
+    let (code, errors, _) = sipp_uac_from(
+        dir.path(),
+        host.sip_port(),
+        "agent_register",
+        port,
+        &["-s", "op1", "-au", "op1", "-ap", "pw-op"],
+    );
+    assert_eq!(code, 0, "op1 did not register: {errors}\n{}", host.logs());
+    let phone = Sipp::uas_on(port, "uas_answer_wait_bye", "udp", &["-m", "2"]);
+    // The callback campaign: an agents' campaign over an empty list, paused (it
+    // dials nothing by itself; operators call through it).
+    api(
+        host.http,
+        &key,
+        "POST",
+        "/lists",
+        json!({"name": "callbacks"}),
+    );
+    let campaign = start_campaign(
+        host.http,
+        &key,
+        json!({"name": "callbacks", "lists": ["callbacks"], "settings":
+            {"kind": "agent", "queue": "support", "pacing": {"strategy": "fixed"}, "keep_running": true}}),
+    );
+    api(
+        host.http,
+        &key,
+        "POST",
+        &format!("/campaigns/{campaign}/pause"),
+        Value::Null,
+    );
+    api(
+        host.http,
+        &key,
+        "POST",
+        "/agents",
+        json!({"name": "op1", "extension": "op1", "wrap_up_s": 0}),
+    );
+    api(
+        host.http,
+        &key,
+        "PUT",
+        "/queues/support/members/op1",
+        Value::Null,
+    );
+    ready(&host, &key);
+
+    // Two customers missed; the PBX reports them. ...6 talks 6 s, ...3 talks 3 s.
+    let long = intake(&host, &key, "1765.10", "0287654326");
+    let short = intake(&host, &key, "1765.11", "0287654323");
+    let operator = json!({"operator": "op1"});
+    for id in [long, short] {
+        api(
+            host.http,
+            &key,
+            "POST",
+            &format!("/missed-calls/{id}/booking"),
+            operator.clone(),
+        );
+    }
+
+    // 6 s of talk: done.
+    let placed = api(
+        host.http,
+        &key,
+        "POST",
+        &format!("/missed-calls/{long}/calls"),
+        operator.clone(),
+    );
+    assert!(placed["attempt_id"].as_i64().is_some(), "{placed}");
+    // Hidden while it runs.
+    let booked = api(
+        host.http,
+        &key,
+        "GET",
+        "/missed-calls?view=booked&operator=op1",
+        Value::Null,
+    );
+    assert_eq!(booked["total"], 1, "{booked}");
+    let detail = settled(&host, &key, long);
+    let request = &detail["missed_call"];
+    assert_eq!(request["state"], "closed", "{detail}\n{}", host.logs());
+    assert_eq!(request["closure"], "callback", "{detail}");
+    let callback = detail["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "callback")
+        .unwrap()
+        .clone();
+    assert_eq!(callback["outcome"], "answered", "{detail}");
+    assert!(callback["talk_ms"].as_i64().unwrap() > 5_000, "{detail}");
+
+    // 3 s of talk: back in the operator's bookings, recalled once.
+    ready(&host, &key);
+    api(
+        host.http,
+        &key,
+        "POST",
+        &format!("/missed-calls/{short}/calls"),
+        operator.clone(),
+    );
+    let detail = settled(&host, &key, short);
+    let request = &detail["missed_call"];
+    assert_eq!(request["state"], "open", "{detail}\n{}", host.logs());
+    assert_eq!(request["recalled"], 1, "{detail}");
+    assert!(request["last_recalled"].as_i64().is_some(), "{detail}");
+    assert_eq!(request["booked_by"], "op1", "{detail}");
+    let callback = detail["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "callback")
+        .unwrap()
+        .clone();
+    let talk = callback["talk_ms"].as_i64().unwrap();
+    assert!((2_000..5_000).contains(&talk), "{detail}");
+    let booked = api(
+        host.http,
+        &key,
+        "GET",
+        "/missed-calls?view=booked&operator=op1",
+        Value::Null,
+    );
+    assert_eq!(booked["total"], 1, "{booked}");
+
+    let (code, errors) = carrier.finish();
+    assert_eq!(code, 0, "SIPp customer: {errors}");
+    let (code, errors) = phone.finish();
+    assert_eq!(code, 0, "SIPp operator's phone: {errors}");
+}
