@@ -150,6 +150,7 @@ pub(crate) async fn demo(args: DemoArgs) -> anyhow::Result<()> {
         )
         .await?;
     campaigns(dialer, args.contacts).await?;
+    missed_calls(dialer).await?;
     let people = users(&running.store, &agents).await?;
 
     println!(
@@ -203,6 +204,7 @@ fn config(
          [web]\nwallboard_token = \"{wallboard}\"\n\
          [plugins]\ndir = \"{dir}/plugins\"\n\
          [dialer]\nprompts_dir = \"{dir}/prompts\"\n\
+         [missed_calls]\ncampaign = \"callbacks\"\n\
          [[trunks]]\nname = \"sim-carrier\"\naddress = \"{carrier}\"\n\
          channels = 30\ncps = 10.0\n"
     );
@@ -285,6 +287,38 @@ async fn campaigns(
     for id in [sales, reminders] {
         dialer.command(id, Command::Start).await?;
     }
+    // The campaign operators call missed calls back through: the agents' queue, no
+    // list of its own to dial, paused so that only operators' clicks place its calls.
+    dialer.create_list("callbacks", "demo", &list).await?;
+    let callbacks = dialer
+        .create_campaign(
+            "callbacks",
+            None,
+            &["callbacks".to_owned()],
+            json!({"kind": "agent", "queue": "sales", "ring_timeout_s": 20,
+                   "pacing": {"strategy": "fixed"}, "keep_running": true}),
+            None,
+        )
+        .await?;
+    dialer.command(callbacks, Command::Start).await?;
+    dialer.command(callbacks, Command::Pause).await?;
+    Ok(())
+}
+
+/// Missed calls as a PBX would report them: 40 calls from 25 numbers (some called
+/// twice or more) to two queues.
+async fn missed_calls(dialer: &ringhost_dialer::scheduler::Dialer) -> anyhow::Result<()> {
+    for i in 0..40u32 {
+        let form = ringhost_dialer::missed::MissedCallForm {
+            unique_id: format!("demo.{i}"),
+            caller: format!("02 8765 {:04}", 4000 + (i * 7) % 25),
+            called: "0299999999".into(),
+            param1: if i % 3 == 0 { "assistenza" } else { "vendite" }.into(),
+            param2: "queue".into(),
+            ..Default::default()
+        };
+        dialer.intake_missed_call(form).await?;
+    }
     Ok(())
 }
 
@@ -316,6 +350,7 @@ fn banner(
          \n\
          \x20 web panel    {base}/   sign in as {}\n\
          \x20 supervisor   {base}/supervisor   (live board, after signing in)\n\
+         \x20 missed calls {base}/missed (agents call back)  {base}/missed/manage (supervisors)\n\
          \x20 wallboard    {base}/wallboard?token={wallboard}\n\
          \x20 metrics      {base}/metrics   (ringhost_attempts_total by outcome,\n\
          \x20              ringhost_queue_results_total{{result=\"QUEUE_ANSWER\"}}: calls handed to agents)\n\
@@ -327,7 +362,8 @@ fn banner(
          \n\
          \x20 carrier      simulated at {carrier} (callees answer, are busy or ring out)\n\
          \x20 agents       {} simulated phones registered: {}\n\
-         \x20 campaigns    'sales' (agents, progressive) and 'reminders' (message, press 1)\n\
+         \x20 campaigns    'sales' (agents, progressive), 'reminders' (message, press 1),\n\
+         \x20              'callbacks' (paused: agents' callbacks of missed calls)\n\
          \x20 data         {}{}\n",
         sign_ins.join(", "),
         agents.len(),
