@@ -66,4 +66,7 @@ timeout --kill-after=30 300 python3 tests/browser/floor.py --ringhost "$RINGHOST
 step "the reports (charts, zoom, legends and every download in headless Chromium on ringhost demo)"
 timeout --kill-after=30 300 python3 tests/browser/reports.py --ringhost "$RINGHOST_BIN"
 
+step "missed calls (two operators racing, a callback done, a supervisor's flush in headless Chromium on ringhost demo)"
+timeout --kill-after=30 300 python3 tests/browser/missed.py --ringhost "$RINGHOST_BIN"
+
 step "all tests passed"
