@@ -8,8 +8,8 @@
 //! - [`locale`]: the reader's zone and language, which days and times are shown in.
 //! - [`filter`]: which campaigns, run and span a report covers, read from a query
 //!   string and resolved to the store's campaigns (deleted ones too).
-//! - [`campaign_stats`], [`detailed`], [`attempts`], [`agents`], [`compliance`]: the
-//!   reports.
+//! - [`campaign_stats`], [`detailed`], [`attempts`], [`agents`], [`compliance`],
+//!   [`missed_calls`]: the reports.
 //! - [`export`]: JSON, CSV and XLSX.
 
 pub mod agents;
@@ -20,6 +20,7 @@ pub mod detailed;
 pub mod export;
 pub mod filter;
 pub mod locale;
+pub mod missed_calls;
 mod reader;
 pub mod table;
 
@@ -41,6 +42,9 @@ pub enum Report {
     /// Abandoned and silent calls per campaign per day and over the regulators'
     /// windows, and the numbers held back.
     Compliance,
+    /// Missed calls and how they were handled: the dashboard, per day, the backlog,
+    /// per queue.
+    MissedCalls,
 }
 
 /// What a report is read for: a page draws its charts and shows its first lines; a
@@ -55,12 +59,13 @@ pub enum Use {
 
 impl Report {
     /// Every report.
-    pub const ALL: [Report; 5] = [
+    pub const ALL: [Report; 6] = [
         Report::CampaignStats,
         Report::Detailed,
         Report::Attempts,
         Report::Agents,
         Report::Compliance,
+        Report::MissedCalls,
     ];
 
     /// The name in addresses (`campaign-stats`).
@@ -71,6 +76,7 @@ impl Report {
             Report::Attempts => "attempts",
             Report::Agents => "agents",
             Report::Compliance => "compliance",
+            Report::MissedCalls => "missed-calls",
         }
     }
 
@@ -85,6 +91,7 @@ impl Report {
             ),
             Report::Agents => ("Operatori", "Agents"),
             Report::Compliance => ("Conformità", "Compliance"),
+            Report::MissedCalls => ("Chiamate perse", "Missed calls"),
         }
     }
 
@@ -118,6 +125,7 @@ impl Report {
             Report::Attempts => attempts::read(store, filter, locale, usage).await,
             Report::Agents => agents::read(store, filter, locale, now_ms).await,
             Report::Compliance => compliance::read(store, filter, locale, now_ms).await,
+            Report::MissedCalls => missed_calls::read(store, filter, locale, now_ms).await,
         }
     }
 }

@@ -838,3 +838,159 @@ async fn compliance_counts_abandoned_and_silent_calls_per_day_and_window_on(stor
     let agreed = formats_agree(&store, Report::Compliance, &filter, now).await;
     assert_eq!(agreed.iter().map(Vec::len).collect::<Vec<_>>(), [3, 3, 3]);
 }
+
+#[tokio::test]
+async fn missed_calls_are_counted_by_how_they_were_handled() {
+    let dir = tempfile::tempdir().unwrap();
+    for store in engines(&dir).await {
+        missed_calls_are_counted_by_how_they_were_handled_on(&store).await;
+    }
+}
+
+async fn missed_calls_are_counted_by_how_they_were_handled_on(store: &Store) {
+    use ringhost_store::missed::{Intake, MissedFilter, NewMissedCall, Source};
+    let list = store.create_list("callbacks", "", "{}", 0).await.unwrap();
+    // Requests, by caller: (number, queue, missed calls at).
+    let d1 = |h, m| rome(2026, 11, 2, h, m);
+    let d2 = |h, m| rome(2026, 11, 3, h, m);
+    let callers = [
+        ("+390200000001", "vendite", vec![d1(10, 0), d1(11, 0)]),
+        ("+390200000002", "vendite", vec![d1(12, 0)]),
+        ("+390200000003", "assistenza", vec![d2(8, 0)]),
+        ("+390200000004", "assistenza", vec![d2(9, 0)]),
+        ("+390200000005", "assistenza", vec![d1(15, 0)]),
+        ("+390200000006", "assistenza", vec![d1(16, 0)]),
+        // Before the span: counted nowhere.
+        (
+            "+390200000007",
+            "assistenza",
+            vec![rome(2026, 10, 30, 9, 0)],
+        ),
+    ];
+    let mut ids = Vec::new();
+    for (caller, queue, calls) in &callers {
+        let mut id = 0;
+        for at in calls {
+            let call = NewMissedCall {
+                unique_id: None,
+                caller: (*caller).into(),
+                at_ms: *at,
+                kind: "queue".into(),
+                name: (*queue).into(),
+                source: Source::Pbx,
+                called: String::new(),
+                accountcode: String::new(),
+                detail: "{}".into(),
+            };
+            let Intake::Counted { request_id, .. } = store.intake_missed_call(&call).await.unwrap()
+            else {
+                panic!("not counted")
+            };
+            id = request_id;
+        }
+        ids.push(id);
+    }
+    // A callback ending at `at` after `talk_ms` of talk.
+    let mut contact = 0;
+    let mut call_back = async |id: i64, at: i64, talk_ms: i64| {
+        contact += 1;
+        assert!(
+            store
+                .take_missed_for_call(id, "op", at - 60_000)
+                .await
+                .unwrap()
+        );
+        let start = AttemptStart {
+            host: "h".into(),
+            campaign_id: 1,
+            run: 1,
+            list_id: list,
+            contact_id: contact,
+            number: "+390200000000".into(),
+            attempt: 1,
+            started_at_ms: at - 60_000,
+        };
+        let attempt = store.begin_attempt(&start).await.unwrap();
+        store.note_missed_attempt(id, attempt).await.unwrap();
+        let mut end = ended("ANSWER", &[], at);
+        end.outcome = "answered".into();
+        end.talk_ms = talk_ms;
+        store.end_attempt(attempt, contact, &end).await.unwrap();
+        store.settle_callbacks(5_000, 60_000, at).await.unwrap();
+    };
+    call_back(ids[0], d2(9, 0), 6_000).await; // done the next day: backlog
+    call_back(ids[1], d1(13, 0), 2_000).await; // not answered, the same day
+    call_back(ids[5], d2(11, 0), 2_000).await; // not answered, the next day: backlog
+    assert!(store.close_missed(ids[2], "sara", d2(8, 30)).await.unwrap());
+    let fifth = MissedFilter {
+        caller: Some("0000005".into()),
+        ..MissedFilter::default()
+    };
+    assert_eq!(
+        store
+            .flush_missed(&fifth, None, "sara", d2(10, 0))
+            .await
+            .unwrap(),
+        1
+    );
+
+    let filter = Filter {
+        from_ms: Some(d1(0, 0)),
+        until_ms: Some(rome(2026, 11, 4, 0, 0)),
+        ..Filter::default()
+    };
+    let now = rome(2026, 11, 4, 12, 0);
+    let output = Report::MissedCalls
+        .read(store, &filter, &ROME, now, Use::Page)
+        .await
+        .unwrap();
+    assert_eq!(output.bars.len(), 2);
+    assert_eq!(output.bars[1].series.len(), 2, "a series per queue");
+    let all = tables(output).await;
+    let shown = |t: usize| -> Vec<Vec<String>> {
+        all[t]
+            .1
+            .iter()
+            .map(|r| r.iter().map(text).collect())
+            .collect()
+    };
+    // total, inbound, callback, forced, not answered, not handled
+    assert_eq!(
+        shown(0),
+        [
+            ["Period", "6", "0", "1", "2", "2", "1"],
+            ["Today", "0", "0", "0", "0", "0", "0"],
+        ]
+    );
+    assert_eq!(
+        shown(1),
+        [
+            ["2026-11-02", "4", "0", "1", "1", "2", "0"],
+            ["2026-11-03", "2", "0", "0", "1", "0", "1"],
+        ]
+    );
+    // The 3rd's work on the 2nd's requests: one done, one flushed, one call failed.
+    assert_eq!(shown(2), [["2026-11-03", "0", "1", "1", "1"]]);
+    assert_eq!(
+        shown(3),
+        [
+            [
+                "Missed calls by queue",
+                "assistenza",
+                "4",
+                &(4.0 / 7.0).to_string()
+            ],
+            [
+                "Missed calls by queue",
+                "vendite",
+                "3",
+                &(3.0 / 7.0).to_string()
+            ],
+        ]
+    );
+    let agreed = formats_agree(store, Report::MissedCalls, &filter, now).await;
+    assert_eq!(
+        agreed.iter().map(Vec::len).collect::<Vec<_>>(),
+        [2, 2, 1, 2]
+    );
+}

@@ -970,3 +970,114 @@ fn with_binds<'q>(
         Bind::Text(v) => query.bind(v.clone()),
     })
 }
+
+/// A request as the missed-calls report counts it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissedReportRequest {
+    /// Its first missed call.
+    pub first_call_ms: i64,
+    /// Its queue (the destination's name).
+    pub name: String,
+    /// Callbacks that did not close it.
+    pub recalled: i64,
+    /// How and when it was closed, if it was.
+    pub closure: Option<(Closure, i64)>,
+}
+
+/// A line of history as the missed-calls report counts it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissedReportEvent {
+    /// When.
+    pub at_ms: i64,
+    /// The request's queue.
+    pub name: String,
+    /// The request's first missed call.
+    pub first_call_ms: i64,
+    /// A callback that closed its request (for a missed call: false).
+    pub done: bool,
+}
+
+/// What the missed-calls report reads of a span.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MissedReport {
+    /// Requests first called within the span, or closed within it.
+    pub requests: Vec<MissedReportRequest>,
+    /// The missed calls within the span.
+    pub calls: Vec<MissedReportEvent>,
+    /// The callbacks within the span.
+    pub callbacks: Vec<MissedReportEvent>,
+}
+
+impl Store {
+    /// The requests, missed calls and callbacks of `span`, of one accountcode or all.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn missed_report(
+        &self,
+        span: Span,
+        accountcode: Option<&str>,
+    ) -> anyhow::Result<MissedReport> {
+        let from = span.from_ms.unwrap_or(i64::MIN);
+        let until = span.until_ms.unwrap_or(i64::MAX);
+        let account = accountcode.unwrap_or_default();
+        let requests = sqlx::query(
+            "SELECT first_call_ms, name, recalled, closure, closed_at_ms FROM missed_request \
+             WHERE (($1 <= first_call_ms AND first_call_ms < $2) \
+             OR ($1 <= closed_at_ms AND closed_at_ms < $2)) \
+             AND ($3 = '' OR accountcode = $3)",
+        )
+        .bind(from)
+        .bind(until)
+        .bind(account)
+        .fetch_all(&self.pool)
+        .await
+        .context("cannot read the missed calls' requests")?;
+        let events = sqlx::query(
+            "SELECT e.at_ms, e.kind, r.name, r.first_call_ms, e.detail FROM missed_event e \
+             JOIN missed_request r ON r.id = e.request_id \
+             WHERE e.kind IN ('call', 'callback') AND $1 <= e.at_ms AND e.at_ms < $2 \
+             AND ($3 = '' OR r.accountcode = $3) ORDER BY e.at_ms",
+        )
+        .bind(from)
+        .bind(until)
+        .bind(account)
+        .fetch_all(&self.pool)
+        .await
+        .context("cannot read the missed calls' history")?;
+        let mut report = MissedReport {
+            requests: requests
+                .iter()
+                .map(|row| MissedReportRequest {
+                    first_call_ms: row.get(0),
+                    name: row.get(1),
+                    recalled: row.get(2),
+                    closure: row
+                        .get::<Option<String>, _>(3)
+                        .as_deref()
+                        .and_then(Closure::parse)
+                        .zip(row.get::<Option<i64>, _>(4)),
+                })
+                .collect(),
+            ..MissedReport::default()
+        };
+        for row in &events {
+            let kind: String = row.get(1);
+            let detail: String = row.get(4);
+            let event = MissedReportEvent {
+                at_ms: row.get(0),
+                name: row.get(2),
+                first_call_ms: row.get(3),
+                done: kind == "callback"
+                    && serde_json::from_str::<serde_json::Value>(&detail)
+                        .is_ok_and(|d| d["done"] == true),
+            };
+            if kind == "call" {
+                report.calls.push(event);
+            } else {
+                report.callbacks.push(event);
+            }
+        }
+        Ok(report)
+    }
+}

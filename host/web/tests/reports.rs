@@ -37,7 +37,8 @@ async fn a_supervisor_reads_each_report_and_exports_it() {
             "/reports/detailed",
             "/reports/attempts",
             "/reports/agents",
-            "/reports/compliance"
+            "/reports/compliance",
+            "/reports/missed-calls"
         ]
     );
     assert_eq!(
@@ -50,6 +51,7 @@ async fn a_supervisor_reads_each_report_and_exports_it() {
         ("attempts", "Id"),
         ("agents", "Day"),
         ("compliance", "Day"),
+        ("missed-calls", "Period"),
     ] {
         let page = send(&app, get(&format!("/reports/{name}"), Some(&session))).await;
         assert_eq!(page.status, StatusCode::OK, "{name}");

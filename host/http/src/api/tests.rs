@@ -953,6 +953,7 @@ async fn a_report_is_json_csv_or_a_spreadsheet_for_the_keys_allowed_it() {
         ("attempts", 1),
         ("agents", 1),
         ("compliance", 3),
+        ("missed-calls", 4),
     ] {
         let path = format!("/api/v1/reports/{name}?zone=Europe/Rome&language=it");
         let report = call(&state, Method::GET, &path, Some(&reader), None).await;

@@ -170,7 +170,7 @@ impl ReportPage {
         self.frame.language.pick(report.title())
     }
 
-    fn reports(&self) -> [Report; 5] {
+    fn reports(&self) -> [Report; Report::ALL.len()] {
         Report::ALL
     }
 
