@@ -72,6 +72,12 @@ async fn intake_and_lists(store: &Store) {
         .await
         .unwrap();
     assert_eq!(all.total, 2);
+    // A page past the end still says how many there are.
+    let past = store
+        .missed_requests(&MissedFilter::default(), order, 10, 10)
+        .await
+        .unwrap();
+    assert_eq!((past.requests.len(), past.total), (0, 2));
     let callers: Vec<&str> = all.requests.iter().map(|r| r.caller.as_str()).collect();
     assert_eq!(callers, ["+390611111111", "+390287654321"]);
     let filter = MissedFilter {
