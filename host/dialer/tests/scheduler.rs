@@ -1252,3 +1252,32 @@ async fn an_agents_day_kept_between_reads_equals_the_day_read_whole() {
     assert_eq!(ida.pauses.len(), 1, "two pauses for lunch are one line");
     assert!(ida.paused_ms > 0 && ida.ready_ms > 0);
 }
+
+#[tokio::test]
+async fn a_campaign_leaves_alone_a_number_booked_for_a_callback() {
+    let rig = rig(Limits::default(), None).await;
+    let csv = "numbers,name\n0287654321,Booked\n0611111111,Free\n";
+    rig.dialer.import("mixed", csv.as_bytes()).await.unwrap();
+    // The first contact called in and missed; an operator booked the request.
+    let form = ringhost_dialer::missed::MissedCallForm {
+        caller: "0287654321".into(),
+        ..Default::default()
+    };
+    let ringhost_store::missed::Intake::Counted { request_id, .. } =
+        rig.dialer.intake_missed_call(form).await.unwrap()
+    else {
+        panic!("not counted")
+    };
+    rig.dialer.book_missed("op", request_id).await.unwrap();
+    rig.start("c", "mixed", json!({"kind": "notification"}))
+        .await;
+    rig.run_now().await;
+    assert_eq!(rig.placed(), ["+390611111111"]);
+    // Given back by the operator: the campaign calls it when its wait is over.
+    rig.dialer.unbook_missed("op", request_id).await.unwrap();
+    rig.run_now().await;
+    assert_eq!(rig.placed(), ["+390611111111"], "it waits its 15 minutes");
+    rig.clock.advance(16 * MINUTE);
+    rig.run_now().await;
+    assert_eq!(rig.placed(), ["+390611111111", "+390287654321"]);
+}

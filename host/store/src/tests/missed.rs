@@ -432,3 +432,45 @@ async fn postgres_missed_calls() {
         missed_calls(&store).await;
     }
 }
+
+/// Two hosts on one PostgreSQL database (a pool each), 25 operators on each, race to
+/// book one request: exactly one booking.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_one_booking_across_hosts() {
+    let Some((first, name)) = postgres_store().await else {
+        return;
+    };
+    let server = std::env::var("RINGHOST_TEST_POSTGRES_URL").unwrap();
+    let second = Store::open(&format!("{}/{name}", server.trim_end_matches('/')))
+        .await
+        .unwrap();
+    let Intake::Counted { request_id, .. } = first
+        .intake_missed_call(&call(None, "+390212345678", 1))
+        .await
+        .unwrap()
+    else {
+        panic!("not counted");
+    };
+    let tasks: Vec<_> = (0..50)
+        .map(|i| {
+            let store = if i % 2 == 0 {
+                first.clone()
+            } else {
+                second.clone()
+            };
+            tokio::spawn(async move {
+                store
+                    .book_missed(request_id, &format!("op{i}"), None, 10)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut won = 0;
+    for task in tasks {
+        won += usize::from(task.await.unwrap());
+    }
+    assert_eq!(won, 1);
+    let booked = second.missed_request(request_id).await.unwrap().unwrap();
+    assert!(booked.booked_by.is_some());
+}
