@@ -96,10 +96,11 @@ fn now_ms() -> i64 {
 }
 
 /// What takes the schema back to before migration 0016 (the pending lists' indexes).
-const UNDO_0016: [&str; 3] = [
+const UNDO_0016: [&str; 4] = [
     "DROP INDEX missed_request_pending_last",
     "DROP INDEX missed_request_pending_name",
     "DROP INDEX missed_request_pending_accountcode",
+    "DROP INDEX missed_request_pending_recalled",
 ];
 
 /// A fresh store in `dir`, with the key `SECRET` allowed everything; with `undo`,

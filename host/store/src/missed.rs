@@ -516,10 +516,10 @@ impl Store {
     ) -> anyhow::Result<MissedPage> {
         let (wheres, binds) = filter.clauses();
         let way = if order.descending { "DESC" } else { "ASC" };
-        // The total rides on each row (one pass over the matches, not two); only a
-        // page past the end needs a count of its own.
+        // Two statements: a window count over the rows (`COUNT(*) OVER ()`) would read
+        // every match before the LIMIT, where an index in the page's order reads 50.
         let sql = format!(
-            "SELECT {REQUEST_COLUMNS}, COUNT(*) OVER () FROM missed_request WHERE {wheres} \
+            "SELECT {REQUEST_COLUMNS} FROM missed_request WHERE {wheres} \
              ORDER BY {} {way}, id {way} LIMIT {} OFFSET {}",
             order.column.sql(),
             limit.max(0),
@@ -529,18 +529,12 @@ impl Store {
             .fetch_all(&self.pool)
             .await
             .context("cannot read the missed calls")?;
-        let total: i64 = match rows.first() {
-            Some(row) => row.get(18),
-            None if offset <= 0 && limit > 0 => 0,
-            None => {
-                let count = format!("SELECT COUNT(*) FROM missed_request WHERE {wheres}");
-                with_binds(sqlx::query(AssertSqlSafe(count)), &binds)
-                    .fetch_one(&self.pool)
-                    .await
-                    .context("cannot count the missed calls")?
-                    .get(0)
-            }
-        };
+        let count = format!("SELECT COUNT(*) FROM missed_request WHERE {wheres}");
+        let total: i64 = with_binds(sqlx::query(AssertSqlSafe(count)), &binds)
+            .fetch_one(&self.pool)
+            .await
+            .context("cannot count the missed calls")?
+            .get(0);
         Ok(MissedPage {
             requests: rows.iter().map(request_of).collect(),
             total,

@@ -251,6 +251,7 @@ pub fn router(state: WebState) -> Router {
         .route("/missed", get(missed::missed))
         .route("/missed/manage", get(missed::manage))
         .route("/missed/flush", post(missed::flush))
+        .route("/missed/{id}", get(missed::detail))
         .route("/missed/{id}/{action}", post(missed::act))
         .route("/reports", get(reports::index))
         .route("/reports/{name}", get(reports::report))

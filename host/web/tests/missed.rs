@@ -224,6 +224,20 @@ async fn operators_book_and_supervisors_assign_close_and_flush() {
     .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(ids(&refused, "#requests").len(), 1);
+    // The closed request's history, for a supervisor and an operator alike.
+    for who in [&sara, &bruno] {
+        let history = send(&app, get(&format!("/missed/{target}"), Some(who))).await;
+        assert_eq!(history.status, StatusCode::OK);
+        assert_eq!(
+            history.attrs("#history tr[data-kind]", "data-kind"),
+            ["call", "booked", "assigned", "closed"]
+        );
+        assert_eq!(history.select("#caller"), ["+390287654321"]);
+    }
+    assert_eq!(
+        send(&app, get("/missed/999", Some(&sara))).await.status,
+        StatusCode::NOT_FOUND
+    );
     // A filter that cannot be read is said, not guessed.
     let bad = send(
         &app,

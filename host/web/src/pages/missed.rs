@@ -18,7 +18,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use ringhost_dialer::refusal::{AdminError, Refused};
 use ringhost_reports::Locale;
 use ringhost_store::missed::{
-    MissedColumn, MissedFilter, MissedOrder, MissedRequestRow, MissedView, Source, Span,
+    Closure, MissedColumn, MissedFilter, MissedOrder, MissedRequestRow, MissedState, MissedView,
+    Source, Span,
 };
 use serde::Deserialize;
 
@@ -224,7 +225,7 @@ impl Line {
             source: r.source.as_str(),
             accountcode: r.accountcode,
             assigned: r.assigned_by.is_some(),
-            calling: r.state == ringhost_store::missed::MissedState::Calling,
+            calling: r.state == MissedState::Calling,
             booked_by: r.booked_by.unwrap_or_default(),
         }
     }
@@ -397,6 +398,113 @@ async fn page(
         error,
     };
     (status, render(&page)).into_response()
+}
+
+/// A line of a request's history as the detail shows it.
+struct HistoryLine {
+    at: String,
+    kind: String,
+    what: &'static str,
+    actor: String,
+    outcome: String,
+    talk_s: String,
+}
+
+#[derive(Template)]
+#[template(path = "missed_detail.html")]
+struct DetailPage {
+    frame: Frame,
+    /// The list the user came from.
+    back: &'static str,
+    caller: String,
+    state: &'static str,
+    calls: i64,
+    first_call: String,
+    last_call: String,
+    recalled: i64,
+    last_recalled: String,
+    queue: String,
+    kind: String,
+    booked_by: String,
+    history: Vec<HistoryLine>,
+}
+
+/// `GET /missed/{id}`: a request and the history of its calls, callbacks, bookings
+/// and closure.
+pub async fn detail(
+    State(state): State<WebState>,
+    signed: Signed,
+    Path(id): Path<i64>,
+) -> Response {
+    if let Some(refused) = signed.refuse_unless_may("getMissedCall") {
+        return refused;
+    }
+    let detail = match state.dialer.missed_call(id).await {
+        Ok(detail) => detail,
+        Err(AdminError::Refused(_)) => return signed.not_found(),
+        Err(AdminError::Failed(error)) => return failed(&error, "cannot read a missed call"),
+    };
+    let language = signed.language;
+    let zone = state.settings.time_zone;
+    let r = detail.request;
+    let history = detail
+        .history
+        .into_iter()
+        .map(|e| HistoryLine {
+            at: moment(e.at_ms, zone),
+            what: language.pick(match e.kind.as_str() {
+                "call" => ("Chiamata persa", "Missed call"),
+                "callback" => ("Richiamata", "Callback"),
+                "booked" => ("Prenotata", "Booked"),
+                "unbooked" => ("Prenotazione annullata", "Given back"),
+                "assigned" => ("Assegnata", "Assigned"),
+                "unassigned" => ("Assegnazione tolta", "Unassigned"),
+                "closed" => ("Chiusa d'autorità", "Closed by force"),
+                "flushed" => ("Svuotata", "Flushed"),
+                _ => ("Altro", "Other"),
+            }),
+            kind: e.kind,
+            actor: e.actor.unwrap_or_default(),
+            outcome: e.outcome.unwrap_or_default(),
+            talk_s: e
+                .talk_ms
+                .map(|ms| (ms / 1000).to_string())
+                .unwrap_or_default(),
+        })
+        .collect();
+    let page = DetailPage {
+        frame: Frame::of(&signed),
+        back: if signed.role.allows("assignMissedCall") {
+            "/missed/manage"
+        } else {
+            "/missed"
+        },
+        state: language.pick(match (r.state, r.closure) {
+            (MissedState::Open, _) => ("Da richiamare", "To call back"),
+            (MissedState::Calling, _) => ("In chiamata", "Being called back"),
+            (MissedState::Closed, Some(Closure::Callback)) => {
+                ("Gestita con richiamata", "Handled by callback")
+            }
+            (MissedState::Closed, Some(Closure::Inbound)) => {
+                ("Servita in ingresso", "Served inbound")
+            }
+            (MissedState::Closed, _) => ("Chiusa d'autorità", "Closed by force"),
+        }),
+        caller: r.caller,
+        calls: r.calls,
+        first_call: moment(r.first_call_ms, zone),
+        last_call: moment(r.last_call_ms, zone),
+        recalled: r.recalled,
+        last_recalled: r
+            .last_recalled_ms
+            .map(|at| moment(at, zone))
+            .unwrap_or_default(),
+        queue: r.name,
+        kind: r.kind,
+        booked_by: r.booked_by.unwrap_or_default(),
+        history,
+    };
+    render(&page).into_response()
 }
 
 /// What every action's form posts.
