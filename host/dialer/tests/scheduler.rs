@@ -1268,6 +1268,7 @@ async fn a_campaign_leaves_alone_a_number_booked_for_a_callback() {
     else {
         panic!("not counted")
     };
+    rig.dialer.create_agent("op", "201", 0).await.unwrap();
     rig.dialer.book_missed("op", request_id).await.unwrap();
     rig.start("c", "mixed", json!({"kind": "notification"}))
         .await;

@@ -167,5 +167,6 @@ async fn a_busy_callee_hangs_the_waiting_agent_up() {
     );
     settled(0, SETTLE, || phone.stats().calls_in_progress).await;
     assert_eq!(phone.stats().calls_answered, 1);
-    assert_eq!(host.carrier.stats().busy, 1);
+    // The carrier counts its busy answer on its own task, maybe after the report.
+    settled(1, SETTLE, || host.carrier.stats().busy).await;
 }

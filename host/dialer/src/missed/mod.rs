@@ -133,8 +133,14 @@ impl Dialer {
     /// Operator `operator` books request `id`: from now on only they call it.
     ///
     /// # Errors
-    /// Refused when it is booked already, being called or closed. Database errors.
+    /// Refused when `operator` is no agent, or the request is booked already, being
+    /// called or closed. Database errors.
     pub async fn book_missed(&self, operator: &str, id: i64) -> AdminResult<()> {
+        // A name that is no agent's (an API client's typo) would hide the request
+        // from every operator until a supervisor took it back.
+        if self.inner.store.agent(operator).await?.is_none() {
+            return Err(Refused::NotFound(format!("agent {operator:?}")).into());
+        }
         let booked = self
             .inner
             .store

@@ -1166,6 +1166,27 @@ async fn a_pbx_posts_missed_calls_as_kalliope_writes_them() {
     // Booked by one operator; another cannot; the supervisor assigns and flushes.
     let id = request["id"].as_i64().unwrap();
     let book = |who: &str| json!({ "operator": who });
+    // Only an agent books: a name that is none is refused, the request kept open.
+    let nobody = call(
+        &state,
+        Method::POST,
+        &format!("/api/v1/missed-calls/{id}/booking"),
+        Some(&admin),
+        Some(book("anna")),
+    )
+    .await;
+    assert_eq!(nobody.status, StatusCode::NOT_FOUND, "{}", nobody.body);
+    for (name, extension) in [("anna", "201"), ("bruno", "202")] {
+        let made = call(
+            &state,
+            Method::POST,
+            "/api/v1/agents",
+            Some(&admin),
+            Some(json!({"name": name, "extension": extension})),
+        )
+        .await;
+        assert!(made.status.is_success(), "{}", made.body);
+    }
     let booked = call(
         &state,
         Method::POST,
@@ -1202,13 +1223,13 @@ async fn a_pbx_posts_missed_calls_as_kalliope_writes_them() {
     )
     .await;
     assert_eq!(to_call.body["total"], 0);
-    // Nobody with an extension is called bruno: he cannot be assigned it.
+    // Nobody with an extension is called carlo: he cannot be assigned it.
     let assigned = call(
         &state,
         Method::PUT,
         &format!("/api/v1/missed-calls/{id}/assignment"),
         Some(&admin),
-        Some(book("bruno")),
+        Some(book("carlo")),
     )
     .await;
     assert_eq!(
