@@ -41,8 +41,9 @@ fn intake(host: &Host, key: &str, unique_id: &str, caller: &str) -> i64 {
         .unwrap()
 }
 
-/// The request `id` once its callback is settled (not `calling`).
-fn settled(host: &Host, key: &str, id: i64) -> Value {
+/// The request `id` once its callback is settled (not `calling`), and that callback's
+/// line of its history.
+fn settled(host: &Host, key: &str, id: i64) -> (Value, Value) {
     let deadline = Instant::now() + Duration::from_secs(40);
     loop {
         let detail = api(
@@ -52,15 +53,16 @@ fn settled(host: &Host, key: &str, id: i64) -> Value {
             &format!("/missed-calls/{id}"),
             Value::Null,
         );
-        let request = &detail["missed_call"];
-        let callbacks = detail["history"]
+        let callback = detail["history"]
             .as_array()
             .unwrap()
             .iter()
-            .filter(|e| e["kind"] == "callback")
-            .count();
-        if request["state"] != "calling" && callbacks > 0 {
-            return detail;
+            .find(|e| e["kind"] == "callback")
+            .cloned();
+        if let Some(callback) = callback
+            && detail["missed_call"]["state"] != "calling"
+        {
+            return (detail, callback);
         }
         assert!(Instant::now() < deadline, "{detail}\n{}", host.logs());
         std::thread::sleep(Duration::from_millis(200));
@@ -178,17 +180,10 @@ fn a_callback_closes_its_request_only_when_the_customer_talks_long_enough() {
         Value::Null,
     );
     assert_eq!(booked["total"], 1, "{booked}");
-    let detail = settled(&host, &key, long);
+    let (detail, callback) = settled(&host, &key, long);
     let request = &detail["missed_call"];
     assert_eq!(request["state"], "closed", "{detail}\n{}", host.logs());
     assert_eq!(request["closure"], "callback", "{detail}");
-    let callback = detail["history"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["kind"] == "callback")
-        .unwrap()
-        .clone();
     assert_eq!(callback["outcome"], "answered", "{detail}");
     assert!(callback["talk_ms"].as_i64().unwrap() > 5_000, "{detail}");
 
@@ -201,19 +196,12 @@ fn a_callback_closes_its_request_only_when_the_customer_talks_long_enough() {
         &format!("/missed-calls/{short}/calls"),
         operator.clone(),
     );
-    let detail = settled(&host, &key, short);
+    let (detail, callback) = settled(&host, &key, short);
     let request = &detail["missed_call"];
     assert_eq!(request["state"], "open", "{detail}\n{}", host.logs());
     assert_eq!(request["recalled"], 1, "{detail}");
     assert!(request["last_recalled"].as_i64().is_some(), "{detail}");
     assert_eq!(request["booked_by"], "op1", "{detail}");
-    let callback = detail["history"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["kind"] == "callback")
-        .unwrap()
-        .clone();
     let talk = callback["talk_ms"].as_i64().unwrap();
     assert!((2_000..5_000).contains(&talk), "{detail}");
     let booked = api(

@@ -67,11 +67,9 @@ pub async fn read(
     now_ms: i64,
 ) -> anyhow::Result<Output> {
     let until = filter.until_ms.unwrap_or(now_ms).min(now_ms);
-    let from = filter.from_ms.unwrap_or_else(|| {
-        let today = locale.day_of(now_ms);
-        let first = today - chrono::Duration::days(DEFAULT_DAYS - 1);
-        locale.start_of(first)
-    });
+    let from = filter
+        .from_ms
+        .unwrap_or_else(|| locale.last_days(now_ms, DEFAULT_DAYS));
     // (day, agent) -> the day's times.
     let mut days: BTreeMap<(chrono::NaiveDate, String), AgentDay> = BTreeMap::new();
     let calendar = locale.days(from, until);

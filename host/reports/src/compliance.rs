@@ -128,10 +128,9 @@ pub async fn read(
 ) -> anyhow::Result<Output> {
     let scope = filter.resolve(store).await?;
     let until = filter.until_ms.unwrap_or(now_ms).min(now_ms);
-    let from = filter.from_ms.unwrap_or_else(|| {
-        let first = locale.day_of(now_ms) - chrono::Duration::days(DEFAULT_DAYS - 1);
-        locale.start_of(first)
-    });
+    let from = filter
+        .from_ms
+        .unwrap_or_else(|| locale.last_days(now_ms, DEFAULT_DAYS));
     let span = |from_ms: i64| AttemptFilter {
         from_ms: Some(from_ms),
         until_ms: Some(until),

@@ -55,6 +55,12 @@ impl Locale {
         self.time(ms).date_naive()
     }
 
+    /// The start of the span of the last `days` days of the calendar, today included:
+    /// where a report without a start begins.
+    pub fn last_days(&self, now_ms: i64, days: i64) -> i64 {
+        self.start_of(self.day_of(now_ms) - chrono::Duration::days(days - 1))
+    }
+
     /// The first moment of `day` (ms): midnight, or the first time after it that
     /// exists when the clocks jump over midnight.
     pub fn start_of(&self, day: NaiveDate) -> i64 {

@@ -89,34 +89,16 @@ const FIGURES: [Column; 6] = [
     Column::new("not_handled", "Non gestite", "Not handled", Kind::Integer),
 ];
 
-/// The backlog's columns.
-const BACKLOG: [Column; 5] = [
-    Column::new("day", "Giorno", "Day", Kind::Day),
-    Column::new(
-        "inbound",
-        "Servite in ingresso",
-        "Served inbound",
-        Kind::Integer,
-    ),
-    Column::new(
-        "callback",
-        "Gestite con richiamata",
-        "Handled by callback",
-        Kind::Integer,
-    ),
-    Column::new(
-        "forced",
-        "Chiusura forzata",
-        "Forced closure",
-        Kind::Integer,
-    ),
-    Column::new(
-        "not_answered",
-        "Richiamate senza risposta",
-        "Callbacks not answered",
-        Kind::Integer,
-    ),
-];
+/// The backlog's columns: the day, and the figures that close or recall a request
+/// (a backlog has no new requests, nor any left alone).
+fn backlog_columns() -> Vec<Column> {
+    let mut columns = vec![Column::new("day", "Giorno", "Day", Kind::Day)];
+    columns.extend(FIGURES[BACKLOG_FIGURES].iter().cloned());
+    columns
+}
+
+/// Which of [`FIGURES`] the backlog counts.
+const BACKLOG_FIGURES: std::ops::Range<usize> = 1..5;
 
 /// The queues' columns.
 const QUEUES: [Column; 4] = [
@@ -145,10 +127,9 @@ pub async fn read(
     now_ms: i64,
 ) -> anyhow::Result<Output> {
     let until = filter.until_ms.unwrap_or(now_ms).min(now_ms.max(0) + 1);
-    let from = filter.from_ms.unwrap_or_else(|| {
-        let first = locale.day_of(now_ms) - chrono::Duration::days(DEFAULT_DAYS - 1);
-        locale.start_of(first)
-    });
+    let from = filter
+        .from_ms
+        .unwrap_or_else(|| locale.last_days(now_ms, DEFAULT_DAYS));
     let span = Span {
         from_ms: Some(from),
         until_ms: Some(until),
@@ -219,14 +200,10 @@ pub async fn read(
         .collect();
     let backlog_rows = backlog
         .iter()
-        .map(|(day, f)| {
-            vec![
-                Cell::Day(*day),
-                Cell::Integer(f.inbound),
-                Cell::Integer(f.callback),
-                Cell::Integer(f.forced),
-                Cell::Integer(f.not_answered),
-            ]
+        .map(|(day, figures)| {
+            let mut row = vec![Cell::Day(*day)];
+            row.extend(figures.cells()[BACKLOG_FIGURES].iter().cloned());
+            row
         })
         .collect();
     let calls = read.calls.len() as i64;
@@ -307,7 +284,7 @@ pub async fn read(
                     "Arretrato: richieste dei giorni prima, gestite nel giorno",
                     "Backlog: earlier days' requests, handled on the day",
                 ),
-                columns: BACKLOG.to_vec(),
+                columns: backlog_columns(),
                 rows: Rows::Ready(backlog_rows),
                 pies: None,
             },

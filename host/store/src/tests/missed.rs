@@ -384,18 +384,12 @@ async fn flush_and_close(store: &Store) {
     assert_eq!(store.missed_history(calling).await.unwrap().len(), 1);
 }
 
-/// Fifty tasks race to book one request: exactly one wins.
-async fn one_booking_of_fifty(store: &Store) {
-    let Intake::Counted { request_id, .. } = store
-        .intake_missed_call(&call(None, "+390212345678", 1))
-        .await
-        .unwrap()
-    else {
-        panic!("not counted");
-    };
+/// Fifty operators, each a task of their own, spread over `stores` (hosts), race to
+/// book request `request_id`: how many bookings succeeded.
+async fn race_to_book(stores: &[Store], request_id: i64) -> usize {
     let tasks: Vec<_> = (0..50)
         .map(|i| {
-            let store = store.clone();
+            let store = stores[i % stores.len()].clone();
             tokio::spawn(async move {
                 store
                     .book_missed(request_id, &format!("op{i}"), None, 10)
@@ -408,7 +402,22 @@ async fn one_booking_of_fifty(store: &Store) {
     for task in tasks {
         won += usize::from(task.await.unwrap());
     }
-    assert_eq!(won, 1);
+    won
+}
+
+/// Fifty tasks race to book one request: exactly one wins.
+async fn one_booking_of_fifty(store: &Store) {
+    let Intake::Counted { request_id, .. } = store
+        .intake_missed_call(&call(None, "+390212345678", 1))
+        .await
+        .unwrap()
+    else {
+        panic!("not counted");
+    };
+    assert_eq!(
+        race_to_book(std::slice::from_ref(store), request_id).await,
+        1
+    );
     let history = store.missed_history(request_id).await.unwrap();
     assert_eq!(history.iter().filter(|e| e.kind == "booked").count(), 1);
 }
@@ -451,26 +460,7 @@ async fn postgres_one_booking_across_hosts() {
     else {
         panic!("not counted");
     };
-    let tasks: Vec<_> = (0..50)
-        .map(|i| {
-            let store = if i % 2 == 0 {
-                first.clone()
-            } else {
-                second.clone()
-            };
-            tokio::spawn(async move {
-                store
-                    .book_missed(request_id, &format!("op{i}"), None, 10)
-                    .await
-                    .unwrap()
-            })
-        })
-        .collect();
-    let mut won = 0;
-    for task in tasks {
-        won += usize::from(task.await.unwrap());
-    }
-    assert_eq!(won, 1);
+    assert_eq!(race_to_book(&[first, second.clone()], request_id).await, 1);
     let booked = second.missed_request(request_id).await.unwrap().unwrap();
     assert!(booked.booked_by.is_some());
 }

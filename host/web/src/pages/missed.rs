@@ -16,7 +16,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use ringhost_dialer::refusal::{AdminError, Refused};
-use ringhost_reports::Locale;
 use ringhost_store::missed::{
     Closure, MissedColumn, MissedFilter, MissedOrder, MissedRequestRow, MissedState, MissedView,
     Source, Span,
@@ -24,9 +23,11 @@ use ringhost_store::missed::{
 use serde::Deserialize;
 
 use super::campaigns::moment;
+use super::reports::locale_of;
 use super::{Frame, failed, render};
 use crate::WebState;
 use crate::session::Signed;
+use ringhost_reports::Locale;
 
 /// Requests a page shows at a time.
 const PAGE: i64 = 50;
@@ -289,16 +290,6 @@ pub async fn manage(
     page(&state, &signed, true, form, StatusCode::OK, None).await
 }
 
-fn locale(state: &WebState, signed: &Signed) -> Locale {
-    Locale {
-        zone: state.settings.time_zone,
-        language: match signed.language {
-            crate::language::Language::It => ringhost_reports::locale::Language::It,
-            crate::language::Language::En => ringhost_reports::locale::Language::En,
-        },
-    }
-}
-
 async fn page(
     state: &WebState,
     signed: &Signed,
@@ -314,11 +305,12 @@ async fn page(
     } else {
         MissedView::ToCall
     };
-    let (filter, order, error, status) = match form.read(view.clone(), &locale(state, signed)) {
+    let locale = locale_of(state, language);
+    let (filter, order, error, status) = match form.read(view.clone(), &locale) {
         Ok((filter, order)) => (filter, order, error, status),
         Err(field) => {
             let (filter, order) = MissedForm::default()
-                .read(view, &locale(state, signed))
+                .read(view, &locale)
                 .unwrap_or_default();
             let message = format!(
                 "{} {field}",
@@ -666,7 +658,7 @@ pub async fn flush(
             Some(message),
         )
     };
-    let (filter, _) = match back.read(MissedView::Pending, &locale(&state, &signed)) {
+    let (filter, _) = match back.read(MissedView::Pending, &locale_of(&state, signed.language)) {
         Ok(read) => read,
         Err(field) => return refuse(field.to_string()).await,
     };

@@ -108,7 +108,7 @@ impl FilterForm {
 }
 
 /// The reader's zone and language.
-fn locale_of(state: &WebState, language: Language) -> Locale {
+pub(super) fn locale_of(state: &WebState, language: Language) -> Locale {
     Locale {
         zone: state.settings.time_zone,
         language: match language {
