@@ -12,13 +12,13 @@ pub type AgentsFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// The agents, as a queued call sees them.
 pub trait Agents: Send + Sync {
-    /// Takes the longest-idle free agent of `queue` for attempt `attempt_id`'s call;
-    /// they are on this call from now, so never on two at once. `None` when no
-    /// agent of the queue is free.
+    /// Takes the longest-idle free agent of `queue` for attempt `attempt_id`'s call
+    /// (`None`: an inbound call, which is no attempt); they are on this call from
+    /// now, so never on two at once. `None` when no agent of the queue is free.
     fn take<'a>(
         &'a self,
         queue: &'a str,
-        attempt_id: i64,
+        attempt_id: Option<i64>,
     ) -> AgentsFuture<'a, anyhow::Result<Option<Offer>>>;
 
     /// Who is at `extension`: its agent, taken for attempt `attempt_id`'s call when
@@ -26,7 +26,7 @@ pub trait Agents: Send + Sync {
     fn take_at<'a>(
         &'a self,
         extension: &'a str,
-        attempt_id: i64,
+        attempt_id: Option<i64>,
     ) -> AgentsFuture<'a, anyhow::Result<AtExtension>>;
 
     /// Lets go of an agent who did not talk to the caller, as `why` says.

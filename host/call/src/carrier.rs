@@ -86,7 +86,7 @@ pub trait Carrier: Send + Sync + 'static {
 /// Places the dialer's calls through the host's trunks.
 #[derive(Clone)]
 pub struct TrunkCarrier {
-    context: Arc<CallContext>,
+    pub(crate) context: Arc<CallContext>,
 }
 
 impl TrunkCarrier {
@@ -152,7 +152,7 @@ async fn run(
         OnAnswer::Notify { ivr: None, .. } => notify::run(context, call, leg).await,
         // A queue or an extension: put through to a person.
         on_answer => match Wait::of(on_answer) {
-            Some(wait) => queued::run(context, call, &mut leg, progress, agents, wait).await,
+            Some(wait) => queued::run(context, call.into(), &mut leg, progress, agents, wait).await,
             None => {
                 leg.hangup();
                 CallReport::ended(leg.ended().await.unwrap_or_else(no_outcome))

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use ringhost_media::{Law, RtpPorts};
 use ringhost_plugins::PluginRegistry;
-use ringhost_sip::{Dial, Endpoint, Registered, Registrar, Trunks};
+use ringhost_sip::{Dial, Endpoint, IncomingCall, Registered, Registrar, Trunks};
 use tokio_util::sync::CancellationToken;
 
 use crate::leg::Leg;
@@ -64,6 +64,17 @@ impl CallContext {
     pub async fn ring_phone(&self, phone: &Registered, dial: Dial) -> anyhow::Result<Leg> {
         let media = &self.media;
         let leg = Leg::ring_phone(&self.endpoint, phone, dial, &media.ports, &media.laws).await?;
+        Ok(leg.until(self.stop.clone()))
+    }
+
+    /// Answers an inbound call with media; the leg hangs up when the host stops.
+    ///
+    /// # Errors
+    /// When no RTP port is free or the caller's offer cannot be used: the call is then
+    /// refused.
+    pub async fn answer(&self, incoming: IncomingCall) -> anyhow::Result<Leg> {
+        let media = &self.media;
+        let leg = Leg::answer(incoming, &media.ports, &media.laws).await?;
         Ok(leg.until(self.stop.clone()))
     }
 

@@ -175,7 +175,11 @@ async fn talk(
     let mut listed = match (callee.media(), agent_leg.media()) {
         (Some(ours), Some(theirs)) => {
             let bridge = ours.bridge(theirs);
-            Some(context.bridged.list(call.attempt_id, &call.number, bridge))
+            Some(
+                context
+                    .bridged
+                    .list(Some(call.attempt_id), &call.number, bridge),
+            )
         }
         _ => None,
     };

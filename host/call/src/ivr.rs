@@ -62,7 +62,7 @@ pub(crate) async fn run(
                 Transfer::Extension(extension) => Target::Extension(extension),
             };
             let wait = Wait::transfer(target);
-            queued::run(context, call, &mut leg, progress, agents, wait).await
+            queued::run(context, call.into(), &mut leg, progress, agents, wait).await
         }
         (None, None) => CallReport::ended(leg.ended().await.unwrap_or_else(no_outcome)),
     };

@@ -1,12 +1,14 @@
 //! A call leg with its media: the SIP [`Call`] and the [`MediaSession`] that the answer
 //! started, driven as one. The SIP crate carries SDP as bytes and the media crate knows
-//! nothing of SIP; this is where the two meet, for every call the host places and
-//! every phone it rings.
+//! nothing of SIP; this is where the two meet, for every call the host places, every
+//! phone it rings and every inbound call it answers.
 
 use std::sync::Arc;
 
 use ringhost_media::{Law, MediaEvent, MediaSession, PendingSession, RtpPorts, sdp};
-use ringhost_sip::{Call, CallEvent, CallOutcome, Dial, Endpoint, Registered, Trunks};
+use ringhost_sip::{
+    Call, CallEvent, CallOutcome, Dial, Endpoint, IncomingCall, Registered, Trunks,
+};
 use tokio_util::sync::CancellationToken;
 
 /// What happens on a leg, in order.
@@ -60,6 +62,47 @@ impl Leg {
             Ok(endpoint.call_phone(phone, dial))
         })
         .await
+    }
+
+    /// Binds the leg's RTP ports and answers an inbound call with them; the leg's
+    /// media runs at once. The call is refused with 488 when its offer has no G.711
+    /// stream Ringhost can use, and with 503 when no RTP port is free.
+    ///
+    /// # Errors
+    /// As said: the call is then refused.
+    pub async fn answer(
+        incoming: IncomingCall,
+        ports: &RtpPorts,
+        laws: &[Law],
+    ) -> anyhow::Result<Leg> {
+        let pending = match PendingSession::open(ports).await {
+            Ok(pending) => pending,
+            Err(error) => {
+                incoming.refuse(503, "Service Unavailable");
+                anyhow::bail!("no RTP port for an inbound call: {error}");
+            }
+        };
+        let (answer, negotiated) = match pending.answer(laws, incoming.offer()) {
+            Ok(answer) => answer,
+            Err(error) => {
+                incoming.refuse(488, "Not Acceptable Here");
+                anyhow::bail!("an inbound call's offer cannot be used: {error}");
+            }
+        };
+        let media = match pending.start(negotiated) {
+            Ok(media) => media,
+            Err(error) => {
+                incoming.refuse(503, "Service Unavailable");
+                anyhow::bail!("cannot start an inbound call's media: {error}");
+            }
+        };
+        Ok(Leg {
+            call: incoming.answer(answer),
+            pending: None,
+            media: Some(media),
+            stop: CancellationToken::new(),
+            stopped: false,
+        })
     }
 
     async fn open(

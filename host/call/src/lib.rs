@@ -13,6 +13,9 @@
 //! - `desk`: a call an agent asked for from their desk, the other way round: the
 //!   agent's phone first, the callee dialled once they answer, then bridged.
 //!
+//! The other way in, `inbound` answers calls to the host's own numbers and puts them
+//! through `queued` to agents ([`InboundCall`]).
+//!
 //! A bridged call can be monitored: `monitor` rings a supervisor's registered phone
 //! and puts it on the call to listen, whisper to the agent or barge in
 //! ([`Carrier::monitor`]).
@@ -28,6 +31,7 @@ pub mod agents;
 pub mod carrier;
 pub mod context;
 mod desk;
+pub mod inbound;
 mod ivr;
 pub mod leg;
 pub mod monitor;
@@ -42,6 +46,7 @@ pub use agents::{Agents, AtExtension, Offer, Skip};
 pub use carrier::{Carrier, Monitoring, Placing, TrunkCarrier};
 pub use context::{CallContext, MediaSettings};
 pub use desk::AGENT_UNANSWERED;
+pub use inbound::{InboundCall, InboundCalls, InboundQueue};
 pub use leg::{Leg, LegEvent};
 pub use monitor::{BridgedCalls, MonitorMode, MonitorRefusal};
 pub use prompts::Prompts;

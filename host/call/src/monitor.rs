@@ -89,16 +89,19 @@ struct Claim {
 
 impl BridgedCalls {
     /// Lists `bridge`, attempt `attempt_id`'s call to `number`, for as long as the
-    /// returned value lives; dropping it ends any monitor on it.
-    pub(crate) fn list(&self, attempt_id: i64, number: &str, bridge: Bridge) -> Listed<'_> {
-        let entry = Entry {
-            bridge: bridge.handle(),
-            number: number.to_owned(),
-            ended: CancellationToken::new(),
-            monitor: None,
-        };
-        if let Some(old) = self.lock().insert(attempt_id, entry) {
-            old.ended.cancel();
+    /// returned value lives; dropping it ends any monitor on it. A call that is no
+    /// attempt (`None`: an inbound call) is held, not listed: no supervisor finds it.
+    pub(crate) fn list(&self, attempt_id: Option<i64>, number: &str, bridge: Bridge) -> Listed<'_> {
+        if let Some(attempt_id) = attempt_id {
+            let entry = Entry {
+                bridge: bridge.handle(),
+                number: number.to_owned(),
+                ended: CancellationToken::new(),
+                monitor: None,
+            };
+            if let Some(old) = self.lock().insert(attempt_id, entry) {
+                old.ended.cancel();
+            }
         }
         Listed {
             calls: self,
@@ -181,13 +184,16 @@ impl BridgedCalls {
 /// its monitor, then separates the bridge's legs.
 pub(crate) struct Listed<'a> {
     calls: &'a BridgedCalls,
-    attempt_id: i64,
+    attempt_id: Option<i64>,
     _bridge: Bridge,
 }
 
 impl Drop for Listed<'_> {
     fn drop(&mut self) {
-        if let Some(entry) = self.calls.lock().remove(&self.attempt_id) {
+        let Some(attempt_id) = self.attempt_id else {
+            return;
+        };
+        if let Some(entry) = self.calls.lock().remove(&attempt_id) {
             entry.ended.cancel();
         }
     }

@@ -5,7 +5,8 @@
 //! whoever answers is bridged to the callee. An agent whose phone does not answer in
 //! time is skipped for the next one. With nobody talking within `abandon_after` the
 //! callee hears the abandon message and the call ends as abandoned; past `max_wait` it
-//! ends "closed by the system".
+//! ends "closed by the system" (after the closing message, when there is one). The
+//! call may be an attempt's (a campaign's) or an inbound call (module `inbound`).
 //!
 //! The [`Agents`] (the dialer) choose and free agents; this rings their phones and
 //! carries the audio. A bridge is listed in the context's `BridgedCalls` while it
@@ -73,6 +74,8 @@ pub(crate) struct Wait<'a> {
     pub(crate) message: Option<&'a str>,
     /// What a waiting callee hears, looped.
     pub(crate) music: Option<&'a str>,
+    /// What the callee hears when the maximum wait passes, before the hang-up.
+    pub(crate) closing: Option<&'a str>,
 }
 
 impl<'a> Wait<'a> {
@@ -93,6 +96,7 @@ impl<'a> Wait<'a> {
                 ring: *agent_ring,
                 message: message.as_deref(),
                 music: music.as_deref(),
+                closing: None,
             }),
             OnAnswer::Extension(extension) => Some(Wait::transfer(Target::Extension(extension))),
             OnAnswer::Notify { .. } | OnAnswer::Desk { .. } | OnAnswer::HangUp => None,
@@ -113,6 +117,26 @@ impl<'a> Wait<'a> {
             ring,
             message: None,
             music: None,
+            closing: None,
+        }
+    }
+}
+
+/// The call that waits, as the queue needs it.
+#[derive(Clone, Copy)]
+pub(crate) struct Waiting<'a> {
+    /// Its attempt; none for an inbound call, which is no attempt (and so cannot be
+    /// monitored).
+    pub(crate) attempt_id: Option<i64>,
+    /// The customer's number, shown on the agent's phone.
+    pub(crate) number: &'a str,
+}
+
+impl<'a> From<&'a CallRequest> for Waiting<'a> {
+    fn from(call: &'a CallRequest) -> Waiting<'a> {
+        Waiting {
+            attempt_id: Some(call.attempt_id),
+            number: &call.number,
         }
     }
 }
@@ -134,7 +158,7 @@ struct PersonLeg<'c> {
 /// are over and the agent is freed.
 pub(crate) async fn run(
     context: &CallContext,
-    call: &CallRequest,
+    call: Waiting<'_>,
     callee: &mut Leg,
     progress: &mpsc::UnboundedSender<Progress>,
     agents: &dyn Agents,
@@ -175,7 +199,7 @@ pub(crate) async fn run(
                     Some(LegEvent::Answered) if gave_up.is_none() => {
                         if let (Some(theirs), Some(ours)) = (p.leg.media(), callee.media()) {
                             let bridge = ours.bridge(theirs);
-                            p.bridge = Some(context.bridged.list(call.attempt_id, &call.number, bridge));
+                            p.bridge = Some(context.bridged.list(call.attempt_id, call.number, bridge));
                         }
                         p.talked = true;
                         connected = Some(p.name.clone());
@@ -186,7 +210,7 @@ pub(crate) async fn run(
                         };
                         metrics::histogram!("ringhost_queue_wait_seconds", "target" => target)
                             .record(joined.elapsed().as_secs_f64());
-                        tracing::info!(attempt = call.attempt_id, to = %p.name, "call put through");
+                        tracing::info!(attempt = ?call.attempt_id, to = %p.name, "call put through");
                         let _ = progress.send(Progress::Agent(p.name.clone()));
                     }
                     // Too late: the call was given up while the phone rang.
@@ -225,7 +249,7 @@ pub(crate) async fn run(
                 };
             }
             () = sleep_until(abandon_at), if waiting => {
-                tracing::info!(attempt = call.attempt_id, "no agent in time: the call is abandoned");
+                tracing::info!(attempt = ?call.attempt_id, "no agent in time: the call is abandoned");
                 gave_up = Some(GaveUp::Abandoned);
                 stop_ringing(person.as_ref());
                 if !context.prompts.play(wait.message, callee, "the abandon message").await {
@@ -233,10 +257,12 @@ pub(crate) async fn run(
                 }
             }
             () = sleep_until(close_at), if waiting => {
-                tracing::info!(attempt = call.attempt_id, "the maximum wait passed: closed by the system");
+                tracing::info!(attempt = ?call.attempt_id, "the maximum wait passed: closed by the system");
                 gave_up = Some(GaveUp::Closed);
                 stop_ringing(person.as_ref());
-                callee.hangup();
+                if !context.prompts.play(wait.closing, callee, "the closing message").await {
+                    callee.hangup();
+                }
             }
         }
     };
@@ -279,7 +305,7 @@ pub(crate) async fn run(
 /// is free (agents whose phone is not registered are skipped on the way).
 async fn ring_agent<'c>(
     context: &'c CallContext,
-    call: &CallRequest,
+    call: Waiting<'_>,
     queue: &str,
     ring_for: Duration,
     agents: &dyn Agents,
@@ -312,7 +338,7 @@ async fn ring_agent<'c>(
 /// `Ok(None)` while that agent is not free; `Err` when the phone cannot be rung.
 async fn ring_extension<'c>(
     context: &'c CallContext,
-    call: &CallRequest,
+    call: Waiting<'_>,
     extension: &str,
     ring_for: Duration,
     agents: &dyn Agents,
@@ -341,10 +367,10 @@ async fn ring_extension<'c>(
 }
 
 /// The phone registered as `extension`, if any.
-fn phone_of(context: &CallContext, call: &CallRequest, extension: &str) -> Option<Registered> {
+fn phone_of(context: &CallContext, call: Waiting<'_>, extension: &str) -> Option<Registered> {
     let phone = context.phone_of(extension);
     if phone.is_none() {
-        tracing::info!(attempt = call.attempt_id, %extension, "extension not registered");
+        tracing::info!(attempt = ?call.attempt_id, %extension, "extension not registered");
     }
     phone
 }
@@ -353,14 +379,14 @@ fn phone_of(context: &CallContext, call: &CallRequest, extension: &str) -> Optio
 /// when it cannot be rung (no media ports).
 async fn ring<'c>(
     context: &'c CallContext,
-    call: &CallRequest,
+    call: Waiting<'_>,
     (extension, phone): (&str, &Registered),
     ring_for: Duration,
     offer: Option<Offer>,
 ) -> Option<PersonLeg<'c>> {
     let dial = Dial {
         number: extension.to_owned(),
-        caller_id: Some(call.number.clone()),
+        caller_id: Some(call.number.to_owned()),
         ring_timeout: ring_for,
         offer: None,
     };

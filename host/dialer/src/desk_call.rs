@@ -490,7 +490,7 @@ impl Agents for DeskAgent {
     fn take<'a>(
         &'a self,
         _queue: &'a str,
-        _attempt_id: i64,
+        _attempt_id: Option<i64>,
     ) -> AgentsFuture<'a, anyhow::Result<Option<Offer>>> {
         Box::pin(async { Ok(None) })
     }
@@ -498,7 +498,7 @@ impl Agents for DeskAgent {
     fn take_at<'a>(
         &'a self,
         _extension: &'a str,
-        _attempt_id: i64,
+        _attempt_id: Option<i64>,
     ) -> AgentsFuture<'a, anyhow::Result<AtExtension>> {
         Box::pin(async { Ok(AtExtension::Busy) })
     }

@@ -35,14 +35,14 @@ impl Queues {
     ///
     /// # Errors
     /// When the database cannot be written.
-    async fn take(&self, queue: &str, attempt_id: i64) -> anyhow::Result<Option<Offer>> {
+    async fn take(&self, queue: &str, attempt_id: Option<i64>) -> anyhow::Result<Option<Offer>> {
         let call = self.call(attempt_id);
         let taken = self.dialer.inner.store.take_agent(queue, &call).await?;
         Ok(taken.map(|taken| self.offer(taken)))
     }
 
-    /// Attempt `attempt_id`'s call, from this host, now.
-    fn call(&self, attempt_id: i64) -> AgentCall<'_> {
+    /// Attempt `attempt_id`'s call (none: an inbound call), from this host, now.
+    fn call(&self, attempt_id: Option<i64>) -> AgentCall<'_> {
         AgentCall {
             host: &self.dialer.inner.config.host,
             attempt_id,
@@ -55,7 +55,11 @@ impl Queues {
     ///
     /// # Errors
     /// When the database cannot be read or written.
-    async fn take_at(&self, extension: &str, attempt_id: i64) -> anyhow::Result<AtExtension> {
+    async fn take_at(
+        &self,
+        extension: &str,
+        attempt_id: Option<i64>,
+    ) -> anyhow::Result<AtExtension> {
         let store = &self.dialer.inner.store;
         if let Some(taken) = store
             .take_agent_at(extension, &self.call(attempt_id))
@@ -147,7 +151,7 @@ impl Agents for Queues {
     fn take<'a>(
         &'a self,
         queue: &'a str,
-        attempt_id: i64,
+        attempt_id: Option<i64>,
     ) -> AgentsFuture<'a, anyhow::Result<Option<Offer>>> {
         Box::pin(Queues::take(self, queue, attempt_id))
     }
@@ -155,7 +159,7 @@ impl Agents for Queues {
     fn take_at<'a>(
         &'a self,
         extension: &'a str,
-        attempt_id: i64,
+        attempt_id: Option<i64>,
     ) -> AgentsFuture<'a, anyhow::Result<AtExtension>> {
         Box::pin(Queues::take_at(self, extension, attempt_id))
     }

@@ -42,7 +42,7 @@ use crate::jitter::JitterBuffer;
 use crate::ports::{PortPair, RtpPorts};
 use crate::prompt::{Prompt, comfort_noise};
 use crate::rtp::OutgoingStream;
-use crate::sdp::{self, LocalMedia, Negotiated};
+use crate::sdp::{self, LocalMedia, Negotiated, SdpError};
 
 mod listener;
 mod monitor;
@@ -97,6 +97,20 @@ impl PendingSession {
             laws: laws.to_vec(),
         };
         sdp::offer(&local, session_id()).into_bytes()
+    }
+
+    /// The SDP answer naming this leg's port to a caller's `offer` (an inbound call),
+    /// and the stream it agrees on, to [`PendingSession::start`].
+    ///
+    /// # Errors
+    /// When the offer is not SDP or has no G.711 stream in one of `laws`.
+    pub fn answer(&self, laws: &[Law], offer: &[u8]) -> Result<(Vec<u8>, Negotiated), SdpError> {
+        let local = LocalMedia {
+            addr: self.local,
+            laws: laws.to_vec(),
+        };
+        let (text, negotiated) = sdp::answer(&local, offer, session_id())?;
+        Ok((text.into_bytes(), negotiated))
     }
 
     /// Starts the leg on the negotiated stream; it sends comfort noise until told

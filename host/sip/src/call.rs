@@ -406,7 +406,7 @@ impl Leg {
                             server.reply(200, "OK", Vec::new());
                             break (HangupBy::Callee, q850);
                         }
-                        Method::Invite => self.answer_reinvite(&server),
+                        Method::Invite => answer_reinvite(&server, self.request.offer.as_deref()),
                         _ => server.reply(200, "OK", Vec::new()),
                     },
                     Some(DialogEvent::Ack) | None => {}
@@ -415,22 +415,7 @@ impl Leg {
         };
         let talk_ms = answered_at.elapsed().as_millis() as u64;
         if hangup_by == HangupBy::Ringhost {
-            let bye = dialog.request(
-                Method::Bye,
-                vec![Header::Other(
-                    "Reason".into(),
-                    "Q.850;cause=16;text=\"Normal call clearing\"".into(),
-                )],
-            );
-            let mut bye_transaction = self.endpoint.inner.layer.send_request(bye, peer);
-            // Wait for the BYE's final response (or timer F) so that the dialog's
-            // requests stay routed until the far end has let go.
-            while let Some(event) = bye_transaction.events.recv().await {
-                match event {
-                    ClientEvent::Response(r) if r.status_code.code() < 200 => {}
-                    _ => break,
-                }
-            }
+            send_bye(&self.endpoint, &mut dialog).await;
         }
         self.endpoint.forget_dialog(&dialog.id);
         CallOutcome {
@@ -443,32 +428,48 @@ impl Leg {
             trunk: None,
         }
     }
+}
 
-    /// A re-INVITE in the call (hold, unhold): answered 200 with our offer, its
-    /// direction mirrored. The media layer takes this over when it lands.
-    fn answer_reinvite(&self, server: &crate::transaction::ServerTransaction) {
-        let body = self
-            .request
-            .offer
-            .as_deref()
-            .map(|offer| mirror_direction(offer, &server.request.body))
-            .unwrap_or_default();
-        let mut extra = Vec::new();
-        if !body.is_empty() {
-            extra.push(Header::ContentType(rsip::headers::ContentType::new(
-                "application/sdp",
-            )));
+/// Hangs up a confirmed dialog with a BYE, then waits for its final response (or
+/// timer F), so that the dialog's requests stay routed until the far end has let go.
+pub(crate) async fn send_bye(endpoint: &Endpoint, dialog: &mut Dialog) {
+    let bye = dialog.request(
+        Method::Bye,
+        vec![Header::Other(
+            "Reason".into(),
+            "Q.850;cause=16;text=\"Normal call clearing\"".into(),
+        )],
+    );
+    let mut bye_transaction = endpoint.inner.layer.send_request(bye, dialog.peer);
+    while let Some(event) = bye_transaction.events.recv().await {
+        match event {
+            ClientEvent::Response(r) if r.status_code.code() < 200 => {}
+            _ => break,
         }
-        let to_tag = server
-            .request
-            .to_header()
-            .ok()
-            .and_then(|t| t.tag().ok().flatten())
-            .map(|t| t.to_string())
-            .unwrap_or_default();
-        let response = message::response_to(&server.request, 200, "OK", &to_tag, extra, body);
-        server.respond(response);
     }
+}
+
+/// A re-INVITE in the call (hold, unhold): answered 200 with our session description
+/// (`ours`), its direction mirrored. The media layer takes this over when it lands.
+pub(crate) fn answer_reinvite(server: &crate::transaction::ServerTransaction, ours: Option<&[u8]>) {
+    let body = ours
+        .map(|ours| mirror_direction(ours, &server.request.body))
+        .unwrap_or_default();
+    let mut extra = Vec::new();
+    if !body.is_empty() {
+        extra.push(Header::ContentType(rsip::headers::ContentType::new(
+            "application/sdp",
+        )));
+    }
+    let to_tag = server
+        .request
+        .to_header()
+        .ok()
+        .and_then(|t| t.tag().ok().flatten())
+        .map(|t| t.to_string())
+        .unwrap_or_default();
+    let response = message::response_to(&server.request, 200, "OK", &to_tag, extra, body);
+    server.respond(response);
 }
 
 /// Our SDP with its direction attribute answering the offer's (RFC 3264 6.1):

@@ -43,7 +43,8 @@ impl DialogId {
     }
 }
 
-/// A confirmed dialog in which we are the UAC.
+/// A confirmed dialog, from our side: the UAC's of a call we placed, the UAS's of an
+/// inbound call.
 #[derive(Debug, Clone)]
 pub struct Dialog {
     /// Its identity.
@@ -76,19 +77,7 @@ impl Dialog {
             .and_then(|c| c.typed().ok())
             .map(|c| c.uri)
             .unwrap_or_else(|| invite.uri.clone());
-        let mut route_set: Vec<String> = response
-            .headers
-            .iter()
-            .filter_map(|h| match h {
-                Header::RecordRoute(rr) => Some(rr.value().to_owned()),
-                _ => None,
-            })
-            .flat_map(|v| {
-                v.split(',')
-                    .map(|s| s.trim().to_owned())
-                    .collect::<Vec<_>>()
-            })
-            .collect();
+        let mut route_set = record_routes(&response.headers);
         route_set.reverse();
         let via = invite.via_header().ok()?.typed().ok()?;
         Some(Dialog {
@@ -101,6 +90,42 @@ impl Dialog {
             peer,
             via_host: via.uri.host_with_port.to_string(),
             contact: invite.contact_header().ok()?.value().to_owned(),
+        })
+    }
+
+    /// The dialog our 2xx with tag `to_tag` creates for the caller's INVITE (12.1.1):
+    /// their From is the remote party, their Contact the remote target, the
+    /// Record-Route in its order the route set; requests go back to `peer`, the
+    /// address the INVITE came from, with `contact` as ours and `local` in the Via.
+    pub fn from_invite(
+        invite: &Request,
+        to_tag: &str,
+        contact: &str,
+        local: std::net::SocketAddr,
+        peer: Peer,
+    ) -> Option<Dialog> {
+        let from = invite.from_header().ok()?;
+        let id = DialogId {
+            call_id: invite.call_id_header().ok()?.value().to_owned(),
+            local_tag: to_tag.to_owned(),
+            remote_tag: from.tag().ok()??.to_string(),
+        };
+        let remote_target = invite
+            .contact_header()
+            .ok()
+            .and_then(|c| c.typed().ok())
+            .map(|c| c.uri)?;
+        let route_set = record_routes(&invite.headers);
+        Some(Dialog {
+            id,
+            local: format!("{};tag={to_tag}", invite.to_header().ok()?.value()),
+            remote: from.value().to_owned(),
+            remote_target,
+            route_set,
+            local_seq: 0,
+            peer,
+            via_host: local.to_string(),
+            contact: contact.to_owned(),
         })
     }
 
@@ -151,4 +176,20 @@ impl Dialog {
             body: Vec::new(),
         }
     }
+}
+
+/// The Record-Route values of a message, in their order, one route each.
+fn record_routes(headers: &rsip::Headers) -> Vec<String> {
+    headers
+        .iter()
+        .filter_map(|h| match h {
+            Header::RecordRoute(rr) => Some(rr.value().to_owned()),
+            _ => None,
+        })
+        .flat_map(|v| {
+            v.split(',')
+                .map(|s| s.trim().to_owned())
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }

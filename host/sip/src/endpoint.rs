@@ -5,7 +5,9 @@
 //! **Security:** no request from the network can start an outbound call. An INVITE
 //! outside a dialog is refused: 403 (and a log line naming the source) when it comes
 //! from an address that is neither a configured trunk nor a phone registered with
-//! digest authentication, 480 from those: Ringhost takes no inbound calls.
+//! digest authentication, 480 from those, unless it comes from a trunk to one of the
+//! numbers handed to [`Endpoint::take_calls`]: that one becomes an [`IncomingCall`]
+//! for the call layer, which puts it through to agents' phones only.
 //! REGISTER goes to the [`Registrar`] when there is one.
 
 use std::collections::HashMap;
@@ -17,6 +19,7 @@ use rsip::{Header, Method, SipMessage};
 use tokio::sync::mpsc;
 
 use crate::dialog::DialogId;
+use crate::incoming::{IncomingCall, number_called};
 use crate::registrar::Registrar;
 use crate::transaction::{ServerTransaction, Timers, TransactionLayer};
 use crate::transport::{Inbound, Transport};
@@ -62,6 +65,27 @@ pub(crate) struct Inner {
     trusted: Mutex<Vec<IpAddr>>,
     registrar: Option<Arc<Registrar>>,
     dialogs: Mutex<HashMap<DialogId, mpsc::UnboundedSender<DialogEvent>>>,
+    /// The numbers the host answers, and who takes their calls.
+    lines: Mutex<Option<Lines>>,
+}
+
+/// The numbers handed to [`Endpoint::take_calls`] and where their calls go.
+struct Lines {
+    numbers: Vec<String>,
+    calls: mpsc::UnboundedSender<IncomingCall>,
+}
+
+impl Lines {
+    /// Whether `called` is one of the numbers; a leading `+` on either side does not
+    /// count, since trunks write a number both ways.
+    fn answers(&self, called: &str) -> bool {
+        let called = called.trim_start_matches('+');
+        !called.is_empty()
+            && self
+                .numbers
+                .iter()
+                .any(|number| number.trim_start_matches('+') == called)
+    }
 }
 
 impl Endpoint {
@@ -78,6 +102,7 @@ impl Endpoint {
                 trusted: Mutex::new(config.trusted),
                 registrar: config.registrar,
                 dialogs: Mutex::new(HashMap::new()),
+                lines: Mutex::new(None),
             }),
         };
         tokio::spawn(endpoint.clone().dispatch(inbound));
@@ -95,6 +120,15 @@ impl Endpoint {
         if !trusted.contains(&ip) {
             trusted.push(ip);
         }
+    }
+
+    /// Answers trunks' calls to `numbers` from now on: each arrives on the returned
+    /// channel as an [`IncomingCall`] (replacing any numbers given before). Calls to
+    /// other numbers, and from phones, are still refused with 480.
+    pub fn take_calls(&self, numbers: Vec<String>) -> mpsc::UnboundedReceiver<IncomingCall> {
+        let (calls, receiver) = mpsc::unbounded_channel();
+        *self.inner.lines.lock().unwrap() = Some(Lines { numbers, calls });
+        receiver
     }
 
     /// Live (client, server) transactions and dialogs, for metrics and leak checks.
@@ -188,8 +222,27 @@ impl Endpoint {
                     .as_ref()
                     .is_some_and(|r| r.is_registered_source(source));
                 if from_trunk || from_phone {
-                    tracing::info!(%source, from_trunk, "inbound call refused: Ringhost takes none (480)");
-                    transaction.reply(480, "Temporarily Unavailable", Vec::new());
+                    let called = number_called(request).unwrap_or_default();
+                    let line = from_trunk
+                        .then(|| {
+                            let lines = self.inner.lines.lock().unwrap();
+                            lines
+                                .as_ref()
+                                .filter(|lines| lines.answers(&called))
+                                .map(|lines| lines.calls.clone())
+                        })
+                        .flatten();
+                    let Some(line) = line else {
+                        tracing::info!(%source, from_trunk, called = %called.escape_debug(), "inbound call refused: not a number of ours (480)");
+                        transaction.reply(480, "Temporarily Unavailable", Vec::new());
+                        return;
+                    };
+                    tracing::info!(%source, called = %called.escape_debug(), "inbound call");
+                    if let Err(refused) =
+                        line.send(IncomingCall::new(self.clone(), transaction, called))
+                    {
+                        refused.0.refuse(480, "Temporarily Unavailable");
+                    }
                 } else {
                     // One line per refusal with the source, for fail2ban and the like.
                     tracing::warn!(

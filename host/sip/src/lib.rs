@@ -7,6 +7,8 @@
 //! - [`call`]: outbound calls as the dialer sees them: a [`CallSetup`] in,
 //!   [`CallEvent`]s and a [`CallOutcome`] out.
 //! - [`endpoint`]: binds it all and answers what arrives outside a call.
+//! - [`incoming`]: inbound calls to the host's own numbers, the UAS side: an
+//!   [`IncomingCall`] answered becomes a [`Call`].
 //! - [`phone`]: calls to phones registered with the [`registrar`], whose bindings
 //!   are kept by a [`binding::BindingStore`].
 //!
@@ -21,6 +23,7 @@ pub mod dialog;
 pub mod digest;
 pub mod endpoint;
 pub mod ids;
+pub mod incoming;
 pub mod message;
 pub mod outcome;
 pub mod phone;
@@ -34,6 +37,7 @@ pub use account::{PhoneAccounts, PhoneSecret};
 pub use binding::{Binding, BindingStore, MemoryBindings};
 pub use call::{Call, CallEvent, CallSetup};
 pub use endpoint::{Endpoint, EndpointConfig};
+pub use incoming::IncomingCall;
 pub use outcome::{CallOutcome, HangupBy, Outcome};
 pub use registrar::{Registered, Registrar, RegistrarSettings};
 pub use request::DigestLogin;

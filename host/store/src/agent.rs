@@ -43,8 +43,8 @@ const FREE_SINCE: &str =
 pub struct AgentCall<'a> {
     /// The host placing it (a restarted host frees only its own agents).
     pub host: &'a str,
-    /// Its attempt.
-    pub attempt_id: i64,
+    /// Its attempt; none for an inbound call, which is no attempt.
+    pub attempt_id: Option<i64>,
     /// When the agent is taken.
     pub now_ms: i64,
 }

@@ -239,7 +239,7 @@ fn contact_row(line: i64, numbers: &[&str], next_at_ms: i64) -> contact::NewCont
 fn on_call(host: &str, now_ms: i64) -> agent::AgentCall<'_> {
     agent::AgentCall {
         host,
-        attempt_id: 7,
+        attempt_id: Some(7),
         now_ms,
     }
 }

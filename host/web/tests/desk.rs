@@ -193,7 +193,7 @@ async fn the_screen_pop_shows_the_call_and_the_disposition_is_saved() {
         .unwrap();
     let call = AgentCall {
         host: "h",
-        attempt_id: attempt,
+        attempt_id: Some(attempt),
         now_ms: dialer.now_ms(),
     };
     assert!(store.take_agent_at("200", &call).await.unwrap().is_some());

@@ -292,7 +292,7 @@ pub enum AgentState {
     /// Free since this time (ms since the epoch): the longest idle is taken first.
     Free(i64),
     /// Taken for the call of this attempt.
-    OnCall(i64),
+    OnCall(Option<i64>),
     /// Let go of as the call layer said, not free again.
     Paused(Skip),
     /// Their call is over: wrap-up.
@@ -367,7 +367,11 @@ impl MemoryAgents {
     }
 
     /// Takes `agent` (an index) for `attempt`: their offer.
-    fn take_index(inner: &mut (Vec<Agent>, Vec<Asked>), index: usize, attempt: i64) -> Offer {
+    fn take_index(
+        inner: &mut (Vec<Agent>, Vec<Asked>),
+        index: usize,
+        attempt: Option<i64>,
+    ) -> Offer {
         let agent = &mut inner.0[index];
         let AgentState::Free(since) = agent.state else {
             unreachable!("only free agents are taken");
@@ -399,7 +403,7 @@ impl Agents for MemoryAgents {
     fn take<'a>(
         &'a self,
         queue: &'a str,
-        attempt_id: i64,
+        attempt_id: Option<i64>,
     ) -> AgentsFuture<'a, anyhow::Result<Option<Offer>>> {
         Box::pin(async move {
             let mut inner = self.lock();
@@ -420,7 +424,7 @@ impl Agents for MemoryAgents {
     fn take_at<'a>(
         &'a self,
         extension: &'a str,
-        attempt_id: i64,
+        attempt_id: Option<i64>,
     ) -> AgentsFuture<'a, anyhow::Result<AtExtension>> {
         Box::pin(async move {
             let mut inner = self.lock();

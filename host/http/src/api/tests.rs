@@ -900,7 +900,7 @@ async fn an_agent_on_a_call_reads_the_contacts_data() {
         .unwrap();
     let taken = AgentCall {
         host: "h",
-        attempt_id: attempt,
+        attempt_id: Some(attempt),
         now_ms: 2,
     };
     assert!(
