@@ -67,6 +67,9 @@ pub struct Config {
     pub web: WebConfig,
     /// Missed calls to call back: how numbers are read, how callbacks are placed.
     pub missed_calls: MissedCallsConfig,
+    /// The host's own numbers: trunks' calls to them are queued to agents.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub inbound: Vec<InboundConfig>,
 }
 
 impl Default for Config {
@@ -87,6 +90,7 @@ impl Default for Config {
             shutdown: ShutdownConfig::default(),
             web: WebConfig::default(),
             missed_calls: MissedCallsConfig::default(),
+            inbound: Vec::new(),
         }
     }
 }
@@ -127,6 +131,69 @@ impl Default for MissedCallsConfig {
             crm_url: String::new(),
         }
     }
+}
+
+/// One of the host's own numbers (`[[inbound]]`): a trunk's call to it is answered,
+/// greeted and queued with music to the queue's longest-idle ready agent; a call that
+/// reaches nobody becomes a missed-call request to call back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct InboundConfig {
+    /// The number as trunks send it in the Request-URI (a leading `+` does not count).
+    pub number: String,
+    /// The agents' queue that answers it.
+    pub queue: String,
+    /// The IANA time zone of the opening hours.
+    pub time_zone: String,
+    /// When the line is open; none: always.
+    pub hours: Vec<OpeningHours>,
+    /// The longest a caller waits in the queue.
+    #[serde(with = "humantime_serde")]
+    pub max_wait: Duration,
+    /// How long each agent's phone rings before the next agent's.
+    #[serde(with = "humantime_serde")]
+    pub agent_ring: Duration,
+    /// Prompts (files of the prompts folder); empty: none. `greeting` is played on
+    /// answer, `music` while waiting (comfort noise when empty), `closed_message`
+    /// outside the hours and with nobody logged in to the queue (empty: the call is
+    /// refused unanswered), `closing_message` when the maximum wait passes.
+    pub greeting: String,
+    /// See `greeting`.
+    pub music: String,
+    /// See `greeting`.
+    pub closed_message: String,
+    /// See `greeting`.
+    pub closing_message: String,
+}
+
+impl Default for InboundConfig {
+    fn default() -> Self {
+        InboundConfig {
+            number: String::new(),
+            queue: String::new(),
+            time_zone: "Europe/Rome".to_owned(),
+            hours: Vec::new(),
+            max_wait: Duration::from_secs(180),
+            agent_ring: Duration::from_secs(15),
+            greeting: String::new(),
+            music: String::new(),
+            closed_message: String::new(),
+            closing_message: String::new(),
+        }
+    }
+}
+
+/// When an inbound line is open: on these days (0 = Monday ... 6 = Sunday), from
+/// `from` to `to` (`HH:MM` in the line's zone, `to` excluded).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpeningHours {
+    /// Days of the week, 0 = Monday.
+    pub days: Vec<u8>,
+    /// Opening time, `HH:MM`.
+    pub from: String,
+    /// Closing time, `HH:MM`.
+    pub to: String,
 }
 
 /// The HTTP server's settings.

@@ -8,10 +8,15 @@ use ringhost_config::Config;
 use ringhost_http::AppState;
 use ringhost_store::Store;
 
-use ringhost_call::{CallContext, MediaSettings, Prompts, TrunkCarrier};
+use ringhost_call::{
+    CallContext, InboundCalls, InboundQueue, MediaSettings, Prompts, TrunkCarrier,
+};
 use ringhost_dialer::clock::SystemClock;
+use ringhost_dialer::hours::CallingHours;
 use ringhost_dialer::ledger::{Ledger, Limits};
+use ringhost_dialer::missed::inbound::InboundLine;
 use ringhost_dialer::scheduler::{Dialer, SchedulerConfig};
+use ringhost_dialer::settings::CallingWindow;
 use ringhost_media::RtpPorts;
 
 use crate::shutdown::{self, Shutdown};
@@ -74,10 +79,11 @@ pub(crate) async fn start(config: Config) -> anyhow::Result<Running> {
         .with_context(|| format!("cannot listen for HTTP on {}", config.http.listen))?;
     let http_addr = listener.local_addr()?;
     tracing::info!(address = %http_addr, "HTTP listening");
+    let lines = inbound_lines(&config)?;
     let registrar = telephony::registrar(&config, &store).await?;
     // The endpoint's tasks live as long as the runtime; only the dialer's calls (and
     // the agents' phones they ring) are placed through it, and every INVITE from
-    // outside is refused.
+    // outside is refused but a trunk's to an `[[inbound]]` number.
     let sip = ringhost_sip::Endpoint::bind(ringhost_sip::EndpointConfig {
         udp: config.sip.udp.clone(),
         tcp: config.sip.tcp.clone(),
@@ -112,7 +118,7 @@ pub(crate) async fn start(config: Config) -> anyhow::Result<Running> {
         endpoint: sip.clone(),
         registrar,
     };
-    let dialer = dialer(
+    let (dialer, inbound_calls) = dialer(
         &config,
         &store,
         trunks.clone(),
@@ -123,6 +129,10 @@ pub(crate) async fn start(config: Config) -> anyhow::Result<Running> {
     )?;
     // Before the first pass: what a crash left in progress is closed first.
     dialer.recover().await?;
+    if let Some(calls) = inbound_calls {
+        let dialer = dialer.clone();
+        tokio::spawn(async move { dialer.serve_inbound(lines, calls).await });
+    }
     // Recorded only once every listener is bound: a start that fails on a busy port
     // is no run, and must not read as a crash at the next start.
     let start = store
@@ -227,7 +237,8 @@ struct Phones {
 }
 
 /// The dialer over the store, placing calls through the trunks with media from the
-/// `[media]` section, its channels counted by a ledger with the `[dialer]` limits.
+/// `[media]` section, its channels counted by a ledger with the `[dialer]` limits;
+/// with it, the calls to the `[[inbound]]` numbers, when there are any.
 fn dialer(
     config: &Config,
     store: &Store,
@@ -236,7 +247,7 @@ fn dialer(
     plugins: ringhost_plugins::PluginRegistry,
     default_route: String,
     stop: tokio_util::sync::CancellationToken,
-) -> anyhow::Result<Dialer> {
+) -> anyhow::Result<(Dialer, Option<InboundCalls>)> {
     let media = &config.media;
     let carrier = TrunkCarrier::new(CallContext {
         trunks,
@@ -253,6 +264,8 @@ fn dialer(
         stop,
         bridged: Default::default(),
     });
+    let inbound_calls = (!config.inbound.is_empty())
+        .then(|| carrier.take_calls(config.inbound.iter().map(|l| l.number.clone()).collect()));
     let d = &config.dialer;
     let ledger = Ledger::new(Limits {
         dialer_channels: d.channels,
@@ -260,7 +273,7 @@ fn dialer(
         internal: d.max_internal_calls,
         external: d.max_external_calls,
     });
-    Ok(Dialer::new(
+    let dialer = Dialer::new(
         store.clone(),
         ledger,
         std::sync::Arc::new(carrier),
@@ -277,7 +290,49 @@ fn dialer(
             max_active_campaigns: d.max_active_campaigns,
             missed: missed_settings(&config.missed_calls)?,
         },
-    ))
+    );
+    Ok((dialer, inbound_calls))
+}
+
+/// The dialer's inbound lines from the file's `[[inbound]]`.
+fn inbound_lines(config: &Config) -> anyhow::Result<Vec<InboundLine>> {
+    let prompt = |file: &str| Some(file.trim().to_owned()).filter(|f| !f.is_empty());
+    config
+        .inbound
+        .iter()
+        .enumerate()
+        .map(|(i, line)| {
+            let at = format!("inbound[{i}]");
+            anyhow::ensure!(!line.number.trim().is_empty(), "{at}.number is empty");
+            anyhow::ensure!(!line.queue.trim().is_empty(), "{at}.queue is empty");
+            let windows: Vec<CallingWindow> = line
+                .hours
+                .iter()
+                .map(|h| CallingWindow {
+                    days: h.days.clone(),
+                    from: h.from.clone(),
+                    to: h.to.clone(),
+                })
+                .collect();
+            Ok(InboundLine {
+                number: line.number.trim().to_owned(),
+                hours: CallingHours::new(&windows)
+                    .map_err(|e| anyhow::anyhow!("{at}.hours: {e}"))?,
+                zone: line.time_zone.parse().map_err(|_| {
+                    anyhow::anyhow!("{at}.time_zone: {:?} is no IANA time zone", line.time_zone)
+                })?,
+                queue: InboundQueue {
+                    queue: line.queue.trim().to_owned(),
+                    max_wait: line.max_wait,
+                    agent_ring: line.agent_ring,
+                    greeting: prompt(&line.greeting),
+                    music: prompt(&line.music),
+                    closing: prompt(&line.closing_message),
+                },
+                closed_message: prompt(&line.closed_message),
+            })
+        })
+        .collect()
 }
 
 /// The dialer's missed-calls settings from the file's `[missed_calls]`.

@@ -21,6 +21,7 @@
 //! - [`attempt`]: call attempts, written before the call and closed after a crash.
 //! - [`exchange`]: the exchange table an external application writes.
 //! - [`agent`]: agents, their states, queue membership.
+//! - [`inbound`]: calls to the host's own numbers, written as they go.
 //! - [`missed`]: missed calls to call back: requests, bookings, callbacks, history.
 //! - [`monitor`]: the audit of supervisors listening in on agents' calls.
 //! - [`api_key`]: API keys (hashes) and the methods each may call.
@@ -41,6 +42,7 @@ pub mod campaign;
 pub mod contact;
 pub mod exchange;
 pub mod host_start;
+pub mod inbound;
 pub mod missed;
 pub mod monitor;
 pub mod phone_account;

@@ -454,53 +454,9 @@ impl Store {
             .begin()
             .await
             .context("cannot count a missed call")?;
-        let event = sqlx::query(
-            "INSERT INTO missed_event (at_ms, kind, unique_id, detail) VALUES ($1, 'call', $2, $3) \
-             ON CONFLICT (unique_id) DO NOTHING RETURNING id",
-        )
-        .bind(call.at_ms)
-        .bind(&call.unique_id)
-        .bind(&call.detail)
-        .fetch_optional(&mut *tx)
-        .await
-        .context("cannot record a missed call")?;
-        let Some(event) = event else {
-            return Ok(Intake::Repeated);
-        };
-        let event_id: i64 = event.get(0);
-        let row = sqlx::query(
-            "INSERT INTO missed_request (caller, state, first_call_ms, last_call_ms, calls, \
-             recalled, kind, name, source, called, accountcode) \
-             VALUES ($1, 'open', $2, $2, 1, 0, $3, $4, $5, $6, $7) \
-             ON CONFLICT (caller) WHERE state <> 'closed' DO UPDATE SET \
-             calls = missed_request.calls + 1, \
-             first_call_ms = CASE WHEN excluded.first_call_ms < missed_request.first_call_ms \
-             THEN excluded.first_call_ms ELSE missed_request.first_call_ms END, \
-             last_call_ms = CASE WHEN excluded.last_call_ms > missed_request.last_call_ms \
-             THEN excluded.last_call_ms ELSE missed_request.last_call_ms END, \
-             kind = excluded.kind, name = excluded.name, source = excluded.source, \
-             called = excluded.called, accountcode = excluded.accountcode \
-             RETURNING id, calls",
-        )
-        .bind(&call.caller)
-        .bind(call.at_ms)
-        .bind(&call.kind)
-        .bind(&call.name)
-        .bind(call.source.as_str())
-        .bind(&call.called)
-        .bind(&call.accountcode)
-        .fetch_one(&mut *tx)
-        .await
-        .context("cannot count a missed call on its request")?;
-        let (request_id, calls): (i64, i64) = (row.get(0), row.get(1));
-        sqlx::query("UPDATE missed_event SET request_id = $1 WHERE id = $2")
-            .bind(request_id)
-            .bind(event_id)
-            .execute(&mut *tx)
-            .await
-            .context("cannot record a missed call")?;
+        let intake = intake_in(&mut tx, call).await?;
         tx.commit().await.context("cannot count a missed call")?;
-        Ok(Intake::Counted { request_id, calls })
+        Ok(intake)
     }
 
     /// A page of the requests `filter` matches, in `order`, and their number.
@@ -939,6 +895,93 @@ impl Store {
 }
 
 /// Writes a line of request `id`'s history in `tx`.
+/// [`Store::intake_missed_call`] within `tx`.
+pub(crate) async fn intake_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    call: &NewMissedCall,
+) -> anyhow::Result<Intake> {
+    let event = sqlx::query(
+        "INSERT INTO missed_event (at_ms, kind, unique_id, detail) VALUES ($1, 'call', $2, $3) \
+         ON CONFLICT (unique_id) DO NOTHING RETURNING id",
+    )
+    .bind(call.at_ms)
+    .bind(&call.unique_id)
+    .bind(&call.detail)
+    .fetch_optional(&mut **tx)
+    .await
+    .context("cannot record a missed call")?;
+    let Some(event) = event else {
+        return Ok(Intake::Repeated);
+    };
+    let event_id: i64 = event.get(0);
+    let row = sqlx::query(
+        "INSERT INTO missed_request (caller, state, first_call_ms, last_call_ms, calls, \
+         recalled, kind, name, source, called, accountcode) \
+         VALUES ($1, 'open', $2, $2, 1, 0, $3, $4, $5, $6, $7) \
+         ON CONFLICT (caller) WHERE state <> 'closed' DO UPDATE SET \
+         calls = missed_request.calls + 1, \
+         first_call_ms = CASE WHEN excluded.first_call_ms < missed_request.first_call_ms \
+         THEN excluded.first_call_ms ELSE missed_request.first_call_ms END, \
+         last_call_ms = CASE WHEN excluded.last_call_ms > missed_request.last_call_ms \
+         THEN excluded.last_call_ms ELSE missed_request.last_call_ms END, \
+         kind = excluded.kind, name = excluded.name, source = excluded.source, \
+         called = excluded.called, accountcode = excluded.accountcode \
+         RETURNING id, calls",
+    )
+    .bind(&call.caller)
+    .bind(call.at_ms)
+    .bind(&call.kind)
+    .bind(&call.name)
+    .bind(call.source.as_str())
+    .bind(&call.called)
+    .bind(&call.accountcode)
+    .fetch_one(&mut **tx)
+    .await
+    .context("cannot count a missed call on its request")?;
+    let (request_id, calls): (i64, i64) = (row.get(0), row.get(1));
+    sqlx::query("UPDATE missed_event SET request_id = $1 WHERE id = $2")
+        .bind(request_id)
+        .bind(event_id)
+        .execute(&mut **tx)
+        .await
+        .context("cannot record a missed call")?;
+    Ok(Intake::Counted { request_id, calls })
+}
+
+/// Closes `caller`'s open request as served by an inbound call that `agent` took,
+/// within `tx`: the customer called again and reached someone. A request whose
+/// callback runs is left to that callback. Whether one was closed.
+pub(crate) async fn close_served_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    caller: &str,
+    agent: &str,
+    now_ms: i64,
+) -> anyhow::Result<bool> {
+    let row = sqlx::query(
+        "UPDATE missed_request SET state = 'closed', closure = 'inbound', closed_by = $2, \
+         closed_at_ms = $3 WHERE caller = $1 AND state = 'open' RETURNING id",
+    )
+    .bind(caller)
+    .bind(agent)
+    .bind(now_ms)
+    .fetch_optional(&mut **tx)
+    .await
+    .context("cannot close a missed call served inbound")?;
+    let Some(row) = row else {
+        return Ok(false);
+    };
+    record_event(
+        tx,
+        row.get(0),
+        now_ms,
+        "closed",
+        agent,
+        r#"{"by":"inbound"}"#,
+    )
+    .await?;
+    Ok(true)
+}
+
 async fn record_event(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     id: i64,

@@ -18,7 +18,12 @@
 //!
 //! Campaigns leave alone a number whose request is booked or being called back
 //! (`scheduler::placing`).
+//!
+//! **The host's own numbers** (`inbound`): a call to one that reaches nobody is a
+//! missed call too (source `inbound`), and a caller with an open request who reaches
+//! an agent closes it as served inbound.
 
+pub mod inbound;
 pub mod intake;
 
 use std::time::Duration;

@@ -17,6 +17,8 @@ pub struct Recovery {
     pub released: u64,
     /// Agents left on a call, moved to wrap-up.
     pub agents: u64,
+    /// Inbound calls left unfinished, ended: those still waiting counted as missed.
+    pub inbound: u64,
 }
 
 impl Dialer {
@@ -52,12 +54,14 @@ impl Dialer {
         recovery.released = store.release_claims(host, now).await?;
         // No call holds an agent after a crash.
         recovery.agents = store.release_agents_on_call(host, now).await?;
+        recovery.inbound = self.recover_inbound().await?;
         if recovery != Recovery::default() {
             tracing::warn!(
                 interrupted = recovery.interrupted,
                 rescheduled = recovery.rescheduled,
                 released = recovery.released,
                 agents = recovery.agents,
+                inbound = recovery.inbound,
                 "attempts left in progress by the previous run were closed as interrupted"
             );
         }
