@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::campaign::{api, host_with, start_campaign};
-use crate::sip::{Sipp, free_sip_port, sipp_uac_from};
-use crate::support::{Host, http_call};
+use crate::sip::{Sipp, free_sip_port, sipp_uac, sipp_uac_from};
+use crate::support::{Host, http_call, sqlite_rows};
 
 /// The operator's phone account (MD5 first, the one SIPp answers) and the callback
 /// campaign.
@@ -217,4 +217,87 @@ fn a_callback_closes_its_request_only_when_the_customer_talks_long_enough() {
     assert_eq!(code, 0, "SIPp customer: {errors}");
     let (code, errors) = phone.finish();
     assert_eq!(code, 0, "SIPp operator's phone: {errors}");
+}
+
+/// One of the host's own numbers, queued to `support`; no prompts (comfort noise).
+const LINE: &str =
+    "[[inbound]]\nnumber = \"+390299000000\"\nqueue = \"support\"\nmax_wait = \"30s\"\n";
+
+/// SIPp as a customer calling the host's own number through the trunk: queued (the
+/// one agent is logged in, not ready), they hang up after 3 s, and that call becomes
+/// a missed-call request from them, source inbound. A call to a number that is no
+/// line is refused (480) and counts nothing.
+#[test]
+fn an_inbound_caller_who_hangs_up_while_queued_leaves_a_request() {
+    let dir = tempfile::tempdir().unwrap();
+    // The trunk is the customer's way in: its address is what makes their INVITE a
+    // trunk's. Nothing is dialled out.
+    let (host, key) = host_with(dir.path(), free_sip_port(), LINE);
+    api(
+        host.http,
+        &key,
+        "POST",
+        "/agents",
+        json!({"name": "op1", "extension": "op1"}),
+    );
+    api(
+        host.http,
+        &key,
+        "PUT",
+        "/queues/support/members/op1",
+        Value::Null,
+    );
+    api(
+        host.http,
+        &key,
+        "POST",
+        "/agents/op1/state",
+        json!({"state": "present"}),
+    );
+
+    let started = Instant::now();
+    let (code, errors, _) = sipp_uac(
+        dir.path(),
+        host.sip_port(),
+        "uac_inbound_hang_up_queued",
+        &["-s", "0299000000", "-key", "caller", "0287654399"],
+    );
+    assert_eq!(code, 0, "SIPp customer: {errors}\n{}", host.logs());
+    assert!(started.elapsed() >= Duration::from_secs(3));
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let list = loop {
+        let list = api(host.http, &key, "GET", "/missed-calls", Value::Null);
+        if list["total"] == 1 {
+            break list;
+        }
+        assert!(Instant::now() < deadline, "{list}\n{}", host.logs());
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let request = &list["missed_calls"][0];
+    assert_eq!(request["caller"], "+390287654399", "{list}");
+    assert_eq!(request["calls"], 1, "{list}");
+    assert_eq!(request["source"], "inbound", "{list}");
+    assert_eq!(request["queue"], "support", "{list}");
+    assert_eq!(request["state"], "open", "{list}");
+    // The call's own record: ended, hung up while waiting, no agent.
+    let rows = sqlite_rows(
+        &dir.path().join("ringhost-data/ringhost.db"),
+        "SELECT result, agent FROM inbound_call",
+    );
+    assert_eq!(rows, [("hangup".to_owned(), None)]);
+
+    // Not a line: refused, nothing counted.
+    let (code, errors, _) = sipp_uac(
+        dir.path(),
+        host.sip_port(),
+        "uac_expect_480",
+        &["-s", "0299000001"],
+    );
+    assert_eq!(code, 0, "SIPp customer: {errors}\n{}", host.logs());
+    let list = api(host.http, &key, "GET", "/missed-calls", Value::Null);
+    assert_eq!(list["total"], 1, "{list}");
+    // The agent was never taken: still logged in, not ready.
+    let agents = api(host.http, &key, "GET", "/agents", Value::Null);
+    assert_eq!(agents[0]["state"], "present", "{agents}");
 }

@@ -57,11 +57,11 @@ impl InboundCalls {
 }
 
 impl TrunkCarrier {
-    /// Answers trunks' calls to `numbers` from now on (the `[[inbound]]` lines'); they
-    /// arrive on the returned [`InboundCalls`].
-    pub fn take_calls(&self, numbers: Vec<String>) -> InboundCalls {
+    /// Takes trunks' calls from now on; they arrive on the returned [`InboundCalls`],
+    /// for the dialer to answer those to the `[[inbound]]` numbers and refuse others.
+    pub fn take_calls(&self) -> InboundCalls {
         InboundCalls {
-            calls: self.context.endpoint.take_calls(numbers),
+            calls: self.context.endpoint.take_calls(),
             context: self.context.clone(),
         }
     }

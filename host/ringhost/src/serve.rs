@@ -264,8 +264,7 @@ fn dialer(
         stop,
         bridged: Default::default(),
     });
-    let inbound_calls = (!config.inbound.is_empty())
-        .then(|| carrier.take_calls(config.inbound.iter().map(|l| l.number.clone()).collect()));
+    let inbound_calls = (!config.inbound.is_empty()).then(|| carrier.take_calls());
     let d = &config.dialer;
     let ledger = Ledger::new(Limits {
         dialer_channels: d.channels,

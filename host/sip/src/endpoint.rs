@@ -5,9 +5,10 @@
 //! **Security:** no request from the network can start an outbound call. An INVITE
 //! outside a dialog is refused: 403 (and a log line naming the source) when it comes
 //! from an address that is neither a configured trunk nor a phone registered with
-//! digest authentication, 480 from those, unless it comes from a trunk to one of the
-//! numbers handed to [`Endpoint::take_calls`]: that one becomes an [`IncomingCall`]
-//! for the call layer, which puts it through to agents' phones only.
+//! digest authentication, 480 from those, unless it comes from a trunk while someone
+//! takes calls ([`Endpoint::take_calls`]): then it becomes an [`IncomingCall`] for the
+//! call layer, which answers only the host's own numbers and puts them through to
+//! agents' phones only.
 //! REGISTER goes to the [`Registrar`] when there is one.
 
 use std::collections::HashMap;
@@ -65,27 +66,8 @@ pub(crate) struct Inner {
     trusted: Mutex<Vec<IpAddr>>,
     registrar: Option<Arc<Registrar>>,
     dialogs: Mutex<HashMap<DialogId, mpsc::UnboundedSender<DialogEvent>>>,
-    /// The numbers the host answers, and who takes their calls.
-    lines: Mutex<Option<Lines>>,
-}
-
-/// The numbers handed to [`Endpoint::take_calls`] and where their calls go.
-struct Lines {
-    numbers: Vec<String>,
-    calls: mpsc::UnboundedSender<IncomingCall>,
-}
-
-impl Lines {
-    /// Whether `called` is one of the numbers; a leading `+` on either side does not
-    /// count, since trunks write a number both ways.
-    fn answers(&self, called: &str) -> bool {
-        let called = called.trim_start_matches('+');
-        !called.is_empty()
-            && self
-                .numbers
-                .iter()
-                .any(|number| number.trim_start_matches('+') == called)
-    }
+    /// Who takes trunks' calls (the host's own numbers), when anyone does.
+    inbound: Mutex<Option<mpsc::UnboundedSender<IncomingCall>>>,
 }
 
 impl Endpoint {
@@ -102,7 +84,7 @@ impl Endpoint {
                 trusted: Mutex::new(config.trusted),
                 registrar: config.registrar,
                 dialogs: Mutex::new(HashMap::new()),
-                lines: Mutex::new(None),
+                inbound: Mutex::new(None),
             }),
         };
         tokio::spawn(endpoint.clone().dispatch(inbound));
@@ -122,12 +104,12 @@ impl Endpoint {
         }
     }
 
-    /// Answers trunks' calls to `numbers` from now on: each arrives on the returned
-    /// channel as an [`IncomingCall`] (replacing any numbers given before). Calls to
-    /// other numbers, and from phones, are still refused with 480.
-    pub fn take_calls(&self, numbers: Vec<String>) -> mpsc::UnboundedReceiver<IncomingCall> {
+    /// Hands every trunk's call over from now on, as an [`IncomingCall`] on the
+    /// returned channel, for its taker to answer or refuse (the numbers are the
+    /// taker's business). Without a taker, or from phones, calls are refused with 480.
+    pub fn take_calls(&self) -> mpsc::UnboundedReceiver<IncomingCall> {
         let (calls, receiver) = mpsc::unbounded_channel();
-        *self.inner.lines.lock().unwrap() = Some(Lines { numbers, calls });
+        *self.inner.inbound.lock().unwrap() = Some(calls);
         receiver
     }
 
@@ -223,23 +205,16 @@ impl Endpoint {
                     .is_some_and(|r| r.is_registered_source(source));
                 if from_trunk || from_phone {
                     let called = number_called(request).unwrap_or_default();
-                    let line = from_trunk
-                        .then(|| {
-                            let lines = self.inner.lines.lock().unwrap();
-                            lines
-                                .as_ref()
-                                .filter(|lines| lines.answers(&called))
-                                .map(|lines| lines.calls.clone())
-                        })
+                    let taker = from_trunk
+                        .then(|| self.inner.inbound.lock().unwrap().clone())
                         .flatten();
-                    let Some(line) = line else {
-                        tracing::info!(%source, from_trunk, called = %called.escape_debug(), "inbound call refused: not a number of ours (480)");
+                    let Some(taker) = taker else {
+                        tracing::info!(%source, from_trunk, called = %called.escape_debug(), "inbound call refused: none taken (480)");
                         transaction.reply(480, "Temporarily Unavailable", Vec::new());
                         return;
                     };
-                    tracing::info!(%source, called = %called.escape_debug(), "inbound call");
                     if let Err(refused) =
-                        line.send(IncomingCall::new(self.clone(), transaction, called))
+                        taker.send(IncomingCall::new(self.clone(), transaction, called))
                     {
                         refused.0.refuse(480, "Temporarily Unavailable");
                     }

@@ -1,17 +1,17 @@
 //! Inbound calls: the UAS side of an INVITE dialog (RFC 3261 13.3), for the numbers the
-//! host answers (`[[inbound]]` lines). The endpoint hands a trunk's INVITE to such a
-//! number over as an [`IncomingCall`]; its taker answers it with an SDP answer (or
-//! refuses it), and from then on it is a [`Call`] like any other: events out, hang-up
-//! in.
+//! host answers (`[[inbound]]` lines). The endpoint hands a trunk's INVITE over as an
+//! [`IncomingCall`]; its taker answers it with an SDP answer if the number is one of
+//! its own (or refuses it), and from then on it is a [`Call`] like any other: events
+//! out, hang-up in.
 //!
 //! - The 2xx is retransmitted (T1 doubling up to T2, over UDP) until its ACK arrives
 //!   (13.3.1.4); with no ACK within 64*T1 the call is hung up with a BYE.
 //! - In the call: BYE from the caller ends it; re-INVITEs are answered with our
 //!   session description, direction mirrored; other in-dialog requests get 200.
 //!
-//! **Security:** only INVITEs from a configured trunk's address, to a number that a
-//! line names, become an `IncomingCall`; what the taker does with it is the call
-//! layer's business, and it may ring phones only, never a trunk.
+//! **Security:** only INVITEs from a configured trunk's address become an
+//! `IncomingCall`; what the taker does with it is the call layer's business, and it
+//! may ring phones only, never a trunk.
 
 use std::time::Instant;
 

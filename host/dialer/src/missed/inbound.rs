@@ -41,14 +41,21 @@ pub struct InboundLine {
 
 impl Dialer {
     /// Takes the calls to `lines`' numbers until `calls` ends, each on a task of its
-    /// own.
+    /// own; a call to any other number is refused (480). Numbers match as E.164 in
+    /// the missed calls' region, so a trunk may send `0299000000` for `+390299000000`.
     pub async fn serve_inbound(&self, lines: Vec<InboundLine>, mut calls: InboundCalls) {
+        let region = self.missed_settings().region;
+        let e164 = |number: &str| {
+            normalise(number, region)
+                .map(|n| n.e164)
+                .unwrap_or_else(|_| number.trim().to_owned())
+        };
+        let numbers: Vec<String> = lines.iter().map(|l| e164(&l.number)).collect();
         let lines = Arc::new(lines);
         while let Some(call) = calls.next().await {
-            let Some(index) = lines
-                .iter()
-                .position(|l| same_number(&l.number, call.number()))
-            else {
+            let called = e164(call.number());
+            let Some(index) = numbers.iter().position(|n| *n == called) else {
+                tracing::info!(called = %call.number().escape_debug(), "inbound call refused: no line has this number (480)");
                 call.refuse();
                 continue;
             };
@@ -266,9 +273,4 @@ fn unique_id(id: i64) -> String {
 /// What a missed call's history keeps of an inbound call: why nobody took it.
 fn detail(result: InboundResult) -> String {
     serde_json::json!({ "inbound": result.as_str() }).to_string()
-}
-
-/// Whether two ways of writing a number are the same line (a leading `+` aside).
-fn same_number(a: &str, b: &str) -> bool {
-    a.trim_start_matches('+') == b.trim_start_matches('+')
 }
