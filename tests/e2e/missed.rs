@@ -301,3 +301,71 @@ fn an_inbound_caller_who_hangs_up_while_queued_leaves_a_request() {
     let agents = api(host.http, &key, "GET", "/agents", Value::Null);
     assert_eq!(agents[0]["state"], "present", "{agents}");
 }
+
+/// A customer with an open request calls the host's own number and reaches the agent:
+/// the agent's phone (SIPp) rings with their number, they talk ~1 s, the agent hangs
+/// up, Ringhost hangs the customer up; the request is closed as served inbound.
+#[test]
+fn a_caller_who_reaches_an_agent_closes_their_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let (host, key) = host_with(dir.path(), free_sip_port(), &format!("{PHONE}{LINE}"));
+    let port = free_sip_port();
+    let (code, errors, _) = sipp_uac_from(
+        dir.path(),
+        host.sip_port(),
+        "agent_register",
+        port,
+        &["-s", "op1", "-au", "op1", "-ap", "pw-op"],
+    );
+    assert_eq!(code, 0, "op1 did not register: {errors}\n{}", host.logs());
+    let phone = Sipp::uas_on(port, "uas_agent_talks", "udp", &["-m", "1"]);
+    api(
+        host.http,
+        &key,
+        "POST",
+        "/agents",
+        json!({"name": "op1", "extension": "op1", "wrap_up_s": 0}),
+    );
+    api(
+        host.http,
+        &key,
+        "PUT",
+        "/queues/support/members/op1",
+        Value::Null,
+    );
+    ready(&host, &key);
+    let id = intake(&host, &key, "1765.20", "0287654398");
+
+    let (code, errors, _) = sipp_uac(
+        dir.path(),
+        host.sip_port(),
+        "uac_inbound_until_bye",
+        &["-s", "0299000000", "-key", "caller", "0287654398"],
+    );
+    assert_eq!(code, 0, "SIPp customer: {errors}\n{}", host.logs());
+    let (code, errors) = phone.finish();
+    assert_eq!(code, 0, "SIPp agent's phone: {errors}\n{}", host.logs());
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let detail = loop {
+        let detail = api(
+            host.http,
+            &key,
+            "GET",
+            &format!("/missed-calls/{id}"),
+            Value::Null,
+        );
+        if detail["missed_call"]["state"] == "closed" {
+            break detail;
+        }
+        assert!(Instant::now() < deadline, "{detail}\n{}", host.logs());
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(detail["missed_call"]["closure"], "inbound", "{detail}");
+    assert_eq!(detail["missed_call"]["calls"], 1, "{detail}");
+    let rows = sqlite_rows(
+        &dir.path().join("ringhost-data/ringhost.db"),
+        "SELECT result, agent FROM inbound_call",
+    );
+    assert_eq!(rows, [("served".to_owned(), Some("op1".to_owned()))]);
+}
