@@ -46,6 +46,33 @@ fn empty_file_is_the_defaults() {
     assert_eq!(parse("").unwrap(), Config::default());
 }
 
+/// An inbound line as the example writes it; what it leaves out is the defaults, and a
+/// misspelt key names its line.
+#[test]
+fn inbound_lines() {
+    let config = parse(
+        "[[inbound]]\nnumber = \"+390212345678\"\nqueue = \"sales\"\n\
+         hours = [{ days = [0, 1, 2, 3, 4], from = \"09:00\", to = \"18:00\" }]\n\
+         max_wait = \"2m\"\nmusic = \"hold.wav\"\n",
+    )
+    .unwrap();
+    let line = &config.inbound[0];
+    assert_eq!(
+        (line.number.as_str(), line.queue.as_str()),
+        ("+390212345678", "sales")
+    );
+    assert_eq!(line.hours[0].days, [0, 1, 2, 3, 4]);
+    assert_eq!(line.max_wait, Duration::from_secs(120));
+    assert_eq!(line.agent_ring, InboundConfig::default().agent_ring);
+    assert_eq!(
+        (line.music.as_str(), line.greeting.as_str()),
+        ("hold.wav", "")
+    );
+    let (line, _, message) = invalid("[[inbound]]\nnumber = \"1\"\nqueu = \"sales\"\n");
+    assert_eq!(line, 3);
+    assert!(message.contains("queu"), "{message}");
+}
+
 #[test]
 fn unknown_key_names_line_and_key() {
     let (line, key, message) = invalid("[http]\nlisten = \"127.0.0.1:9\"\n\n[sip]\nudpp = []\n");

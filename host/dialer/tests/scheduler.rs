@@ -100,7 +100,7 @@ impl Carrier for ScriptedCarrier {
                 let _ = progress.send(Progress::Answered);
                 if let OnAnswer::Queue { queue, .. } = &call.on_answer
                     && this.script.lock().unwrap().take_agents
-                    && let Some(offer) = queues.take(queue, call.attempt_id).await.unwrap()
+                    && let Some(offer) = queues.take(queue, Some(call.attempt_id)).await.unwrap()
                 {
                     let mut s = this.script.lock().unwrap();
                     if s.talking.contains(&offer.agent) {

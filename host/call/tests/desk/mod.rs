@@ -25,7 +25,7 @@ async fn desk_call(
     agent_ring: Duration,
 ) -> (std::sync::Arc<MemoryAgents>, CallRequest) {
     let agents = MemoryAgents::queue("sales", &[("agent1", 1_000)]);
-    let agent = agents.take("sales", 7).await.unwrap().unwrap();
+    let agent = agents.take("sales", Some(7)).await.unwrap().unwrap();
     let request = request(number, OnAnswer::Desk { agent, agent_ring });
     (agents, request)
 }

@@ -427,6 +427,81 @@ async fn missed_calls(store: &Store) {
     callbacks_settle(store).await;
     flush_and_close(store).await;
     one_booking_of_fifty(store).await;
+    inbound_calls(store).await;
+}
+
+/// Inbound calls: written as they arrive; one that reached nobody is counted on its
+/// caller's request in the same transaction as its end, once even when ended again (a
+/// restart); one an agent took closes its caller's open request as served inbound.
+async fn inbound_calls(store: &Store) {
+    use crate::inbound::*;
+    let caller = "+390255555555";
+    let new = |caller| NewInboundCall {
+        host: "h1",
+        caller,
+        number: "+390299000000",
+        queue: "support",
+        arrived_ms: 10_000,
+    };
+    let hung_up = store.begin_inbound_call(&new(caller)).await.unwrap();
+    let other_host = NewInboundCall {
+        host: "h2",
+        ..new(caller)
+    };
+    store.begin_inbound_call(&other_host).await.unwrap();
+    let live = store.live_inbound_calls("h1").await.unwrap();
+    assert_eq!(live.len(), 1, "{live:?}");
+    assert_eq!((live[0].id, live[0].agent.as_deref()), (hung_up, None));
+
+    let mut missed = call(Some(&format!("inbound-{hung_up}")), caller, 10_000);
+    missed.source = Source::Inbound;
+    let end = InboundEnd {
+        id: hung_up,
+        result: InboundResult::Hangup,
+        ended_ms: 13_000,
+        missed: Some(&missed),
+        served_by: None,
+    };
+    let Some(Intake::Counted { request_id, calls }) = store.end_inbound_call(&end).await.unwrap()
+    else {
+        panic!("the missed inbound call was not counted");
+    };
+    assert_eq!(calls, 1);
+    // Ended again (a restart that found it unfinished): counted once.
+    assert_eq!(
+        store.end_inbound_call(&end).await.unwrap(),
+        Some(Intake::Repeated)
+    );
+    assert!(store.live_inbound_calls("h1").await.unwrap().is_empty());
+    let request = store.missed_request(request_id).await.unwrap().unwrap();
+    assert_eq!((request.source, request.calls), (Source::Inbound, 1));
+
+    // They call again and an agent takes it: their request closes as served.
+    let served = store.begin_inbound_call(&new(caller)).await.unwrap();
+    store
+        .inbound_call_connected(served, "op1", 21_000)
+        .await
+        .unwrap();
+    let live = store.live_inbound_calls("h1").await.unwrap();
+    assert_eq!(live[0].agent.as_deref(), Some("op1"));
+    let end = InboundEnd {
+        id: served,
+        result: InboundResult::Served,
+        ended_ms: 30_000,
+        missed: None,
+        served_by: Some("op1"),
+    };
+    assert_eq!(store.end_inbound_call(&end).await.unwrap(), None);
+    let request = store.missed_request(request_id).await.unwrap().unwrap();
+    assert_eq!(request.state, MissedState::Closed);
+    assert_eq!(request.closure, Some(Closure::Inbound));
+    assert_eq!(request.closed_at_ms, Some(30_000));
+    let history = store.missed_history(request_id).await.unwrap();
+    let closed = history.last().unwrap();
+    assert_eq!(
+        (closed.kind.as_str(), closed.actor.as_deref()),
+        ("closed", Some("op1"))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
