@@ -35,6 +35,26 @@ pub struct ScreenPop {
     pub crm_url: Option<String>,
 }
 
+/// The inbound call an agent is on (a call to one of the host's numbers, no
+/// campaign's): who calls, on which line, and whether they are waiting to be called
+/// back.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InboundPop {
+    /// The caller's number.
+    pub caller: String,
+    /// The number they called.
+    pub line: String,
+    /// The queue that took it.
+    pub queue: String,
+    /// Since when the agent is on the call.
+    pub since_ms: i64,
+    /// Their open missed-call request: missed calls counted, and the first one's time.
+    /// Closed as served when this call ends.
+    pub missed: Option<(i64, i64)>,
+    /// The missed calls' CRM page for the caller, when one is configured.
+    pub crm_url: Option<String>,
+}
+
 /// An agent's call that ended, for its disposition.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EndedCall {
@@ -189,6 +209,24 @@ impl Dialer {
             variables,
             since_ms: row.since_ms,
             crm_url,
+        }))
+    }
+
+    /// The inbound call agent `name` is on, if any.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn inbound_pop(&self, name: &str) -> AdminResult<Option<InboundPop>> {
+        let Some(call) = self.inner.store.inbound_call_of_agent(name).await? else {
+            return Ok(None);
+        };
+        Ok(Some(InboundPop {
+            crm_url: self.missed_crm_link(&call.caller),
+            caller: call.caller,
+            line: call.number,
+            queue: call.queue,
+            since_ms: call.connected_ms,
+            missed: call.missed,
         }))
     }
 

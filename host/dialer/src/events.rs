@@ -64,6 +64,18 @@ pub enum DialerEvent {
         /// The contact's variables, by header name.
         variables: serde_json::Value,
     },
+    /// An agent answered an inbound call (to one of the host's numbers): the screen
+    /// pop on their desk. Its end is the agent's next state.
+    InboundConnected {
+        /// The inbound call's record.
+        inbound_id: i64,
+        /// The agent.
+        agent: String,
+        /// The caller.
+        caller: String,
+        /// The number they called.
+        line: String,
+    },
     /// The call is over and recorded.
     CallEnded {
         /// The campaign.

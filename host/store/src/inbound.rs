@@ -76,6 +76,24 @@ pub struct LiveInboundCall {
     pub agent: Option<String>,
 }
 
+/// The inbound call an agent is talking on, with what is known of its caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentInboundCall {
+    /// Its row.
+    pub id: i64,
+    /// The caller.
+    pub caller: String,
+    /// The line's number.
+    pub number: String,
+    /// The line's queue.
+    pub queue: String,
+    /// When the agent took it.
+    pub connected_ms: i64,
+    /// The caller's open missed-call request: its missed calls and the first one's
+    /// time (it closes as served when this call ends).
+    pub missed: Option<(i64, i64)>,
+}
+
 /// An inbound call's end, as [`Store::end_inbound_call`] writes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InboundEnd<'a> {
@@ -173,6 +191,38 @@ impl Store {
         }
         tx.commit().await.context("cannot end an inbound call")?;
         Ok(intake)
+    }
+
+    /// The inbound call `agent` is talking on now, if any (across hosts).
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn inbound_call_of_agent(
+        &self,
+        agent: &str,
+    ) -> anyhow::Result<Option<AgentInboundCall>> {
+        let row = sqlx::query(
+            "SELECT c.id, c.caller, c.number, c.queue, c.connected_ms, r.calls, r.first_call_ms \
+             FROM inbound_call c LEFT JOIN missed_request r \
+             ON r.caller = c.caller AND r.state <> 'closed' \
+             WHERE c.agent = $1 AND c.state = 'talking' ORDER BY c.id DESC LIMIT 1",
+        )
+        .bind(agent)
+        .fetch_optional(&self.pool)
+        .await
+        .context("cannot read an agent's inbound call")?;
+        Ok(row.map(|row| {
+            let calls: Option<i64> = row.get(5);
+            let first: Option<i64> = row.get(6);
+            AgentInboundCall {
+                id: row.get(0),
+                caller: row.get(1),
+                number: row.get(2),
+                queue: row.get(3),
+                connected_ms: row.get::<Option<i64>, _>(4).unwrap_or_default(),
+                missed: calls.zip(first),
+            }
+        }))
     }
 
     /// The inbound calls `host` left unfinished (waiting or talking), for its restart.

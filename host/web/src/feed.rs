@@ -216,7 +216,8 @@ fn stop(state: &WebState, key: &FeedKey) {
 }
 
 /// Whether a change concerns agent `name`'s desk: their own states, the calls put
-/// through to them, and those calls' ends (remembered by attempt).
+/// through to them (campaigns' and inbound), and those calls' ends (remembered by
+/// attempt; an inbound call's end is the agent's next state).
 pub(crate) fn concerns_agent(name: String) -> impl FnMut(&DialerEvent) -> bool + Send {
     let mut theirs: HashSet<i64> = HashSet::new();
     move |event| match event {
@@ -228,6 +229,7 @@ pub(crate) fn concerns_agent(name: String) -> impl FnMut(&DialerEvent) -> bool +
             true
         }
         DialerEvent::CallEnded { attempt_id, .. } => theirs.remove(attempt_id),
+        DialerEvent::InboundConnected { agent, .. } => *agent == name,
         _ => false,
     }
 }
@@ -265,5 +267,13 @@ mod tests {
         assert!(!concerns(&ended(7)));
         assert!(concerns(&ended(8)));
         assert!(!concerns(&ended(8)), "each call ends once");
+        let inbound = |agent: &str| DialerEvent::InboundConnected {
+            inbound_id: 3,
+            agent: agent.into(),
+            caller: "+39".into(),
+            line: "+3902".into(),
+        };
+        assert!(concerns(&inbound("bruno")));
+        assert!(!concerns(&inbound("carla")));
     }
 }

@@ -434,3 +434,60 @@ async fn an_agent_calls_from_the_desk_and_sees_a_refusal_beside_the_form() {
     );
     assert!(page.select("#desk-call").is_empty());
 }
+
+/// An agent on an inbound call sees who calls, on which line, and that the caller is
+/// waiting for a callback; the page escapes what the trunk sent.
+#[tokio::test]
+async fn the_desk_shows_an_inbound_caller_and_their_missed_calls() {
+    use ringhost_store::inbound::NewInboundCall;
+    use ringhost_store::missed::{NewMissedCall, Source};
+    let dir = tempfile::tempdir().unwrap();
+    let (app, dialer) = panel_parts(&dir, None, None, WebSettings::default()).await;
+    let store = panel::store(&dir).await;
+    let caller = "+390287654321";
+    store
+        .intake_missed_call(&NewMissedCall {
+            unique_id: None,
+            caller: caller.into(),
+            at_ms: 1_000,
+            kind: "queue".into(),
+            name: "support".into(),
+            source: Source::Pbx,
+            called: "0299".into(),
+            accountcode: String::new(),
+            detail: "{}".into(),
+        })
+        .await
+        .unwrap();
+    let new = NewInboundCall {
+        host: "h",
+        caller,
+        number: "<b>0299000000</b>",
+        queue: "support",
+        arrived_ms: dialer.now_ms(),
+    };
+    let id = store.begin_inbound_call(&new).await.unwrap();
+    // Put through to bruno, as the queue would.
+    dialer
+        .set_agent_state("bruno", AgentState::Ready, None)
+        .await
+        .unwrap();
+    let call = AgentCall {
+        host: "h",
+        attempt_id: None,
+        now_ms: dialer.now_ms(),
+    };
+    assert!(store.take_agent_at("200", &call).await.unwrap().is_some());
+    store
+        .inbound_call_connected(id, "bruno", dialer.now_ms())
+        .await
+        .unwrap();
+
+    let (session, _) = sign_in(&app, "bruno", "bruno-password").await;
+    let page = send(&app, get("/agent", Some(&session))).await;
+    assert_eq!(page.select("#inbound-pop .number"), [caller]);
+    assert_eq!(page.select("#inbound-pop .line"), ["<b>0299000000</b>"]);
+    assert!(page.select("#inbound-pop b").is_empty());
+    assert_eq!(page.select("#inbound-pop .missed-calls"), ["1"]);
+    assert!(page.select("#screen-pop").is_empty());
+}

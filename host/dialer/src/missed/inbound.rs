@@ -19,6 +19,7 @@ use ringhost_store::missed::{NewMissedCall, Source};
 use tokio::sync::mpsc;
 
 use crate::agents::AgentState;
+use crate::events::DialerEvent;
 use crate::hours::{CallingHours, Verdict};
 use crate::number::normalise;
 use crate::queue::Queues;
@@ -100,7 +101,8 @@ impl Dialer {
                 let (progress, mut heard) = mpsc::unbounded_channel();
                 let queues = Queues::new(self.clone());
                 let dialer = self.clone();
-                // The agent who takes it is written as it happens.
+                let (caller, number) = (caller.clone(), line.number.clone());
+                // The agent who takes it is written and told as it happens.
                 let connected = tokio::spawn(async move {
                     while let Some(step) = heard.recv().await {
                         if let Progress::Agent(agent) = step {
@@ -117,6 +119,12 @@ impl Dialer {
                                     "cannot write an inbound call's agent"
                                 );
                             }
+                            dialer.publish(DialerEvent::InboundConnected {
+                                inbound_id: id,
+                                agent,
+                                caller: caller.clone(),
+                                line: number.clone(),
+                            });
                         }
                     }
                 });

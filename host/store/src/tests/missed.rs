@@ -484,6 +484,14 @@ async fn inbound_calls(store: &Store) {
         .unwrap();
     let live = store.live_inbound_calls("h1").await.unwrap();
     assert_eq!(live[0].agent.as_deref(), Some("op1"));
+    // The agent's screen: the caller, and their request still open while they talk.
+    let on = store.inbound_call_of_agent("op1").await.unwrap().unwrap();
+    assert_eq!(
+        (on.id, on.caller.as_str(), on.connected_ms),
+        (served, caller, 21_000)
+    );
+    assert_eq!(on.missed, Some((1, 10_000)));
+    assert_eq!(store.inbound_call_of_agent("op2").await.unwrap(), None);
     let end = InboundEnd {
         id: served,
         result: InboundResult::Served,
@@ -497,6 +505,7 @@ async fn inbound_calls(store: &Store) {
     assert_eq!(request.closure, Some(Closure::Inbound));
     assert_eq!(request.closed_at_ms, Some(30_000));
     let history = store.missed_history(request_id).await.unwrap();
+    assert_eq!(store.inbound_call_of_agent("op1").await.unwrap(), None);
     let closed = history.last().unwrap();
     assert_eq!(
         (closed.kind.as_str(), closed.actor.as_deref()),

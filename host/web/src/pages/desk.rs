@@ -21,7 +21,7 @@ use axum::http::StatusCode;
 use axum::response::sse::{KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
 use ringhost_dialer::agents::{Agent, AgentState};
-use ringhost_dialer::desk::{AgentDay, Disposition, EndedCall, ScreenPop};
+use ringhost_dialer::desk::{AgentDay, Disposition, EndedCall, InboundPop, ScreenPop};
 use ringhost_dialer::desk_call::{DeskCampaign, DeskTarget, PreviewContact};
 use ringhost_dialer::refusal::{AdminError, Refused};
 use ringhost_store::attempt::AttemptRow;
@@ -61,6 +61,8 @@ struct Desk {
     pause_reasons: Vec<String>,
     /// The call they are on.
     call: Option<ScreenPop>,
+    /// The inbound call they are on (no campaign's).
+    inbound: Option<InboundPop>,
     /// Their last ended call of the day, for its disposition.
     last: Option<EndedCall>,
     day: AgentDay,
@@ -144,6 +146,11 @@ impl Desk {
             .unwrap_or_default()
     }
 
+    /// A moment as `YYYY-MM-DD HH:MM` in the panel's zone.
+    fn moment(&self, at_ms: &i64) -> String {
+        write_moment(*at_ms, self.zone).replacen('T', " ", 1)
+    }
+
     /// A previewed contact's columns, as `column: value` pairs on one line.
     fn summary(&self, contact: &PreviewContact) -> String {
         match &contact.variables {
@@ -181,8 +188,9 @@ impl Desk {
             .into_iter()
             .find(|a| a.name == name)
             .ok_or_else(|| anyhow::anyhow!("agent {name:?} is gone"))?;
-        let (call, last, mut days, calls, queues, campaigns) = tokio::try_join!(
+        let (call, inbound, last, mut days, calls, queues, campaigns) = tokio::try_join!(
             async { Ok::<_, anyhow::Error>(dialer.screen_pop(name).await?) },
+            async { Ok(dialer.inbound_pop(name).await?) },
             async { Ok(dialer.last_call(name, today).await?) },
             async { Ok(dialer.agents_days(today).await?) },
             async { Ok(dialer.calls_of_agent(name, today, CALLS_SHOWN).await?) },
@@ -219,6 +227,7 @@ impl Desk {
                 .collect(),
             pause_reasons: state.settings.pause_reasons.clone(),
             call,
+            inbound,
             last,
             day: days.remove(name).unwrap_or_default(),
             calls: calls
