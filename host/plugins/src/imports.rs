@@ -18,9 +18,7 @@ impl bindings::ringhost::plugin::host::Host for PluginState {
     }
 
     fn now_ms(&mut self) -> u64 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64)
+        self.clock.now_ms()
     }
 
     fn config(&mut self, key: String) -> Option<String> {

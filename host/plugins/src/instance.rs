@@ -11,7 +11,7 @@ use crate::PluginEngine;
 use crate::error::{CallError, LoadError};
 use crate::manifest::Kind;
 use crate::package::Package;
-use crate::state::{KvStore, PluginState};
+use crate::state::{KvStore, PluginClock, PluginState};
 
 /// How long an instance's start-up may run (a Python interpreter's takes half a
 /// millisecond on a quiet machine, far more on a busy one).
@@ -41,6 +41,8 @@ pub(crate) struct Loaded {
     engine: PluginEngine,
     config: Arc<BTreeMap<String, String>>,
     kv: KvStore,
+    /// What the plugin's `now-ms` reads: the wall clock unless a simulation sets one.
+    pub(crate) clock: PluginClock,
     allowed_hosts: Arc<Vec<String>>,
 }
 
@@ -109,6 +111,7 @@ impl Loaded {
             engine: engine.clone(),
             config: Arc::new(manifest.config.clone()),
             kv,
+            clock: PluginClock::System,
             allowed_hosts: Arc::new(manifest.capabilities.allowed_hosts.clone()),
         })
     }
@@ -127,6 +130,7 @@ impl Loaded {
             self.label.clone(),
             self.config.clone(),
             self.kv.clone(),
+            self.clock.clone(),
             self.allowed_hosts.clone(),
             self.engine.limits().memory_bytes,
         );
@@ -164,6 +168,14 @@ impl<W> Default for Kept<W> {
 
 impl<W> Kept<W> {
     /// Makes the instance now (at load, to prove it starts).
+    /// Drops the kept instance: the next call starts from a fresh one.
+    pub(crate) fn forget(&self) {
+        *self
+            .slot
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+    }
+
     pub(crate) fn warm(
         &self,
         loaded: &Loaded,

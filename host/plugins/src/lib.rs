@@ -40,4 +40,4 @@ pub use error::{CallError, LoadError};
 pub use manifest::{Capabilities, Kind, Manifest, ManifestError, WIT_VERSION};
 pub use package::{Package, PackageError};
 pub use registry::{InstallError, Loaded, Plugin, PluginRegistry, Reload, ReloadOutcome};
-pub use state::KvStore;
+pub use state::{KvStore, PluginClock};

@@ -16,7 +16,7 @@ use crate::error::{CallError, LoadError};
 use crate::instance::{Kept, Loaded};
 use crate::manifest::Kind;
 use crate::package::Package;
-use crate::state::{KvStore, PluginState};
+use crate::state::{KvStore, PluginClock, PluginState};
 
 mod snapshot_file;
 
@@ -49,7 +49,21 @@ impl PacerPlugin {
         package: &Package,
         kv: KvStore,
     ) -> Result<PacerPlugin, LoadError> {
-        let (loaded, pre) = Loaded::bind(
+        PacerPlugin::load_on(engine, package, kv, PluginClock::System)
+    }
+
+    /// [`PacerPlugin::load`] with the plugin's `now-ms` reading `clock`: a simulation
+    /// runs a pacer package exactly as the host does, in its own time.
+    ///
+    /// # Errors
+    /// As [`PacerPlugin::load`].
+    pub fn load_on(
+        engine: &PluginEngine,
+        package: &Package,
+        kv: KvStore,
+        clock: PluginClock,
+    ) -> Result<PacerPlugin, LoadError> {
+        let (mut loaded, pre) = Loaded::bind(
             engine,
             package,
             Kind::Pacer,
@@ -57,6 +71,7 @@ impl PacerPlugin {
             |linker| bindings::Pacer::add_to_linker::<_, HasSelf<_>>(linker, |s| s),
             bindings::PacerPre::new,
         )?;
+        loaded.clock = clock;
         let plugin = PacerPlugin {
             loaded,
             pre,
@@ -78,6 +93,13 @@ impl PacerPlugin {
     /// Whether the compiled form came from the cache.
     pub fn from_cache(&self) -> bool {
         self.loaded.from_cache
+    }
+
+    /// Starts the next call from a fresh instance, as after a load: what the guest
+    /// kept in its memory is gone (its key-value store is the caller's to clear). A
+    /// simulation does this between shifts.
+    pub fn renew(&self) {
+        self.kept.forget();
     }
 
     /// Asks the plugin how many calls to start.

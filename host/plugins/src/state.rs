@@ -3,6 +3,7 @@
 //! and the host imports of `ringhost:plugin/host` and `kv`.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use wasmtime::ResourceLimiter;
@@ -16,12 +17,36 @@ pub const KV_KEY_LIMIT: usize = 10_000;
 /// A plugin's key-value store, shared by its instances and kept across reloads.
 pub type KvStore = Arc<Mutex<HashMap<String, Vec<u8>>>>;
 
+/// What `host.now-ms` answers a plugin: the wall clock, or a simulation's, which its
+/// driver moves (the pacing simulator runs pacers in simulated time).
+#[derive(Debug, Clone, Default)]
+pub enum PluginClock {
+    /// Milliseconds since the epoch, now.
+    #[default]
+    System,
+    /// Whatever the driver last stored.
+    Manual(Arc<AtomicU64>),
+}
+
+impl PluginClock {
+    /// The time a plugin is told, in milliseconds since the epoch.
+    pub fn now_ms(&self) -> u64 {
+        match self {
+            PluginClock::System => std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64),
+            PluginClock::Manual(now) => now.load(Ordering::Relaxed),
+        }
+    }
+}
+
 /// One instance's host-side state.
 pub struct PluginState {
     /// `name@version`, for logs.
     pub(crate) label: String,
     pub(crate) config: Arc<BTreeMap<String, String>>,
     pub(crate) kv: KvStore,
+    pub(crate) clock: PluginClock,
     /// Hosts the `http` import may reach (connectors only; empty for the others).
     pub(crate) allowed_hosts: Arc<Vec<String>>,
     pub(crate) limits: MemoryLimit,
@@ -34,6 +59,7 @@ impl PluginState {
         label: String,
         config: Arc<BTreeMap<String, String>>,
         kv: KvStore,
+        clock: PluginClock,
         allowed_hosts: Arc<Vec<String>>,
         memory_bytes: usize,
     ) -> PluginState {
@@ -41,6 +67,7 @@ impl PluginState {
             label,
             config,
             kv,
+            clock,
             allowed_hosts,
             limits: MemoryLimit {
                 max: memory_bytes,

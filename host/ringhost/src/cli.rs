@@ -57,6 +57,11 @@ pub(crate) enum Command {
     /// Work with plugin packages.
     #[command(subcommand)]
     Plugin(crate::plugin::PluginCommand),
+    /// Simulate shifts of a pacer (in simulated time: no phones, no database) and print
+    /// occupancy, abandon rates (FTC, Ofcom, Garante; worst windows), idle times, and
+    /// connects and dials per agent-hour, each a mean with its 95% interval over the
+    /// seeds.
+    Simulate(Box<crate::simulate::SimulateArgs>),
 }
 
 #[derive(Debug, Subcommand)]

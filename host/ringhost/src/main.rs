@@ -28,6 +28,7 @@ mod plugin;
 mod scaffold;
 mod serve;
 mod shutdown;
+mod simulate;
 mod telemetry;
 mod telephony;
 mod user;
@@ -126,6 +127,7 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        cli::Command::Simulate(args) => print_line(simulate::simulate_command(*args)),
         cli::Command::Config(cli::ConfigCommand::Example) => {
             print!("{}", ringhost_config::EXAMPLE);
             ExitCode::SUCCESS

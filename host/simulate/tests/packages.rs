@@ -1,0 +1,68 @@
+//! Pacer packages in the simulator, built from source: run as the host runs them, on
+//! the simulation's clock, started afresh each shift.
+
+#[path = "../../../tests/support/guests.rs"]
+mod guests;
+
+use ringhost_simulate::pacers::{Builtin, PluginPacer};
+use ringhost_simulate::{Scenario, simulate};
+
+fn scenario() -> Scenario {
+    Scenario {
+        agents: 20,
+        hours: 1.0,
+        ..Scenario::default()
+    }
+}
+
+/// The first-party progressive package decides as the built-in pacer does: the same
+/// shifts, call for call.
+#[test]
+fn the_progressive_package_matches_the_built_in_pacer() {
+    let Some(out) = guests::build_if_possible("plugins") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let package = guests::package(
+        dir.path(),
+        "progressive",
+        "pacer",
+        &out.join("progressive.wasm"),
+        &[],
+    );
+    let mut plugin = PluginPacer::load(&package, Vec::new()).unwrap();
+    let from_package = simulate(&scenario(), &mut plugin, 2).unwrap();
+    let built_in = simulate(&scenario(), &mut Builtin::Progressive, 2).unwrap();
+    assert_eq!(from_package.pacer, "progressive@1.0.0");
+    assert_eq!(from_package.per_seed, built_in.per_seed);
+}
+
+/// The predictive package keeps its level in its key-value store and times its
+/// adjustments with `now-ms`: on the simulation's clock, and started afresh each shift,
+/// the same seed gives the same shift, and it dials ahead of its agents.
+#[test]
+fn the_predictive_package_runs_in_simulated_time() {
+    let Some(out) = guests::build_if_possible("plugins") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let package = guests::package(
+        dir.path(),
+        "predictive",
+        "pacer",
+        &out.join("predictive.wasm"),
+        &[("interval-s", "15"), ("gain", "20")],
+    );
+    let mut plugin = PluginPacer::load(&package, Vec::new()).unwrap();
+    let first = simulate(&scenario(), &mut plugin, 1).unwrap();
+    let again = simulate(&scenario(), &mut plugin, 1).unwrap();
+    assert_eq!(
+        first.per_seed, again.per_seed,
+        "a shift depends on its seed alone"
+    );
+    let progressive = simulate(&scenario(), &mut Builtin::Progressive, 1).unwrap();
+    assert!(
+        first.dials_per_agent_hour.mean > progressive.dials_per_agent_hour.mean,
+        "{first:?}"
+    );
+}
