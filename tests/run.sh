@@ -32,7 +32,7 @@ GUESTS=(plugins/Cargo.toml tests/plugins/Cargo.toml)
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
-for manifest in "${GUESTS[@]}" sdk/Cargo.toml sdk/ads/Cargo.toml; do
+for manifest in "${GUESTS[@]}" sdk/Cargo.toml sdk/ads/Cargo.toml sdk/lookahead/Cargo.toml; do
     cargo fmt --manifest-path "$manifest" --all -- --check
 done
 
@@ -49,8 +49,11 @@ export RINGHOST_REQUIRE_POSTGRES=1
 # Likewise the Python, JavaScript and C component tools for the example plugins.
 export RINGHOST_REQUIRE_GUEST_TOOLS=1
 cargo test --workspace --locked
-# The ADS table shared by the host and the default mapper plugin has its own workspace.
+# The ADS table shared by the host and the default mapper plugin, and the look-ahead
+# pacing model shared by the simulator and the predictive plugin, have workspaces of
+# their own.
 cargo test --manifest-path sdk/ads/Cargo.toml
+cargo test --manifest-path sdk/lookahead/Cargo.toml
 
 step "browser walk-through (headless Chromium on ringhost demo)"
 # cargo test built the binary for the end-to-end tests; build it only if it is not there.

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use ringhost_simulate::grid::{Cell, GridFile};
-use ringhost_simulate::{Estimate, Scenario, Summary, by_name, simulate};
+use ringhost_simulate::{Estimate, Scenario, Summary, simulate_named};
 
 /// What to simulate.
 #[derive(Debug, Args)]
@@ -93,8 +93,7 @@ pub(crate) fn simulate_command(args: SimulateArgs) -> anyhow::Result<String> {
                 .ok_or_else(|| anyhow::anyhow!("--set {s:?}: KEY=VALUE"))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let mut pacer = by_name(&args.pacer, extra)?;
-    let summary = simulate(&scenario, pacer.as_mut(), args.seeds)?;
+    let summary = simulate_named(&scenario, &args.pacer, &extra, args.seeds)?;
     if args.json {
         let mut value = serde_json::to_value(&summary)?;
         value["scenario"] = serde_json::to_value(&scenario)?;

@@ -1,6 +1,7 @@
 //! The simulation: one shift of one scenario on one seed, in simulated time (an event
 //! queue in milliseconds), with a pacer asked how many calls to start whenever
-//! something changes and at least every second, exactly as the scheduler asks it.
+//! something changes (at most every 100 ms) and at least every second, as the
+//! scheduler asks it.
 //!
 //! A call is dialled, resolves at its fate's time (a person answers, a machine, busy,
 //! nobody), and a person waits in the queue for the longest-idle ready agent; one not
@@ -13,12 +14,17 @@ use std::collections::{BinaryHeap, VecDeque};
 
 use ringhost_plugins::pacer::{AgentBasis, Parameters, Snapshot};
 
+use crate::measure::{Measure, Moments};
 use crate::pacers::Pacer;
 use crate::scenario::{Draws, Fate, Scenario, ms};
 use crate::tally::Tally;
 
 /// How often the pacer is asked when nothing happens (the scheduler's tick).
 const TICK_MS: u64 = 1_000;
+
+/// The pacer is asked at most this often: changes within it wait for the next pass,
+/// as the scheduler's passes are woken by changes, not run once per change.
+const PASS_MS: u64 = 100;
 
 /// The window of the snapshot's answer and abandon rates (a campaign's default
 /// `rate_window_s`).
@@ -50,10 +56,16 @@ pub struct View<'a> {
     pub today: (u64, u64),
     /// Mean talk time of the calls ended so far (the scenario's until one has).
     pub mean_talk_ms: u64,
+    /// Talk times measured so far (complete cohorts): count, sum and sum of squares.
+    pub talk_stats: Moments,
+    /// Every talk ended so far: count and sum, ms.
+    pub talks_ended: (u64, f64),
+    /// Times from the dial to a person's answer (complete cohorts), likewise.
+    pub answer_stats: Moments,
     /// The scenario's wrap-up.
     pub wrap_ms: u64,
-    /// Share of dials a person answered, over the shift so far.
-    pub person_rate: f64,
+    /// Dials of the complete cohorts so far, and the share a person answered.
+    pub person_rate: (u64, f64),
 }
 
 impl View<'_> {
@@ -84,6 +96,8 @@ enum Event {
     BreakEnd(u32),
     /// The pacer is asked.
     Tick,
+    /// A pass held back by `PASS_MS` is due.
+    Pass,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,6 +155,10 @@ struct Shift<'a> {
     minute_drops: VecDeque<u64>,
     talk_sum: u64,
     talk_count: u64,
+    measure: Measure,
+    /// When the pacer was last asked, and whether a held-back pass is queued.
+    last_pass: Option<u64>,
+    pass_queued: bool,
     tally: Tally,
 }
 
@@ -184,6 +202,9 @@ impl<'a> Shift<'a> {
             minute_drops: VecDeque::new(),
             talk_sum: 0,
             talk_count: 0,
+            measure: Measure::new(ms(scenario.ring_timeout_s)),
+            last_pass: None,
+            pass_queued: false,
             tally: Tally::new(agents),
         };
         let ramp = ms(scenario.login_ramp_min * 60.0);
@@ -220,7 +241,18 @@ impl<'a> Shift<'a> {
             // Every event of this millisecond first, then one question to the pacer.
             let next_is_now = self.events.peek().is_some_and(|e| e.0.0 == time);
             if changed && !next_is_now {
-                self.pace(pacer);
+                match self.last_pass {
+                    Some(last) if time < last + PASS_MS => {
+                        if !self.pass_queued {
+                            self.pass_queued = true;
+                            self.at(last + PASS_MS, Event::Pass);
+                        }
+                    }
+                    _ => {
+                        self.last_pass = Some(time);
+                        self.pace(pacer);
+                    }
+                }
             }
         }
         self.now = self.end;
@@ -232,6 +264,10 @@ impl<'a> Shift<'a> {
         match event {
             Event::Tick => {
                 self.at(self.now + TICK_MS, Event::Tick);
+                true
+            }
+            Event::Pass => {
+                self.pass_queued = false;
                 true
             }
             Event::Resolve(n) => self.resolve(n),
@@ -253,6 +289,7 @@ impl<'a> Shift<'a> {
                 self.tally.talk_ms += self.now - started;
                 self.talk_sum += self.now - started;
                 self.talk_count += 1;
+                self.measure.talked(started, self.now - started);
                 self.set(a, AgentState::Wrap);
                 let wrap = ms(self.scenario.wrap_s);
                 self.at(self.now + wrap, Event::WrapEnd(a));
@@ -351,6 +388,12 @@ impl<'a> Shift<'a> {
         }
         let fate = self.calls[n as usize].fate;
         let person = matches!(fate, Fate::Person { .. });
+        let answered_after = match fate {
+            Fate::Person { after_ms, .. } => Some(after_ms),
+            _ => None,
+        };
+        self.measure
+            .resolved(self.calls[n as usize].dialled, answered_after);
         self.resolved.push_back((self.now, person));
         self.window_people += u32::from(person);
         match fate {
@@ -397,6 +440,7 @@ impl<'a> Shift<'a> {
 
     fn pace(&mut self, pacer: &mut dyn Pacer) {
         self.expire();
+        self.measure.advance(self.now);
         let channels = self.scenario.channels();
         let talking_since: Vec<u64> = self
             .agents
@@ -468,8 +512,11 @@ impl<'a> Shift<'a> {
             ),
             today: (self.tally.answered_people, self.tally.abandoned),
             mean_talk_ms: self.mean_talk_ms(),
+            talk_stats: self.measure.talks(),
+            talks_ended: (self.talk_count, self.talk_sum as f64),
+            answer_stats: self.measure.answers(),
             wrap_ms: wrap,
-            person_rate: ratio(self.tally.answered_people, self.tally.dials),
+            person_rate: self.measure.person_rate(),
         };
         let wanted = pacer.pace(&view).min(snapshot.channel_headroom);
         for _ in 0..wanted {

@@ -17,9 +17,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::pacers::{Builtin, by_name};
+use crate::pacers::Builtin;
 use crate::scenario::Scenario;
-use crate::{Summary, simulate};
+use crate::{Summary, simulate, simulate_named};
 
 /// A grid file.
 #[derive(Debug, Clone, Deserialize)]
@@ -116,7 +116,7 @@ impl GridFile {
                 results.push(if name == "ratio:best" {
                     best_ratio(&scenario, self.seeds)?
                 } else {
-                    simulate(&scenario, by_name(name, Vec::new())?.as_mut(), self.seeds)?
+                    simulate_named(&scenario, name, &[], self.seeds)?
                 });
             }
             let cell = Cell {

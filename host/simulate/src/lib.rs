@@ -8,6 +8,8 @@
 //! - [`pacers`]: the host's progressive pacer, VICIdial's RATIO and adaptive methods
 //!   (baselines written from their description), and pacer packages run exactly as the
 //!   host runs them.
+//! - `measure`: what the host measures of the calls for a pacer, from complete
+//!   cohorts only (no early bias toward short rings and talks).
 //! - [`tally`]: a shift's counts and figures ([`Metrics`]); [`Estimate`]s over seeds.
 //! - [`grid`]: many scenarios and pacers at once (`--scenarios FILE`).
 //!
@@ -15,6 +17,7 @@
 
 pub mod engine;
 pub mod grid;
+mod measure;
 pub mod pacers;
 pub mod scenario;
 pub mod tally;
@@ -100,6 +103,60 @@ impl Summary {
     pub fn within(&self, limit: f64) -> bool {
         self.per_seed.iter().all(|m| m.abandon_ftc <= limit)
     }
+}
+
+/// What one core of [`simulate_named`] did: its pacer's name, and its seeds' figures.
+type Worked = (String, Vec<(u64, Metrics)>);
+
+/// Runs the pacer `name` (see [`by_name`]) on `scenario` for seeds 1 to `seeds`, the
+/// seeds shared out over the machine's cores, each core with a pacer of its own.
+///
+/// # Errors
+/// A scenario that cannot be simulated; a pacer that cannot be made or started.
+pub fn simulate_named(
+    scenario: &Scenario,
+    name: &str,
+    extra: &[(String, String)],
+    seeds: u32,
+) -> anyhow::Result<Summary> {
+    scenario.check().map_err(anyhow::Error::msg)?;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get() as u32);
+    let workers = cores.min(seeds).max(1);
+    let results: Vec<anyhow::Result<Worked>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|worker| {
+                scope.spawn(move || {
+                    let mut pacer = by_name(name, extra.to_vec())?;
+                    let mut done = Vec::new();
+                    for seed in (1..=u64::from(seeds))
+                        .filter(|s| (s - 1) % u64::from(workers) == u64::from(worker))
+                    {
+                        done.push((seed, run(scenario, seed, pacer.as_mut())?.metrics()));
+                    }
+                    Ok((pacer.name(), done))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a simulation thread panicked")))
+            })
+            .collect()
+    });
+    let mut label = String::new();
+    let mut per_seed = Vec::with_capacity(seeds as usize);
+    for result in results {
+        let (name, done) = result?;
+        label = name;
+        per_seed.extend(done);
+    }
+    per_seed.sort_by_key(|(seed, _)| *seed);
+    Ok(Summary::of(
+        label,
+        per_seed.into_iter().map(|(_, m)| m).collect(),
+    ))
 }
 
 /// Runs `pacer` on `scenario` for seeds 1 to `seeds`.

@@ -1,6 +1,8 @@
 //! The pacers a shift can be run with, by the name `--pacer` gives them:
 //!
 //! - `progressive`: the host's built-in pacer (one call per ready agent);
+//! - `predictive`: Ringhost's look-ahead pacer (`predictive`), the predictive plugin's
+//!   own code run natively;
 //! - `ratio:L`: VICIdial's RATIO, a fixed dial level;
 //! - `vicidial-adapt-hard`, `-tapered`, `-average`: VICIdial's adaptive methods
 //!   (`vicidial`), with their settings after a colon (`:intensity=20,diff=1,max=4`);
@@ -10,6 +12,7 @@
 //! AGPL: no code of it is copied).
 
 pub mod plugin;
+pub mod predictive;
 pub mod vicidial;
 
 use std::path::Path;
@@ -17,6 +20,7 @@ use std::path::Path;
 use crate::engine::View;
 
 pub use plugin::PluginPacer;
+pub use predictive::Predictive;
 pub use vicidial::{AdaptSettings, Adaptive, DropMode};
 
 /// Something that decides how many calls to start, as the scheduler asks it.
@@ -82,6 +86,9 @@ pub fn by_name(name: &str, extra: Vec<(String, String)>) -> anyhow::Result<Box<d
     if name == "progressive" {
         return Ok(Box::new(Builtin::Progressive));
     }
+    if name == "predictive" {
+        return Ok(Box::new(Predictive::new()));
+    }
     if let Some(level) = name.strip_prefix("ratio:") {
         let level: f64 = level
             .parse()
@@ -103,7 +110,7 @@ pub fn by_name(name: &str, extra: Vec<(String, String)>) -> anyhow::Result<Box<d
         return Ok(Box::new(PluginPacer::load(path, extra)?));
     }
     anyhow::bail!(
-        "no pacer {name:?}: progressive, ratio:L, vicidial-adapt-hard|tapered|average, or a \
+        "no pacer {name:?}: progressive, predictive, ratio:L, vicidial-adapt-hard|tapered|average, or a \
          pacer package's path"
     )
 }

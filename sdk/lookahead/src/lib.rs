@@ -1,0 +1,515 @@
+//! Look-ahead predictive pacing (after Samuelson, Interfaces 29(5), 1999): a new call
+//! is placed only while the chance that its person, should one answer, finds no agent
+//! within the grace stays under a bound; the bound is steered so that the campaign's
+//! abandon rate spends its budget (the target, less a margin) and never more.
+//!
+//! The chance is computed from the floor as it is now, call by call and agent by
+//! agent: each ringing call's chance that a person answers within the next seconds,
+//! given how long it has rung; each talking agent's chance to be free by then, given
+//! how long they have talked (the residual life of a log-normal talk time); the agents
+//! in wrap-up at their known end; people already waiting. People answered by a time
+//! are demand, agents free by then plus the grace are supply; both are sums of
+//! independent chances, taken as normal. A call is placed while its person's chance
+//! of being dropped stays under the bound.
+//!
+//! Pure arithmetic with no dependencies: the predictive pacer plugin (wasm32-wasip2)
+//! and the host's simulator run the same code.
+
+/// The floor now, as the host sees it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Floor<'a> {
+    /// Agents ready for a call.
+    pub agents_ready: u32,
+    /// People answered and waiting for an agent.
+    pub calls_waiting: u32,
+    /// Each ringing (or dialling) call's time since it was placed, ms.
+    pub ringing_for_ms: &'a [u64],
+    /// Each talking agent's time on the call, ms.
+    pub talking_for_ms: &'a [u64],
+    /// Each agent in wrap-up: the wrap-up left, ms.
+    pub wrap_left_ms: &'a [u64],
+    /// The most calls that may start now.
+    pub headroom: u32,
+}
+
+/// What the host has measured of the campaign's calls (or assumes before it has).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Measured {
+    /// Share of placed calls a person answers.
+    pub person_rate: f64,
+    /// Mean and coefficient of variation of the time from dial to a person's answer.
+    pub answer_mean_ms: f64,
+    /// See `answer_mean_ms`.
+    pub answer_cv: f64,
+    /// Mean and coefficient of variation of talk time.
+    pub talk_mean_ms: f64,
+    /// See `talk_mean_ms`.
+    pub talk_cv: f64,
+    /// Wrap-up after a call, ms.
+    pub wrap_ms: f64,
+    /// How long an answered person may wait for an agent, ms.
+    pub grace_ms: f64,
+    /// Calls nobody answers are released after this long, ms.
+    pub ring_timeout_ms: f64,
+}
+
+impl Default for Measured {
+    /// `PACING.md`'s typical campaign: what is assumed until calls are measured.
+    fn default() -> Self {
+        Measured {
+            person_rate: 0.3,
+            answer_mean_ms: 10_000.0,
+            answer_cv: 0.5,
+            talk_mean_ms: 90_000.0,
+            talk_cv: 0.8,
+            wrap_ms: 10_000.0,
+            grace_ms: 2_000.0,
+            ring_timeout_ms: 25_000.0,
+        }
+    }
+}
+
+/// The abandon budget: the target and how it has been spent.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Budget {
+    /// The rate not to exceed (0.03).
+    pub target: f64,
+    /// People answered over the window the rule counts (dropped included).
+    pub answered: u64,
+    /// Of them, dropped.
+    pub dropped: u64,
+}
+
+/// The pacer's state between questions: the bound and the abandon counts it was last
+/// steered on (kept by [`Lookahead::to_bytes`]), and the distributions' tables
+/// (rebuilt when the measured distributions move).
+#[derive(Debug, Clone)]
+pub struct Lookahead {
+    /// The highest chance of a drop a new call's person may carry.
+    pub bound: f64,
+    /// The budget's counts when the bound was last steered.
+    pub seen: (u64, u64),
+    tables: Option<Tables>,
+}
+
+impl Default for Lookahead {
+    fn default() -> Self {
+        Lookahead::new()
+    }
+}
+
+impl PartialEq for Lookahead {
+    fn eq(&self, other: &Lookahead) -> bool {
+        self.bound == other.bound && self.seen == other.seen
+    }
+}
+
+/// The bound a campaign starts with.
+const START_BOUND: f64 = 0.01;
+/// The bound's range.
+const BOUND_RANGE: (f64, f64) = (0.000_1, 0.5);
+/// The share of the target aimed at: the rest is the margin for chance.
+const AIM: f64 = 0.85;
+/// How far the bound moves: by a factor `exp(STEP x (aim x people - drops))` for the
+/// people answered and dropped since the last steer (a drop takes it down by about a
+/// fifth, forty people without one bring it back).
+const STEP: f64 = 0.2;
+/// Slots of the new call's answer time, ms.
+const SLOT_MS: f64 = 2_000.0;
+
+impl Lookahead {
+    /// A campaign's start state.
+    pub fn new() -> Lookahead {
+        Lookahead {
+            bound: START_BOUND,
+            seen: (0, 0),
+            tables: None,
+        }
+    }
+
+    /// The state as 24 bytes, for a plugin's key-value store.
+    pub fn to_bytes(&self) -> [u8; 24] {
+        let mut out = [0; 24];
+        out[..8].copy_from_slice(&self.bound.to_le_bytes());
+        out[8..16].copy_from_slice(&self.seen.0.to_le_bytes());
+        out[16..].copy_from_slice(&self.seen.1.to_le_bytes());
+        out
+    }
+
+    /// The state from [`Lookahead::to_bytes`]; the start state from anything else.
+    pub fn from_bytes(bytes: &[u8]) -> Lookahead {
+        let word = |i: usize| -> Option<[u8; 8]> { bytes.get(i..i + 8)?.try_into().ok() };
+        let (Some(bound), Some(answered), Some(dropped)) = (word(0), word(8), word(16)) else {
+            return Lookahead::new();
+        };
+        let bound = f64::from_le_bytes(bound);
+        if !bound.is_finite() {
+            return Lookahead::new();
+        }
+        Lookahead {
+            bound: bound.clamp(BOUND_RANGE.0, BOUND_RANGE.1),
+            seen: (u64::from_le_bytes(answered), u64::from_le_bytes(dropped)),
+            tables: None,
+        }
+    }
+
+    /// Steers the bound by the people answered and dropped since the last steer: up
+    /// while drops come slower than the aim, down as they come faster. Counts that
+    /// went back (a new window) are taken as the new start.
+    pub fn steer(&mut self, budget: &Budget) {
+        let (answered, dropped) = (budget.answered, budget.dropped);
+        if answered < self.seen.0 || dropped < self.seen.1 {
+            self.seen = (answered, dropped);
+            return;
+        }
+        let people = (answered - self.seen.0) as f64;
+        let drops = (dropped - self.seen.1) as f64;
+        self.seen = (answered, dropped);
+        let moved = self.bound * (STEP * (budget.target * AIM * people - drops)).exp();
+        self.bound = moved.clamp(BOUND_RANGE.0, BOUND_RANGE.1);
+    }
+
+    /// How many calls to start now.
+    pub fn dials(&mut self, floor: &Floor<'_>, measured: &Measured, budget: &Budget) -> u32 {
+        self.steer(budget);
+        let tables = match self.tables.take() {
+            Some(tables) if tables.fit(measured) => tables,
+            _ => Tables::new(measured),
+        };
+        let model = Model::new(floor, measured, &tables);
+        self.tables = Some(tables);
+        let mut dials = 0;
+        while dials < floor.headroom && model.drop_chance(dials) <= self.bound {
+            dials += 1;
+        }
+        dials
+    }
+}
+
+/// The floor's supply and demand over the slots of a new call's answer time.
+struct Model {
+    /// Per slot: the chance a new call's person answers in it (given one answers
+    /// before the timeout), the new call's chance to be answered by a person by then,
+    /// and the supply's and demand's means and variances.
+    slots: Vec<Slot>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    weight: f64,
+    answered_by: f64,
+    supply: f64,
+    supply_var: f64,
+    demand: f64,
+    demand_var: f64,
+}
+
+impl Model {
+    fn new(floor: &Floor<'_>, m: &Measured, tables: &Tables) -> Model {
+        let (answer, talk) = (&tables.answer, &tables.talk);
+        let p = m.person_rate.clamp(0.001, 1.0);
+        let count = (m.ring_timeout_ms / SLOT_MS).ceil().max(1.0) as usize;
+        let within = answer.cdf(m.ring_timeout_ms).max(1e-9);
+        // Each ringing call: the chance it is still unresolved, and a person's answer
+        // hazard from there. A call that is no person's resolves in its own time; it is
+        // taken as unresolved until the timeout (the conservative side: more demand).
+        let ringing: Vec<(f64, f64)> = floor
+            .ringing_for_ms
+            .iter()
+            .map(|&r| {
+                let r = r as f64;
+                let f = answer.cdf(r);
+                let unresolved = p * (1.0 - f) + (1.0 - p);
+                (f, unresolved.max(1e-9))
+            })
+            .collect();
+        let talking: Vec<(f64, f64)> = floor
+            .talking_for_ms
+            .iter()
+            .map(|&e| {
+                let e = e as f64;
+                (e, (1.0 - talk.cdf(e)).max(1e-9))
+            })
+            .collect();
+        let mut slots = Vec::with_capacity(count);
+        for i in 0..count {
+            let (from, to) = (i as f64 * SLOT_MS, (i as f64 + 1.0) * SLOT_MS);
+            let weight = (answer.cdf(to.min(m.ring_timeout_ms)) - answer.cdf(from)) / within;
+            let at = (from + to) / 2.0;
+            // Supply: agents free by the answer plus the grace.
+            let by = at + m.grace_ms;
+            let mut supply = f64::from(floor.agents_ready);
+            supply += floor
+                .wrap_left_ms
+                .iter()
+                .filter(|&&w| (w as f64) <= by)
+                .count() as f64;
+            let mut supply_var = 0.0;
+            for &(elapsed, survive) in &talking {
+                let ends_by = by - m.wrap_ms;
+                let chance = if ends_by <= 0.0 {
+                    0.0
+                } else {
+                    ((talk.cdf(elapsed + ends_by) - talk.cdf(elapsed)) / survive).clamp(0.0, 1.0)
+                };
+                supply += chance;
+                supply_var += chance * (1.0 - chance);
+            }
+            // Demand: people waiting, and ringing calls' people answering before.
+            let mut demand = f64::from(floor.calls_waiting);
+            let mut demand_var = 0.0;
+            for (&r, &(f, unresolved)) in floor.ringing_for_ms.iter().zip(&ringing) {
+                let chance = (p * (answer.cdf(r as f64 + at) - f) / unresolved).clamp(0.0, 1.0);
+                demand += chance;
+                demand_var += chance * (1.0 - chance);
+            }
+            slots.push(Slot {
+                weight,
+                answered_by: p * answer.cdf(at),
+                supply,
+                supply_var,
+                demand,
+                demand_var,
+            });
+        }
+        Model { slots }
+    }
+
+    /// The chance that a new call placed after `earlier` others now, if a person
+    /// answers it, finds no agent within the grace: over its answer time, the chance
+    /// that the people answered before it outnumber the agents free by then plus the
+    /// grace.
+    fn drop_chance(&self, earlier: u32) -> f64 {
+        let k = f64::from(earlier);
+        self.slots
+            .iter()
+            .map(|s| {
+                let demand = s.demand + k * s.answered_by;
+                let var = s.supply_var + s.demand_var + k * s.answered_by * (1.0 - s.answered_by);
+                let gap = s.supply - demand - 0.5;
+                let chance = if var <= 1e-12 {
+                    if gap < 0.0 { 1.0 } else { 0.0 }
+                } else {
+                    normal_cdf(-gap / var.sqrt())
+                };
+                s.weight * chance
+            })
+            .sum()
+    }
+}
+
+/// The answer-time and talk-time distributions, tabulated.
+#[derive(Debug, Clone)]
+struct Tables {
+    answer: Table,
+    talk: Table,
+}
+
+impl Tables {
+    fn new(m: &Measured) -> Tables {
+        Tables {
+            answer: Table::new(m.answer_mean_ms, m.answer_cv),
+            talk: Table::new(m.talk_mean_ms, m.talk_cv),
+        }
+    }
+
+    /// Whether the tables still describe `m` (within half a percent).
+    fn fit(&self, m: &Measured) -> bool {
+        self.answer.describes(m.answer_mean_ms, m.answer_cv)
+            && self.talk.describes(m.talk_mean_ms, m.talk_cv)
+    }
+}
+
+/// A log-normal's distribution function at steps of 1/200 of its mean, up to where it
+/// is 1 within 1e-7, read with linear interpolation: the model reads it thousands of
+/// times a question, and a logarithm and an exponential each time cost more than
+/// the rest of the model.
+#[derive(Debug, Clone)]
+struct Table {
+    mean: f64,
+    cv: f64,
+    step: f64,
+    values: Vec<f64>,
+}
+
+/// Steps per mean in a [`Table`], and its most entries.
+const TABLE_STEPS_PER_MEAN: f64 = 200.0;
+const TABLE_MAX: usize = 100_000;
+
+impl Table {
+    fn new(mean: f64, cv: f64) -> Table {
+        let law = LogNormal::new(mean, cv);
+        let step = mean.max(1.0) / TABLE_STEPS_PER_MEAN;
+        let mut values = Vec::with_capacity(2_000);
+        loop {
+            let value = law.cdf(values.len() as f64 * step);
+            values.push(value);
+            if value > 1.0 - 1e-7 || values.len() == TABLE_MAX {
+                break;
+            }
+        }
+        Table {
+            mean,
+            cv,
+            step,
+            values,
+        }
+    }
+
+    fn describes(&self, mean: f64, cv: f64) -> bool {
+        (self.mean - mean).abs() <= 0.005 * mean && (self.cv - cv).abs() <= 0.005 * cv.max(0.01)
+    }
+
+    fn cdf(&self, x: f64) -> f64 {
+        if x <= 0.0 {
+            return 0.0;
+        }
+        let at = x / self.step;
+        let i = at as usize;
+        match (self.values.get(i), self.values.get(i + 1)) {
+            (Some(&a), Some(&b)) => a + (b - a) * (at - i as f64),
+            _ => *self.values.last().unwrap_or(&1.0),
+        }
+    }
+}
+
+/// A log-normal by its mean and coefficient of variation.
+#[derive(Debug, Clone, Copy)]
+struct LogNormal {
+    mu: f64,
+    sigma: f64,
+}
+
+impl LogNormal {
+    fn new(mean: f64, cv: f64) -> LogNormal {
+        let sigma2 = (1.0 + cv.max(1e-3).powi(2)).ln();
+        LogNormal {
+            mu: mean.max(1.0).ln() - sigma2 / 2.0,
+            sigma: sigma2.sqrt(),
+        }
+    }
+
+    fn cdf(&self, x: f64) -> f64 {
+        if x <= 0.0 {
+            return 0.0;
+        }
+        normal_cdf((x.ln() - self.mu) / self.sigma)
+    }
+}
+
+/// The standard normal's distribution function, by the complementary error function
+/// of Numerical Recipes (`erfcc`, fractional error under 1.2e-7): written here so that
+/// the crate has no dependency and builds for wasm32 as it is.
+pub fn normal_cdf(x: f64) -> f64 {
+    let z = (x / std::f64::consts::SQRT_2).abs();
+    let t = 1.0 / (1.0 + 0.5 * z);
+    let erfc = t
+        * (-z * z - 1.265_512_23
+            + t * (1.000_023_68
+                + t * (0.374_091_96
+                    + t * (0.096_784_18
+                        + t * (-0.186_288_06
+                            + t * (0.278_868_07
+                                + t * (-1.135_203_98
+                                    + t * (1.488_515_87
+                                        + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
+            .exp();
+    if x >= 0.0 {
+        1.0 - erfc / 2.0
+    } else {
+        erfc / 2.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_normal_cdf_matches_its_table() {
+        for (x, want) in [
+            (0.0, 0.5),
+            (1.0, 0.841_344_7),
+            (-1.96, 0.024_997_9),
+            (3.0, 0.998_650_1),
+        ] {
+            assert!((normal_cdf(x) - want).abs() < 1e-6, "{x}");
+        }
+    }
+
+    #[test]
+    fn a_table_reads_as_the_law_does() {
+        let law = LogNormal::new(90_000.0, 0.8);
+        let table = Table::new(90_000.0, 0.8);
+        for x in [0.0, 1_000.0, 45_123.0, 90_000.0, 300_000.0, 5_000_000.0] {
+            assert!((table.cdf(x) - law.cdf(x)).abs() < 1e-4, "{x}");
+        }
+        assert!(table.describes(90_200.0, 0.801));
+        assert!(!table.describes(92_000.0, 0.8));
+    }
+
+    #[test]
+    fn idle_agents_get_calls_and_a_full_floor_gets_none() {
+        let measured = Measured::default();
+        let budget = Budget {
+            target: 0.03,
+            answered: 0,
+            dropped: 0,
+        };
+        let mut pacer = Lookahead::new();
+        // Ten ready agents, nothing ringing: at 30% answering, about three calls per
+        // agent before a person would find nobody.
+        let idle = Floor {
+            agents_ready: 10,
+            headroom: 1000,
+            ..Floor::default()
+        };
+        let calls = pacer.dials(&idle, &measured, &budget);
+        assert!((20..45).contains(&calls), "{calls}");
+        // Everyone talking for a few seconds, people waiting: nothing.
+        let talking = [5_000u64; 10];
+        let busy = Floor {
+            calls_waiting: 2,
+            talking_for_ms: &talking,
+            headroom: 1000,
+            ..Floor::default()
+        };
+        assert_eq!(pacer.dials(&busy, &measured, &budget), 0);
+        // The headroom holds.
+        let narrow = Floor {
+            headroom: 3,
+            ..idle
+        };
+        assert_eq!(pacer.dials(&narrow, &measured, &budget), 3);
+    }
+
+    #[test]
+    fn the_bound_falls_with_drops_and_rises_without() {
+        let mut pacer = Lookahead::new();
+        let start = pacer.bound;
+        pacer.steer(&Budget {
+            target: 0.03,
+            answered: 100,
+            dropped: 10,
+        });
+        assert!(pacer.bound < start);
+        let low = pacer.bound;
+        pacer.steer(&Budget {
+            target: 0.03,
+            answered: 300,
+            dropped: 10,
+        });
+        assert!(pacer.bound > low);
+        // Counts that go back start again, unmoved.
+        let before = pacer.bound;
+        pacer.steer(&Budget {
+            target: 0.03,
+            answered: 5,
+            dropped: 0,
+        });
+        assert_eq!((pacer.bound, pacer.seen), (before, (5, 0)));
+        // Kept as bytes, read back.
+        assert_eq!(Lookahead::from_bytes(&pacer.to_bytes()), pacer);
+        assert_eq!(Lookahead::from_bytes(b"junk"), Lookahead::new());
+    }
+}
