@@ -110,6 +110,8 @@ const START_BOUND: f64 = 0.01;
 const BOUND_RANGE: (f64, f64) = (0.000_1, 0.5);
 /// The share of the target aimed at: the rest is the margin for chance.
 const AIM: f64 = 0.85;
+/// People added to the window's in the margin for chance, so that it starts finite.
+const SPREAD_PEOPLE: f64 = 100.0;
 /// How far the bound moves: by a factor `exp(STEP x (aim x people - drops))` for the
 /// people answered and dropped since the last steer (a drop takes it down by about a
 /// fifth, forty people without one bring it back).
@@ -165,7 +167,11 @@ impl Lookahead {
         let people = (answered - self.seen.0) as f64;
         let drops = (dropped - self.seen.1) as f64;
         self.seen = (answered, dropped);
-        let moved = self.bound * (STEP * (budget.target * AIM * people - drops)).exp();
+        // The margin for chance shrinks as the window's people grow: a rate over few
+        // people wanders further from its aim.
+        let spread = (budget.target / (answered as f64 + SPREAD_PEOPLE)).sqrt();
+        let aim = (budget.target * AIM - spread).max(budget.target * 0.5);
+        let moved = self.bound * (STEP * (aim * people - drops)).exp();
         self.bound = moved.clamp(BOUND_RANGE.0, BOUND_RANGE.1);
     }
 
