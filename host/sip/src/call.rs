@@ -400,39 +400,85 @@ impl Leg {
                     Some(DialogEvent::Retransmitted2xx) => {
                         let _ = transport.send(peer, ack.clone()).await;
                     }
-                    Some(DialogEvent::Request(server)) => match server.request.method {
-                        Method::Bye => {
-                            let q850 = message::q850_cause(&server.request.headers);
-                            server.reply(200, "OK", Vec::new());
+                    Some(DialogEvent::Request(server)) => {
+                        if let Some(q850) = answer_in_call(&server, self.request.offer.as_deref()) {
                             break (HangupBy::Callee, q850);
                         }
-                        Method::Invite => answer_reinvite(&server, self.request.offer.as_deref()),
-                        _ => server.reply(200, "OK", Vec::new()),
-                    },
+                    }
                     Some(DialogEvent::Ack) | None => {}
                 },
             }
         };
-        let talk_ms = answered_at.elapsed().as_millis() as u64;
-        if hangup_by == HangupBy::Ringhost {
-            send_bye(&self.endpoint, &mut dialog).await;
-        }
-        self.endpoint.forget_dialog(&dialog.id);
-        CallOutcome {
-            outcome: Outcome::Answered,
-            sip_code: Some(response.status_code.code()),
-            q850_cause: q850,
+        let answer = Answered {
+            sip_code: response.status_code.code(),
             ring_ms,
-            talk_ms,
-            hangup_by: Some(hangup_by),
-            trunk: None,
+            at: answered_at,
+        };
+        close_call(&self.endpoint, &mut dialog, answer, (hangup_by, q850)).await
+    }
+}
+
+/// When and how a call was answered, for its outcome.
+pub(crate) struct Answered {
+    /// The 2xx's code.
+    pub(crate) sip_code: u16,
+    /// From the INVITE to the answer.
+    pub(crate) ring_ms: u64,
+    /// The answer.
+    pub(crate) at: Instant,
+}
+
+/// Ends an answered call: a BYE when Ringhost hangs up (`hangup`: who did, with the
+/// BYE's Q.850 cause), the dialog forgotten once the far end has let go; its outcome.
+pub(crate) async fn close_call(
+    endpoint: &Endpoint,
+    dialog: &mut Dialog,
+    answer: Answered,
+    (hangup_by, q850): (HangupBy, Option<u16>),
+) -> CallOutcome {
+    let talk_ms = answer.at.elapsed().as_millis() as u64;
+    if hangup_by == HangupBy::Ringhost {
+        send_bye(endpoint, dialog).await;
+    }
+    endpoint.forget_dialog(&dialog.id);
+    CallOutcome {
+        outcome: Outcome::Answered,
+        sip_code: Some(answer.sip_code),
+        q850_cause: q850,
+        ring_ms: answer.ring_ms,
+        talk_ms,
+        hangup_by: Some(hangup_by),
+        trunk: None,
+    }
+}
+
+/// Answers a request inside an answered call, either side's: a BYE 200 (the call is
+/// over: `Some` with its Q.850 cause), a re-INVITE with our session description
+/// (`ours`), anything else 200.
+pub(crate) fn answer_in_call(
+    server: &crate::transaction::ServerTransaction,
+    ours: Option<&[u8]>,
+) -> Option<Option<u16>> {
+    match server.request.method {
+        Method::Bye => {
+            let q850 = message::q850_cause(&server.request.headers);
+            server.reply(200, "OK", Vec::new());
+            Some(q850)
+        }
+        Method::Invite => {
+            answer_reinvite(server, ours);
+            None
+        }
+        _ => {
+            server.reply(200, "OK", Vec::new());
+            None
         }
     }
 }
 
 /// Hangs up a confirmed dialog with a BYE, then waits for its final response (or
 /// timer F), so that the dialog's requests stay routed until the far end has let go.
-pub(crate) async fn send_bye(endpoint: &Endpoint, dialog: &mut Dialog) {
+async fn send_bye(endpoint: &Endpoint, dialog: &mut Dialog) {
     let bye = dialog.request(
         Method::Bye,
         vec![Header::Other(
@@ -451,7 +497,7 @@ pub(crate) async fn send_bye(endpoint: &Endpoint, dialog: &mut Dialog) {
 
 /// A re-INVITE in the call (hold, unhold): answered 200 with our session description
 /// (`ours`), its direction mirrored. The media layer takes this over when it lands.
-pub(crate) fn answer_reinvite(server: &crate::transaction::ServerTransaction, ours: Option<&[u8]>) {
+fn answer_reinvite(server: &crate::transaction::ServerTransaction, ours: Option<&[u8]>) {
     let body = ours
         .map(|ours| mirror_direction(ours, &server.request.body))
         .unwrap_or_default();

@@ -18,10 +18,10 @@ use std::time::Instant;
 use bytes::Bytes;
 use rsip::headers::UntypedHeader as _;
 use rsip::prelude::*;
-use rsip::{Header, Method, Request};
+use rsip::{Header, Request};
 use tokio::sync::mpsc;
 
-use crate::call::{Call, CallEvent, answer_reinvite, send_bye};
+use crate::call::{Answered, Call, CallEvent, answer_in_call, close_call};
 use crate::dialog::Dialog;
 use crate::endpoint::{DialogEvent, Endpoint};
 use crate::ids;
@@ -148,15 +148,11 @@ impl IncomingCall {
                 _ = hangup.recv() => break (HangupBy::Ringhost, None),
                 event = dialog_events.recv() => match event {
                     Some(DialogEvent::Ack) => acked = true,
-                    Some(DialogEvent::Request(server)) => match server.request.method {
-                        Method::Bye => {
-                            let q850 = message::q850_cause(&server.request.headers);
-                            server.reply(200, "OK", Vec::new());
+                    Some(DialogEvent::Request(server)) => {
+                        if let Some(q850) = answer_in_call(&server, Some(&sdp)) {
                             break (HangupBy::Callee, q850);
                         }
-                        Method::Invite => answer_reinvite(&server, Some(&sdp)),
-                        _ => server.reply(200, "OK", Vec::new()),
-                    },
+                    }
                     Some(DialogEvent::Retransmitted2xx) | None => {}
                 },
                 () = tokio::time::sleep_until(retransmit_at), if unreliable && !acked => {
@@ -170,20 +166,12 @@ impl IncomingCall {
                 }
             }
         };
-        let talk_ms = answered_at.elapsed().as_millis() as u64;
-        if hangup_by == HangupBy::Ringhost {
-            send_bye(&self.endpoint, &mut dialog).await;
-        }
-        self.endpoint.forget_dialog(&dialog.id);
-        CallOutcome {
-            outcome: Outcome::Answered,
-            sip_code: Some(200),
-            q850_cause: q850,
+        let answer = Answered {
+            sip_code: 200,
             ring_ms,
-            talk_ms,
-            hangup_by: Some(hangup_by),
-            trunk: None,
-        }
+            at: answered_at,
+        };
+        close_call(&self.endpoint, &mut dialog, answer, (hangup_by, q850)).await
     }
 }
 
