@@ -125,21 +125,26 @@ impl InboundCall {
 
     /// Answers, plays `message` and hangs up (a closed line, nobody logged in); without
     /// a message the call is refused unanswered (480).
-    pub async fn decline(self, message: Option<&str>) -> CallReport {
+    pub async fn decline(self, message: Option<&str>) {
         let Some(message) = message else {
             self.refuse();
-            return CallReport::failed(Outcome::NoAnswer);
+            return;
         };
         let context = self.context.clone();
         let mut leg = match context.answer(self.incoming).await {
             Ok(leg) => leg,
-            Err(error) => return refused(&error),
+            Err(error) => {
+                refused(&error);
+                return;
+            }
         };
-        if let Some(report) = play_through(&context, &mut leg, Some(message)).await {
-            return report;
+        if play_through(&context, &mut leg, Some(message))
+            .await
+            .is_none()
+        {
+            leg.hangup();
+            leg.ended().await;
         }
-        leg.hangup();
-        CallReport::ended(leg.ended().await.unwrap_or_else(no_outcome))
     }
 }
 

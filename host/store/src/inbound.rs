@@ -59,7 +59,8 @@ pub struct NewInboundCall<'a> {
     pub arrived_ms: i64,
 }
 
-/// An inbound call its host left unfinished, found at restart.
+/// An inbound call not ended yet, as its row says: one in progress, or one its host
+/// left unfinished, found at restart.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LiveInboundCall {
     /// Its row.

@@ -21,7 +21,7 @@ use tokio::sync::mpsc;
 use crate::agents::AgentState;
 use crate::events::DialerEvent;
 use crate::hours::{CallingHours, Verdict};
-use crate::number::normalise;
+use crate::number::{Region, normalise};
 use crate::queue::Queues;
 use crate::scheduler::Dialer;
 
@@ -68,9 +68,10 @@ impl Dialer {
     async fn inbound_call(&self, line: &InboundLine, call: InboundCall) {
         let store = &self.inner.store;
         let region = self.missed_settings().region;
-        // A caller that reads as no number (anonymous) cannot be called back.
-        let callback = normalise(call.caller(), region).ok().map(|n| n.e164);
-        let caller = callback.clone().unwrap_or_else(|| call.caller().to_owned());
+        // Kept in E.164 when it reads as a number, as the trunk wrote it otherwise.
+        let caller = normalise(call.caller(), region)
+            .map(|n| n.e164)
+            .unwrap_or_else(|_| call.caller().to_owned());
         let arrived_ms = self.now_ms();
         let new = NewInboundCall {
             host: &self.inner.config.host,
@@ -144,7 +145,15 @@ impl Dialer {
                 }
             }
         };
-        let missed = callback.map(|caller| missed_call(id, caller, line, arrived_ms, result));
+        let call = LiveInboundCall {
+            id,
+            caller,
+            number: line.number.clone(),
+            queue: line.queue.queue.clone(),
+            arrived_ms,
+            agent: None,
+        };
+        let missed = missed_call(&call, region, result);
         self.end_inbound(id, result, missed.as_ref(), None).await;
     }
 
@@ -212,38 +221,19 @@ impl Dialer {
         let live = store.live_inbound_calls(&self.inner.config.host).await?;
         let region = self.missed_settings().region;
         for call in &live {
-            let LiveInboundCall {
-                id,
-                caller,
-                number,
-                queue,
-                arrived_ms,
-                agent,
-            } = call;
-            let (result, missed) = match agent {
+            let (result, missed) = match call.agent {
                 Some(_) => (InboundResult::Served, None),
                 None => {
-                    let callback = normalise(caller, region).ok().map(|n| n.e164);
-                    let missed = callback.map(|caller| NewMissedCall {
-                        unique_id: Some(unique_id(*id)),
-                        caller,
-                        at_ms: *arrived_ms,
-                        kind: "queue".to_owned(),
-                        name: queue.clone(),
-                        source: Source::Inbound,
-                        called: number.clone(),
-                        accountcode: String::new(),
-                        detail: detail(InboundResult::Interrupted),
-                    });
-                    (InboundResult::Interrupted, missed)
+                    let result = InboundResult::Interrupted;
+                    (result, missed_call(call, region, result))
                 }
             };
             let end = InboundEnd {
-                id: *id,
+                id: call.id,
                 result,
                 ended_ms: self.now_ms(),
                 missed: missed.as_ref(),
-                served_by: agent.as_deref(),
+                served_by: call.agent.as_deref(),
             };
             store.end_inbound_call(&end).await?;
         }
@@ -251,25 +241,26 @@ impl Dialer {
     }
 }
 
-/// The missed call an inbound call that reached nobody counts.
+/// The missed call an inbound call that reached nobody (`result` says why) counts on
+/// its caller's request; `None` when the caller reads as no number in `region`
+/// (anonymous) and so cannot be called back.
 fn missed_call(
-    id: i64,
-    caller: String,
-    line: &InboundLine,
-    arrived_ms: i64,
+    call: &LiveInboundCall,
+    region: Region,
     result: InboundResult,
-) -> NewMissedCall {
-    NewMissedCall {
-        unique_id: Some(unique_id(id)),
+) -> Option<NewMissedCall> {
+    let caller = normalise(&call.caller, region).ok()?.e164;
+    Some(NewMissedCall {
+        unique_id: Some(unique_id(call.id)),
         caller,
-        at_ms: arrived_ms,
+        at_ms: call.arrived_ms,
         kind: "queue".to_owned(),
-        name: line.queue.queue.clone(),
+        name: call.queue.clone(),
         source: Source::Inbound,
-        called: line.number.clone(),
+        called: call.number.clone(),
         accountcode: String::new(),
         detail: detail(result),
-    }
+    })
 }
 
 /// The intake's id of inbound call `id`: its end counts once, even when a restart
