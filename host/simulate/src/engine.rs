@@ -54,8 +54,6 @@ pub struct View<'a> {
     pub last_minute: (u32, u32),
     /// People answered since the shift began (dropped included), and those dropped.
     pub today: (u64, u64),
-    /// Mean talk time of the calls ended so far (the scenario's until one has).
-    pub mean_talk_ms: u64,
     /// Talk times measured so far (complete cohorts): count, sum and sum of squares.
     pub talk_stats: Moments,
     /// Every talk ended so far: count and sum, ms.
@@ -511,7 +509,6 @@ impl<'a> Shift<'a> {
                 self.minute_drops.len() as u32,
             ),
             today: (self.tally.answered_people, self.tally.abandoned),
-            mean_talk_ms: self.mean_talk_ms(),
             talk_stats: self.measure.talks(),
             talks_ended: (self.talk_count, self.talk_sum as f64),
             answer_stats: self.measure.answers(),
