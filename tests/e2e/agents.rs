@@ -19,6 +19,23 @@ const PHONES: &str = "[registrar]\nalgorithms = [\"MD5\", \"SHA-256\"]\n\
 /// Registers `user`'s phone from a free port, then starts `scenario` listening there
 /// (with its message log): the agent's phone.
 fn agent_phone(dir: &Path, host: &Host, user: &str, password: &str, scenario: &str) -> Sipp {
+    agent_phone_with(
+        dir,
+        host,
+        (user, password),
+        scenario,
+        &["-m", "100", "-trace_msg"],
+    )
+}
+
+/// [`agent_phone`] with SIPp's own arguments (`-m CALLS`, ...).
+pub(crate) fn agent_phone_with(
+    dir: &Path,
+    host: &Host,
+    (user, password): (&str, &str),
+    scenario: &str,
+    sipp_args: &[&str],
+) -> Sipp {
     let port = free_sip_port();
     let (code, errors, _) = sipp_uac_from(
         dir,
@@ -33,11 +50,11 @@ fn agent_phone(dir: &Path, host: &Host, user: &str, password: &str, scenario: &s
         "{user} did not register: {errors}\n{}",
         host.logs()
     );
-    Sipp::uas_on(port, scenario, "udp", &["-m", "100", "-trace_msg"])
+    Sipp::uas_on(port, scenario, "udp", sipp_args)
 }
 
-/// Creates `name` (wrap-up 0 s) in queue `sales` and makes them ready.
-fn ready_agent(host: &Host, key: &str, name: &str) {
+/// Creates `name` (wrap-up 0 s, their extension their name) in `queue`.
+pub(crate) fn agent_in_queue(host: &Host, key: &str, name: &str, queue: &str) {
     api(
         host.http,
         key,
@@ -49,9 +66,14 @@ fn ready_agent(host: &Host, key: &str, name: &str) {
         host.http,
         key,
         "PUT",
-        &format!("/queues/sales/members/{name}"),
+        &format!("/queues/{queue}/members/{name}"),
         Value::Null,
     );
+}
+
+/// Creates `name` (wrap-up 0 s) in queue `sales` and makes them ready.
+fn ready_agent(host: &Host, key: &str, name: &str) {
+    agent_in_queue(host, key, name, "sales");
     api(
         host.http,
         key,
