@@ -6,7 +6,7 @@
 //
 // and put multiplier-js.wasm beside plugin.toml.
 
-import { config, log } from 'ringhost:plugin/host@0.1.0';
+import { config, log } from 'ringhost:plugin/host@0.1.1';
 
 export const pacing = {
   pace(snapshot) {

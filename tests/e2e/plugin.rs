@@ -22,12 +22,27 @@ fn check_prints_a_good_package_and_refuses_bad_ones() {
     for line in [
         "name: progressive",
         "kind: pacer",
-        "wit: ringhost:plugin@0.1.0",
+        "wit: ringhost:plugin@0.1.1",
         "config: ratio = \"0\"",
         "world pacer: ok",
     ] {
         assert!(stdout.contains(line), "{line:?} missing from:\n{stdout}");
     }
+
+    // The predictive pacer is found to look ahead.
+    let predictive = package(
+        dir.path(),
+        "predictive",
+        "pacer",
+        &wasm.join("predictive.wasm"),
+        &[],
+    );
+    let (code, stdout, stderr) = run(
+        dir.path(),
+        &["plugin", "check", predictive.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("world look-ahead-pacer: ok"), "{stdout}");
 
     // A pacer's component claiming to be a mapper lacks the mapper's export.
     let liar = package(

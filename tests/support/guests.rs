@@ -85,7 +85,7 @@ pub fn package(
     std::fs::create_dir_all(&folder).unwrap();
     std::fs::copy(wasm, folder.join(format!("{name}.wasm"))).unwrap();
     let mut manifest = format!(
-        "name = \"{name}\"\nversion = \"1.0.0\"\nkind = \"{kind}\"\nwit = \"0.1.0\"\n[config]\n"
+        "name = \"{name}\"\nversion = \"1.0.0\"\nkind = \"{kind}\"\nwit = \"0.1.1\"\n[config]\n"
     );
     for (key, value) in config {
         manifest.push_str(&format!("{key} = \"{value}\"\n"));

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-/// The WIT package version this host implements; a plugin built for an older minor
-/// version of the same major version is accepted.
-pub const WIT_VERSION: (u64, u64, u64) = (0, 1, 0);
+/// The WIT package version this host implements; a plugin built for an older
+/// compatible version is accepted (see `wit_compatible`).
+pub const WIT_VERSION: (u64, u64, u64) = (0, 1, 1);
 
 /// The worlds of `ringhost:plugin`, one per kind of plugin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
@@ -118,19 +118,21 @@ impl Manifest {
     }
 }
 
-/// Same major version, and (for 0.x, where the minor is the breaking number) the same
-/// minor; any patch, and an older minor within 1.x and later.
+/// Semver, as the component model links: the same major version; for 0.x, where the
+/// minor is the breaking number and the patch the additive one, the same minor and
+/// this patch or an older one (0.1.0's pacers load on a 0.1.1 host, a 0.1.2 plugin may
+/// call what this host lacks); from 1.x, this minor or an older one.
 fn wit_compatible(version: &str) -> bool {
     let parts: Vec<u64> = version.split('.').filter_map(|p| p.parse().ok()).collect();
-    let [major, minor, _patch] = parts[..] else {
+    let [major, minor, patch] = parts[..] else {
         return false;
     };
-    let (our_major, our_minor, _) = WIT_VERSION;
+    let (our_major, our_minor, our_patch) = WIT_VERSION;
     if major != our_major {
         return false;
     }
     if major == 0 {
-        minor == our_minor
+        minor == our_minor && patch <= our_patch
     } else {
         minor <= our_minor
     }
@@ -166,11 +168,15 @@ mod tests {
             (format!("name = \"../etc\"\n{base}"), "must be 1 to 64"),
             (
                 "name = \"x\"\nversion = \"1\"\nkind = \"pacer\"\nwit = \"0.2.0\"\n".to_owned(),
-                "this host speaks 0.1.0",
+                "this host speaks 0.1.1",
             ),
             (
                 "name = \"x\"\nversion = \"1\"\nkind = \"pacer\"\nwit = \"1.0.0\"\n".to_owned(),
-                "0.1.0",
+                "0.1.1",
+            ),
+            (
+                "name = \"x\"\nversion = \"1\"\nkind = \"pacer\"\nwit = \"0.1.2\"\n".to_owned(),
+                "built for ringhost:plugin 0.1.2",
             ),
             (
                 "name = \"x\"\nkind = \"pacer\"\nwit = \"0.1.0\"\n".to_owned(),
@@ -180,9 +186,10 @@ mod tests {
             let error = Manifest::parse(&text).unwrap_err().to_string();
             assert!(error.contains(says), "{text}: {error}");
         }
-        assert!(
-            Manifest::parse("name = \"x\"\nversion = \"1\"\nkind = \"pacer\"\nwit = \"0.1.7\"\n")
-                .is_ok()
-        );
+        for built_for in ["0.1.0", "0.1.1"] {
+            let text =
+                format!("name = \"x\"\nversion = \"1\"\nkind = \"pacer\"\nwit = \"{built_for}\"\n");
+            assert!(Manifest::parse(&text).is_ok(), "{built_for}");
+        }
     }
 }

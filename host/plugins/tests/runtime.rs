@@ -10,7 +10,9 @@ use ringhost_plugins::crm::{AttemptRecord, ConnectorPlugin};
 use ringhost_plugins::disposition::wit::Outcome;
 use ringhost_plugins::disposition::{self, AttemptResult, MapperPlugin, RetryPolicy};
 use ringhost_plugins::ivr::{Action, Collect, Event, IvrPlugin};
-use ringhost_plugins::pacer::{self, AgentBasis, PacerPlugin, Parameters, Snapshot};
+use ringhost_plugins::pacer::{
+    self, AgentBasis, Ahead, Floor, Measured, PacerPlugin, Parameters, Sample, Snapshot, Window,
+};
 use ringhost_plugins::{
     CallError, InstallError, KvStore, Limits, LoadError, Package, PluginEngine, PluginRegistry,
     ReloadOutcome,
@@ -85,6 +87,99 @@ fn the_progressive_plugin_answers_like_the_built_in_pacer() {
     assert_eq!(plugin.pace(&snapshot(5, 1, 2, 0)).unwrap(), 2);
 }
 
+/// What a look-ahead pacer is asked with: `talking` agents five seconds into their
+/// calls, nothing ringing, `dials` counted of which 30% a person answered.
+fn ahead(talking: usize, dials: u64) -> Ahead {
+    let none = Sample {
+        count: 0,
+        mean_ms: 0.0,
+        cv: 0.0,
+    };
+    Ahead {
+        floor: Floor {
+            ringing_ms: Vec::new(),
+            talking_ms: vec![5_000; talking],
+            wrap_left_ms: Vec::new(),
+        },
+        measured: Measured {
+            dials,
+            person_rate: 0.3,
+            answer: none,
+            talk: none,
+            talks_ended: 0,
+            talks_ended_ms: 0,
+            wrap_ms: 10_000,
+            grace_ms: 2_000,
+            ring_timeout_ms: 25_000,
+        },
+        window: Window {
+            since_ms: 0,
+            answered: 0,
+            abandoned: 0,
+        },
+    }
+}
+
+/// A pacer built for ringhost:plugin 0.1.0 (its imports and export named @0.1.0, from
+/// the frozen WIT in tests/plugins/pacer-0-1-0) loads on this 0.1.1 host, reaches its
+/// settings and key-value store, and is asked through `pacing` even where the host
+/// has a floor to give.
+#[test]
+fn a_pacer_built_for_0_1_0_loads_and_paces() {
+    let dir = tempfile::tempdir().unwrap();
+    let wasm = build("tests/plugins").join("pacer_0_1_0.wasm");
+    let folder = package(dir.path(), "old", "pacer", &wasm, &[("factor", "3")]);
+    let manifest = std::fs::read_to_string(folder.join("plugin.toml")).unwrap();
+    std::fs::write(
+        folder.join("plugin.toml"),
+        manifest.replace("wit = \"0.1.1\"", "wit = \"0.1.0\""),
+    )
+    .unwrap();
+    let store = kv();
+    let plugin = PacerPlugin::load(
+        &engine(Limits::default()),
+        &Package::read(&folder).unwrap(),
+        store.clone(),
+    )
+    .unwrap();
+    assert!(!plugin.looks_ahead());
+    let s = snapshot(5, 1, 2, 0);
+    assert_eq!(plugin.pace(&s).unwrap(), 2 * 5 * 3 - 3);
+    assert_eq!(plugin.pace_ahead(&s, &ahead(0, 0)).unwrap(), 27);
+    assert_eq!(pacer::pace(Some(&plugin), &s, Some(&ahead(0, 0))), 27);
+    let asked = store.lock().unwrap().get("asked").cloned().unwrap();
+    assert_eq!(asked, 3u64.to_le_bytes());
+}
+
+/// The first-party predictive pacer exports `look-ahead` and answers from the floor:
+/// ten agents free and nothing ringing bring a call each until the answer rate is
+/// measured, then about three each at 30%; every agent five seconds into a call with
+/// people waiting brings none. Asked through `pacing`, it dials for the ready agents.
+#[test]
+fn the_predictive_pacer_looks_ahead() {
+    let dir = tempfile::tempdir().unwrap();
+    let wasm = build("plugins").join("predictive.wasm");
+    let folder = package(dir.path(), "predictive", "pacer", &wasm, &[]);
+    let plugin = PacerPlugin::load(
+        &engine(Limits::default()),
+        &Package::read(&folder).unwrap(),
+        kv(),
+    )
+    .unwrap();
+    assert!(plugin.looks_ahead());
+    let idle = snapshot(10, 0, 0, 0);
+    let calls = plugin.pace_ahead(&idle, &ahead(0, 0)).unwrap();
+    assert!((8..=12).contains(&calls), "{calls}");
+    let calls = plugin.pace_ahead(&idle, &ahead(0, 100)).unwrap();
+    assert!((20..=45).contains(&calls), "{calls}");
+    let busy = Snapshot {
+        agents_busy: 10,
+        ..snapshot(0, 0, 0, 2)
+    };
+    assert_eq!(plugin.pace_ahead(&busy, &ahead(10, 100)).unwrap(), 0);
+    assert!(plugin.pace(&idle).unwrap() >= 10);
+}
+
 #[test]
 fn settings_key_value_store_and_log_reach_the_guest() {
     let dir = tempfile::tempdir().unwrap();
@@ -129,7 +224,7 @@ fn a_spinning_guest_is_stopped_at_its_deadline_and_the_built_in_answers() {
         assert!(took < Duration::from_millis(300), "stopped late: {took:?}");
     }
     assert_eq!(
-        pacer::pace(Some(&plugin), &s),
+        pacer::pace(Some(&plugin), &s, None),
         3,
         "the built-in progressive pacer's answer"
     );
@@ -163,7 +258,7 @@ fn a_guest_allocating_past_its_limit_is_stopped() {
         panics.pace(&snapshot(1, 0, 0, 0)),
         Err(CallError::Trap(_))
     ));
-    assert_eq!(pacer::pace(Some(&panics), &snapshot(2, 0, 0, 0)), 2);
+    assert_eq!(pacer::pace(Some(&panics), &snapshot(2, 0, 0, 0), None), 2);
 }
 
 #[test]
@@ -434,7 +529,10 @@ fn a_changed_package_is_reloaded_and_a_broken_one_refused() {
     // The folder removed: the plugin is gone and the built-in pacer answers.
     std::fs::remove_dir_all(&folder).unwrap();
     wait_for("the removal", || registry.pacer("answers").is_none());
-    assert_eq!(pacer::pace(registry.pacer("answers").as_deref(), &s), 9);
+    assert_eq!(
+        pacer::pace(registry.pacer("answers").as_deref(), &s, None),
+        9
+    );
     assert!(registry.loaded().is_empty());
     assert_eq!(registry.history()[0].outcome, ReloadOutcome::Removed);
 }
@@ -790,38 +888,6 @@ fn a_pacer_package_is_asked_with_a_snapshot_read_from_json() {
     );
     let error = pacer::ask(&mapper, &pacer::read_snapshot("{}").unwrap()).unwrap_err();
     assert!(error.to_string().contains("not a pacer"), "{error}");
-}
-
-#[test]
-fn the_predictive_pacer_steers_its_level_by_the_abandon_rate() {
-    let (_dir, predictive) = first_party("predictive", "predictive.wasm", &[("interval-s", "0")]);
-    let mut s = snapshot(4, 0, 0, 0);
-    s.answer_rate = 0.5;
-    s.abandon_rate = 0.0;
-    // Under target: the level rises from 1.0 by 20 x 3% per adjustment, to its clamp.
-    assert_eq!(predictive.pace(&s).unwrap(), 13, "4 agents x 1.6 / 0.5");
-    let mut last = 0;
-    for _ in 0..10 {
-        last = predictive.pace(&s).unwrap();
-    }
-    assert_eq!(last, 24, "clamped at 3.0: 4 x 3 / 0.5");
-    // Over target: it falls back to the floor.
-    s.abandon_rate = 0.2;
-    assert_eq!(predictive.pace(&s).unwrap(), 8, "4 x 1.0 / 0.5");
-    // Calls on their way count.
-    let mut busy = s.clone();
-    busy.calls_ringing = 5;
-    assert_eq!(predictive.pace(&busy).unwrap(), 3);
-    // Another campaign has its own level.
-    let mut other = snapshot(4, 0, 0, 0);
-    other.campaign = "autumn".into();
-    other.answer_rate = 0.5;
-    other.abandon_rate = 0.03;
-    assert_eq!(
-        predictive.pace(&other).unwrap(),
-        8,
-        "at target the level stays at 1.0"
-    );
 }
 
 fn play_and_collect(prompts: &[&str]) -> Vec<Action> {

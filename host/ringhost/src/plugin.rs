@@ -113,11 +113,13 @@ pub(crate) fn check(path: &Path) -> anyhow::Result<String> {
         writeln!(report, "config: {key} = {value:?}")?;
     }
     let engine = PluginEngine::new(None, Limits::default())?;
-    drop(Plugin::load(&engine, &package, Default::default())?);
+    let world = match Plugin::load(&engine, &package, Default::default())? {
+        Plugin::Pacer(pacer) if pacer.looks_ahead() => "look-ahead-pacer",
+        _ => manifest.kind.world(),
+    };
     writeln!(
         report,
-        "world {}: ok (compiled, imports satisfied, exports present, started)",
-        manifest.kind.world()
+        "world {world}: ok (compiled, imports satisfied, exports present, started)"
     )?;
     Ok(report)
 }

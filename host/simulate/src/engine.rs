@@ -7,12 +7,15 @@
 //! nobody), and a person waits in the queue for the longest-idle ready agent; one not
 //! put through within the grace is abandoned. An agent talks, wraps up, and is ready
 //! again (or takes a due break). What the pacer sees is the scheduler's snapshot
-//! ([`Snapshot`]) plus a [`View`] of the floor for pacers that need more.
+//! ([`Snapshot`]) and what it gives a look-ahead pacer ([`Ahead`]), in a [`View`]
+//! with the figures VICIdial's methods keep.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
-use ringhost_plugins::pacer::{AgentBasis, Parameters, Snapshot};
+use ringhost_plugins::pacer::{
+    AgentBasis, Ahead, Floor, Measured, Parameters, Sample, Snapshot, Window,
+};
 
 use crate::measure::{Measure, Moments};
 use crate::pacers::Pacer;
@@ -30,8 +33,12 @@ const PASS_MS: u64 = 100;
 /// `rate_window_s`).
 const RATE_WINDOW_MS: u64 = 900_000;
 
-/// The floor as a pacer may see it beyond the snapshot: counts the scheduler knows,
-/// each call's and each agent's elapsed times, and the drop figures VICIdial keeps.
+/// Where a shift starts on the clock pacers read (`now-ms`, the window's start):
+/// 2026-01-05 08:00 UTC, a Monday.
+pub const SHIFT_START_MS: u64 = 1_767_600_000_000;
+
+/// The floor as a pacer may see it: the scheduler's snapshot, what the scheduler asks
+/// a look-ahead pacer with, and the counts and drop figures VICIdial keeps.
 #[derive(Debug)]
 pub struct View<'a> {
     /// Simulated time since the shift began.
@@ -40,30 +47,15 @@ pub struct View<'a> {
     pub shift_left_ms: u64,
     /// The scheduler's snapshot.
     pub snapshot: &'a Snapshot,
+    /// Each call's and agent's time, the measurements and the shift's abandon budget
+    /// (its window is the shift).
+    pub ahead: &'a Ahead,
     /// Agents logged in and not on a break.
     pub agents_logged_in: u32,
     /// Agents talking to a customer.
     pub agents_talking: u32,
-    /// When each ringing call was dialled.
-    pub ringing_since: &'a [u64],
-    /// When each talking agent was put through.
-    pub talking_since: &'a [u64],
-    /// When each agent in wrap-up will be ready.
-    pub wrap_until: &'a [u64],
     /// People answered in the last minute (those dropped included), and those dropped.
     pub last_minute: (u32, u32),
-    /// People answered since the shift began (dropped included), and those dropped.
-    pub today: (u64, u64),
-    /// Talk times measured so far (complete cohorts): count, sum and sum of squares.
-    pub talk_stats: Moments,
-    /// Every talk ended so far: count and sum, ms.
-    pub talks_ended: (u64, f64),
-    /// Times from the dial to a person's answer (complete cohorts), likewise.
-    pub answer_stats: Moments,
-    /// The scenario's wrap-up.
-    pub wrap_ms: u64,
-    /// Dials of the complete cohorts so far, and the share a person answered.
-    pub person_rate: (u64, f64),
 }
 
 impl View<'_> {
@@ -74,6 +66,11 @@ impl View<'_> {
             + self.snapshot.calls_queued
             + self.agents_talking
     }
+}
+
+/// Moments as the look-ahead interface's sample.
+fn sample((count, sum, squares): Moments) -> Sample {
+    Sample::of(count, sum, squares)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -490,30 +487,44 @@ impl<'a> Shift<'a> {
                 extra: pacer.extra(),
             },
         };
-        let ringing_since: Vec<u64> = self
-            .ringing
-            .iter()
-            .map(|&n| self.calls[n as usize].dialled)
-            .collect();
+        let now = self.now;
+        let (dials, person_rate) = self.measure.person_rate();
+        let ahead = Ahead {
+            floor: Floor {
+                ringing_ms: (self.ringing.iter())
+                    .map(|&n| now - self.calls[n as usize].dialled)
+                    .collect(),
+                talking_ms: talking_since.iter().map(|&t| now - t).collect(),
+                wrap_left_ms: wrap_until.iter().map(|&t| t.saturating_sub(now)).collect(),
+            },
+            measured: Measured {
+                dials,
+                person_rate,
+                answer: sample(self.measure.answers()),
+                talk: sample(self.measure.talks()),
+                talks_ended: self.talk_count,
+                talks_ended_ms: self.talk_sum,
+                wrap_ms: wrap,
+                grace_ms: ms(self.scenario.grace_s),
+                ring_timeout_ms: ms(self.scenario.ring_timeout_s),
+            },
+            window: Window {
+                since_ms: SHIFT_START_MS,
+                answered: self.tally.answered_people,
+                abandoned: self.tally.abandoned,
+            },
+        };
         let view = View {
-            now_ms: self.now,
-            shift_left_ms: self.end - self.now,
+            now_ms: now,
+            shift_left_ms: self.end - now,
             snapshot: &snapshot,
+            ahead: &ahead,
             agents_logged_in: logged_in,
             agents_talking: talking,
-            ringing_since: &ringing_since,
-            talking_since: &talking_since,
-            wrap_until: &wrap_until,
             last_minute: (
                 self.minute_people.len() as u32,
                 self.minute_drops.len() as u32,
             ),
-            today: (self.tally.answered_people, self.tally.abandoned),
-            talk_stats: self.measure.talks(),
-            talks_ended: (self.talk_count, self.talk_sum as f64),
-            answer_stats: self.measure.answers(),
-            wrap_ms: wrap,
-            person_rate: self.measure.person_rate(),
         };
         let wanted = pacer.pace(&view).min(snapshot.channel_headroom);
         for _ in 0..wanted {

@@ -561,7 +561,8 @@ impl Store {
     }
 
     /// A campaign's attempts ended since `since_ms`: how many, how many answered, how
-    /// many of those abandoned (tagged `abandoned`): the pacer's rolling window.
+    /// many of those abandoned (tagged `abandoned`), and the answered ones' total talk
+    /// (ms): the pacer's rolling window.
     ///
     /// # Errors
     /// When the database cannot be read.
@@ -569,11 +570,13 @@ impl Store {
         &self,
         campaign_id: i64,
         since_ms: i64,
-    ) -> anyhow::Result<(i64, i64, i64)> {
+    ) -> anyhow::Result<(i64, i64, i64, i64)> {
         let row = sqlx::query(
             "SELECT COUNT(*), \
              COALESCE(SUM(CASE WHEN outcome = 'answered' THEN 1 ELSE 0 END), 0), \
-             COALESCE(SUM(CASE WHEN tags LIKE '%\"abandoned\"%' THEN 1 ELSE 0 END), 0) \
+             COALESCE(SUM(CASE WHEN tags LIKE '%\"abandoned\"%' THEN 1 ELSE 0 END), 0), \
+             CAST(COALESCE(SUM(CASE WHEN outcome = 'answered' THEN talk_ms ELSE 0 END), 0) \
+             AS BIGINT) \
              FROM attempt WHERE campaign_id = $1 AND state = 'ended' AND end_at_ms >= $2",
         )
         .bind(campaign_id)
@@ -581,7 +584,7 @@ impl Store {
         .fetch_one(&self.pool)
         .await
         .context("cannot read the campaign's rates")?;
-        Ok((row.get(0), row.get(1), row.get(2)))
+        Ok((row.get(0), row.get(1), row.get(2), row.get(3)))
     }
 
     /// A run's attempts counted by status and outcome, read from `attempt_tally` (kept

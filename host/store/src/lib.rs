@@ -45,6 +45,7 @@ pub mod host_start;
 pub mod inbound;
 pub mod missed;
 pub mod monitor;
+pub mod pacing;
 pub mod phone_account;
 pub mod report;
 pub mod sip_binding;

@@ -321,8 +321,8 @@ async fn dialer_tables(store: &Store) {
     );
     let counts = store.attempt_counts(9, 1).await.unwrap();
     assert_eq!(counts.by_status, [("BUSY".to_owned(), 1)]);
-    assert_eq!(store.attempt_rates(9, 2500).await.unwrap(), (1, 0, 0));
-    assert_eq!(store.attempt_rates(9, 3001).await.unwrap(), (0, 0, 0));
+    assert_eq!(store.attempt_rates(9, 2500).await.unwrap(), (1, 0, 0, 0));
+    assert_eq!(store.attempt_rates(9, 3001).await.unwrap(), (0, 0, 0, 0));
     // A crash with one attempt in flight and one contact only claimed.
     let second = &claimed[2];
     let open = store
@@ -1437,3 +1437,4 @@ async fn contacts_with_last_reads_every_text_back_on(store: &Store) {
 }
 
 mod missed;
+mod pacing;

@@ -69,6 +69,93 @@ impl Default for Measured {
     }
 }
 
+/// Times measured: how many, their mean and their coefficient of variation.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Sample {
+    /// How many.
+    pub count: u64,
+    /// Their mean, ms.
+    pub mean_ms: f64,
+    /// Their standard deviation over their mean.
+    pub cv: f64,
+}
+
+/// What the host has measured of a campaign's calls (the WIT `look-ahead` interface's
+/// `measured` record), each from complete cohorts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Observed {
+    /// Dials counted.
+    pub dials: u64,
+    /// The share of them a person answered.
+    pub person_rate: f64,
+    /// From the dial to a person's answer.
+    pub answer: Sample,
+    /// Talk times.
+    pub talk: Sample,
+    /// Every talk ended so far, and their total, ms.
+    pub talks_ended: (u64, f64),
+    /// Wrap-up after a call, ms.
+    pub wrap_ms: f64,
+    /// How long an answered person may wait for an agent, ms.
+    pub grace_ms: f64,
+    /// Calls nobody answers are released after this long, ms.
+    pub ring_timeout_ms: f64,
+}
+
+/// Times measured before their mean and spread replace the assumed ones.
+const MEASURED_AFTER: u64 = 20;
+
+/// Dials counted before their answer rate replaces the assumed one (every call a
+/// person's).
+const DIALS_MEASURED_AFTER: u64 = 30;
+
+/// The assumed mean talk counts as this many talks in the measured one.
+const PRIOR_TALKS: f64 = 5.0;
+
+impl Measured {
+    /// The model's distributions from what the host observed, given each talking
+    /// agent's time so far:
+    /// - until 30 dials are counted every call is taken to bring a person, so a
+    ///   campaign starts as a progressive one and learns its answer rate;
+    /// - a spread or a time to answer is the assumed one until 20 are measured;
+    /// - the mean talk is by total time on test (the talks ended, the time the agents
+    ///   on calls have talked so far and five of the assumed mean's, over the talks
+    ///   ended and five): early in a shift the talks that ended are the short ones,
+    ///   and the agents still talking say how long the others are.
+    pub fn estimate(observed: &Observed, talking_for_ms: &[u64]) -> Measured {
+        let assumed = Measured::default();
+        let person_rate = if observed.dials >= DIALS_MEASURED_AFTER {
+            observed.person_rate
+        } else {
+            1.0
+        };
+        let (answer_mean_ms, answer_cv) = if observed.answer.count >= MEASURED_AFTER {
+            (observed.answer.mean_ms, observed.answer.cv)
+        } else {
+            (assumed.answer_mean_ms, assumed.answer_cv)
+        };
+        let talk_cv = if observed.talk.count >= MEASURED_AFTER {
+            observed.talk.cv
+        } else {
+            assumed.talk_cv
+        };
+        let (ended, ended_ms) = observed.talks_ended;
+        let talked: f64 = talking_for_ms.iter().map(|&t| t as f64).sum();
+        let talk_mean_ms =
+            (ended_ms + talked + PRIOR_TALKS * assumed.talk_mean_ms) / (ended as f64 + PRIOR_TALKS);
+        Measured {
+            person_rate,
+            answer_mean_ms,
+            answer_cv,
+            talk_mean_ms,
+            talk_cv,
+            wrap_ms: observed.wrap_ms,
+            grace_ms: observed.grace_ms,
+            ring_timeout_ms: observed.ring_timeout_ms,
+        }
+    }
+}
+
 /// The abandon budget: the target and how it has been spent.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Budget {
@@ -487,6 +574,53 @@ mod tests {
             ..idle
         };
         assert_eq!(pacer.dials(&narrow, &measured, &budget), 3);
+    }
+
+    #[test]
+    fn measurements_replace_assumptions_once_enough() {
+        let early = Observed {
+            dials: 29,
+            person_rate: 0.2,
+            answer: Sample {
+                count: 19,
+                mean_ms: 4_000.0,
+                cv: 0.1,
+            },
+            talk: Sample {
+                count: 19,
+                mean_ms: 30_000.0,
+                cv: 0.2,
+            },
+            talks_ended: (0, 0.0),
+            wrap_ms: 5_000.0,
+            grace_ms: 2_000.0,
+            ring_timeout_ms: 30_000.0,
+        };
+        let m = Measured::estimate(&early, &[]);
+        let assumed = Measured::default();
+        assert_eq!(m.person_rate, 1.0);
+        assert_eq!((m.answer_mean_ms, m.answer_cv), (10_000.0, 0.5));
+        assert_eq!((m.talk_mean_ms, m.talk_cv), (assumed.talk_mean_ms, 0.8));
+        assert_eq!((m.wrap_ms, m.ring_timeout_ms), (5_000.0, 30_000.0));
+        let later = Observed {
+            dials: 30,
+            answer: Sample {
+                count: 20,
+                ..early.answer
+            },
+            talk: Sample {
+                count: 20,
+                ..early.talk
+            },
+            talks_ended: (20, 600_000.0),
+            ..early
+        };
+        // Twenty talks of 30 s ended, one agent 200 s into a call, five assumed 90 s.
+        let m = Measured::estimate(&later, &[200_000]);
+        assert_eq!(m.person_rate, 0.2);
+        assert_eq!((m.answer_mean_ms, m.answer_cv), (4_000.0, 0.1));
+        assert_eq!(m.talk_cv, 0.2);
+        assert_eq!(m.talk_mean_ms, (600_000.0 + 200_000.0 + 450_000.0) / 25.0);
     }
 
     #[test]

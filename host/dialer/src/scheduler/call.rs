@@ -3,7 +3,6 @@
 //! attempt's end and the contact's next state are written in one transaction; the
 //! permit is dropped, the CRM connector gets the result.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use ringhost_call::{Agents, CallReport, CallRequest, Progress, QueueResult};
@@ -15,7 +14,8 @@ use crate::events::DialerEvent;
 use crate::ledger::Permit;
 use crate::settings::{CampaignSettings, ListSettings};
 
-use super::{CallCounts, Dialer};
+use super::Dialer;
+use super::in_flight::Stage;
 
 /// One call in progress, from its placing to its record.
 pub(crate) struct Call {
@@ -76,7 +76,7 @@ impl Call {
                 }
                 if next == Stage::Talking {
                     // Already written and published as answered: only the counts move.
-                    stage.moved_to(next, &mut inner.lock_calls(), campaign_id);
+                    inner.in_flight(campaign_id, |c| c.moved(attempt_id, stage, next));
                     stage = next;
                     continue;
                 }
@@ -105,18 +105,13 @@ impl Call {
                         variables: variables.clone(),
                     },
                 });
-                stage.moved_to(next, &mut inner.lock_calls(), campaign_id);
+                inner.in_flight(campaign_id, |c| c.moved(attempt_id, stage, next));
                 stage = next;
             }
             stage
         };
         let (report, stage) = tokio::join!(placing, steps);
-        {
-            let mut calls = self.dialer.inner.lock_calls();
-            let counts = calls.entry(self.campaign_id).or_default();
-            let left = stage.count(counts);
-            *left = left.saturating_sub(1);
-        }
+        (self.dialer.inner).in_flight(self.campaign_id, |c| c.ended(attempt_id, stage));
         self.record(attempt_id, report).await;
     }
 
@@ -275,33 +270,5 @@ impl Call {
             }
             Err(error) => tracing::warn!(attempt = attempt_id, %error, "the CRM connector failed"),
         });
-    }
-}
-
-/// Where a call stands, for the campaign's counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Stage {
-    Dialing,
-    Ringing,
-    Answered,
-    Talking,
-}
-
-impl Stage {
-    /// Moves one call of `campaign_id` from this stage to `next` in `calls`.
-    fn moved_to(self, next: Stage, calls: &mut HashMap<i64, CallCounts>, campaign_id: i64) {
-        let counts = calls.entry(campaign_id).or_default();
-        let left = self.count(counts);
-        *left = left.saturating_sub(1);
-        *next.count(counts) += 1;
-    }
-
-    fn count(self, counts: &mut CallCounts) -> &mut u32 {
-        match self {
-            Stage::Dialing => &mut counts.dialing,
-            Stage::Ringing => &mut counts.ringing,
-            Stage::Answered => &mut counts.answered,
-            Stage::Talking => &mut counts.talking,
-        }
     }
 }

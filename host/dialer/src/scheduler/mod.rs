@@ -20,9 +20,11 @@
 //! `pass` a pass over the campaigns, `pacing` how many calls a campaign starts,
 //! `placing` a claimed contact's checks and its call's start (shared with an agent's
 //! call from the desk, `crate::desk_call`), `call` a call's life
-//! from its placing to its record, `recovery` what a crash left behind.
+//! from its placing to its record, `in_flight` a campaign's calls in progress,
+//! `recovery` what a crash left behind.
 
 mod call;
+mod in_flight;
 mod pacing;
 mod pass;
 mod placing;
@@ -35,6 +37,7 @@ use std::time::Duration;
 use ringhost_call::Carrier;
 use ringhost_plugins::PluginRegistry;
 use ringhost_store::Store;
+use ringhost_store::pacing::CallMoments;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -42,6 +45,7 @@ use tokio_util::task::TaskTracker;
 use crate::clock::Clock;
 use crate::events::DialerEvent;
 use crate::ledger::Ledger;
+use in_flight::InFlight;
 
 pub use pacing::Rates;
 pub(crate) use placing::{CloseReason, Held, Placement};
@@ -87,7 +91,9 @@ pub(crate) struct Inner {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) config: SchedulerConfig,
     wake: Notify,
-    calls: Mutex<HashMap<i64, CallCounts>>,
+    calls: Mutex<HashMap<i64, InFlight>>,
+    /// Each campaign's call times for a look-ahead pacer, and when they were read.
+    measured: Mutex<HashMap<i64, (i64, CallMoments)>>,
     tasks: TaskTracker,
     pub(crate) events: tokio::sync::broadcast::Sender<DialerEvent>,
     /// The agents' day so far, of the states long over (see `desk::SettledDay`).
@@ -135,6 +141,7 @@ impl Dialer {
                 config,
                 wake: Notify::new(),
                 calls: Mutex::default(),
+                measured: Mutex::default(),
                 tasks: TaskTracker::new(),
                 events: crate::events::channel(),
                 settled_day: tokio::sync::Mutex::default(),
@@ -163,7 +170,7 @@ impl Dialer {
         self.inner
             .lock_calls()
             .get(&campaign_id)
-            .copied()
+            .map(InFlight::counts)
             .unwrap_or_default()
     }
 
@@ -195,7 +202,16 @@ impl Dialer {
 }
 
 impl Inner {
-    fn lock_calls(&self) -> std::sync::MutexGuard<'_, HashMap<i64, CallCounts>> {
+    fn lock_calls(&self) -> std::sync::MutexGuard<'_, HashMap<i64, InFlight>> {
         self.calls.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn lock_measured(&self) -> std::sync::MutexGuard<'_, HashMap<i64, (i64, CallMoments)>> {
+        self.measured.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Changes the campaign's calls in progress.
+    fn in_flight(&self, campaign_id: i64, change: impl FnOnce(&mut InFlight)) {
+        change(self.lock_calls().entry(campaign_id).or_default());
     }
 }

@@ -254,11 +254,8 @@ impl Dialer {
     /// Starts a call whose attempt is written: counted as dialling, published, and
     /// run to its record.
     pub(crate) fn start(&self, call: Call, request: CallRequest) {
-        self.inner
-            .lock_calls()
-            .entry(call.campaign_id)
-            .or_default()
-            .dialing += 1;
+        let now = self.inner.clock.now_ms();
+        (self.inner).in_flight(call.campaign_id, |c| c.placed(request.attempt_id, now));
         self.publish(DialerEvent::CallStarted {
             campaign: call.campaign_name.clone(),
             attempt_id: request.attempt_id,

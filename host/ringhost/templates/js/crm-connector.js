@@ -1,7 +1,7 @@
 // {{name}}: a CRM connector. It may only reach the hosts listed under
 // [capabilities] allowed-hosts in plugin.toml. Throw to report a failure.
 
-import { log } from 'ringhost:plugin/host@0.1.0';
+import { log } from 'ringhost:plugin/host@0.1.1';
 
 export const crm = {
   findContact(phoneNumber) {

@@ -1,5 +1,6 @@
 //! A pacer package run as the host runs it: compiled by the plugin engine, asked with
-//! the scheduler's snapshot, its failures answered by the built-in progressive pacer.
+//! the scheduler's snapshot (and the floor and measurements, when it looks ahead), its
+//! failures answered by the built-in progressive pacer.
 //! Its `now-ms` reads the simulation's clock (as milliseconds since a fixed start),
 //! and each shift starts it afresh: a new instance and an empty key-value store.
 
@@ -10,12 +11,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use ringhost_plugins::pacer::{PacerPlugin, pace};
 use ringhost_plugins::{KvStore, Limits, PluginClock, PluginEngine};
 
-use crate::engine::View;
+use crate::engine::{SHIFT_START_MS, View};
 
 use super::Pacer;
-
-/// Where a shift starts on the plugin's clock: 2026-01-05 08:00 UTC, a Monday.
-const SHIFT_START_MS: u64 = 1_767_600_000_000;
 
 /// A pacer package in simulated time.
 pub struct PluginPacer {
@@ -76,6 +74,6 @@ impl Pacer for PluginPacer {
     fn pace(&mut self, view: &View<'_>) -> u32 {
         self.now
             .store(SHIFT_START_MS + view.now_ms, Ordering::Relaxed);
-        pace(Some(&self.plugin), view.snapshot)
+        pace(Some(&self.plugin), view.snapshot, Some(view.ahead))
     }
 }

@@ -1,24 +1,14 @@
 //! Ringhost's look-ahead pacer (`ringhost-lookahead`, the predictive plugin's own
-//! code) run natively: each ringing call's and each agent's elapsed time from the
-//! floor, the distributions measured so far (the model's defaults until 20 calls
-//! have been measured; the mean talk by total time on test), and the shift's abandon
-//! budget.
+//! code) run natively, asked with what the scheduler gives a look-ahead pacer: the
+//! same figures the plugin reads through the WIT `look-ahead` interface, so the two
+//! pace alike (a test in `tests/packages.rs` holds them to it).
 
-use ringhost_lookahead::{Budget, Floor, Lookahead, Measured};
+use ringhost_lookahead::{Budget, Floor, Lookahead, Measured, Observed, Sample};
+use ringhost_plugins::pacer;
 
 use crate::engine::View;
 
 use super::Pacer;
-
-/// Calls measured before their mean and spread replace the assumed ones.
-const MEASURED_AFTER: u64 = 20;
-
-/// Dials counted before their answer rate replaces the assumed one (every call a
-/// person's).
-const DIALS_MEASURED_AFTER: u64 = 30;
-
-/// The assumed mean talk counts as this many talks in the measured one.
-const PRIOR_TALKS: f64 = 5.0;
 
 /// The look-ahead pacer with its state.
 #[derive(Debug, Clone, Default)]
@@ -35,16 +25,12 @@ impl Predictive {
     }
 }
 
-/// Mean and coefficient of variation from a count, a sum and a sum of squares, when
-/// there are enough.
-fn mean_cv((count, sum, squares): (u64, f64, f64)) -> Option<(f64, f64)> {
-    if count < MEASURED_AFTER {
-        return None;
+fn sample(s: pacer::Sample) -> Sample {
+    Sample {
+        count: s.count,
+        mean_ms: s.mean_ms,
+        cv: s.cv,
     }
-    let n = count as f64;
-    let mean = sum / n;
-    let variance = (squares / n - mean * mean).max(0.0);
-    (mean > 0.0).then(|| (mean, variance.sqrt() / mean))
 }
 
 impl Pacer for Predictive {
@@ -58,53 +44,30 @@ impl Pacer for Predictive {
     }
 
     fn pace(&mut self, view: &View<'_>) -> u32 {
-        let now = view.now_ms;
-        let ringing: Vec<u64> = view.ringing_since.iter().map(|&t| now - t).collect();
-        let talking: Vec<u64> = view.talking_since.iter().map(|&t| now - t).collect();
-        let wrap: Vec<u64> = view
-            .wrap_until
-            .iter()
-            .map(|&t| t.saturating_sub(now))
-            .collect();
+        let (floor, m, window) = (&view.ahead.floor, &view.ahead.measured, &view.ahead.window);
+        let observed = Observed {
+            dials: m.dials,
+            person_rate: m.person_rate,
+            answer: sample(m.answer),
+            talk: sample(m.talk),
+            talks_ended: (m.talks_ended, m.talks_ended_ms as f64),
+            wrap_ms: m.wrap_ms as f64,
+            grace_ms: m.grace_ms as f64,
+            ring_timeout_ms: m.ring_timeout_ms as f64,
+        };
+        let measured = Measured::estimate(&observed, &floor.talking_ms);
         let floor = Floor {
             agents_ready: view.snapshot.agents_ready,
             calls_waiting: view.snapshot.calls_queued,
-            ringing_for_ms: &ringing,
-            talking_for_ms: &talking,
-            wrap_left_ms: &wrap,
+            ringing_for_ms: &floor.ringing_ms,
+            talking_for_ms: &floor.talking_ms,
+            wrap_left_ms: &floor.wrap_left_ms,
             headroom: view.snapshot.channel_headroom,
         };
-        // Until enough dials are counted, every call is taken to bring a person: the
-        // pacer starts as a progressive one and learns the campaign's answer rate.
-        let (counted, rate) = view.person_rate;
-        let mut measured = Measured {
-            wrap_ms: view.wrap_ms as f64,
-            person_rate: if counted >= DIALS_MEASURED_AFTER {
-                rate
-            } else {
-                1.0
-            },
-            ..Measured::default()
-        };
-        // The mean talk by total time on test (ended talks and the time the agents on
-        // calls have talked so far, over the talks ended, with five of the assumed
-        // mean's): early in a shift the talks that ended are the short ones, and the
-        // agents still talking say how long the others are.
-        let (ended, ended_ms) = view.talks_ended;
-        let talked: f64 = talking.iter().map(|&t| t as f64).sum();
-        let prior = Measured::default().talk_mean_ms;
-        measured.talk_mean_ms =
-            (ended_ms + talked + PRIOR_TALKS * prior) / (ended as f64 + PRIOR_TALKS);
-        if let Some((_, cv)) = mean_cv(view.talk_stats) {
-            measured.talk_cv = cv;
-        }
-        if let Some((mean, cv)) = mean_cv(view.answer_stats) {
-            (measured.answer_mean_ms, measured.answer_cv) = (mean, cv);
-        }
         let budget = Budget {
             target: view.snapshot.parameters.target_abandon_rate,
-            answered: view.today.0,
-            dropped: view.today.1,
+            answered: window.answered,
+            dropped: window.abandoned,
         };
         self.state.dials(&floor, &measured, &budget)
     }
