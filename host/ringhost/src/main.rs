@@ -16,6 +16,7 @@
 //! - [`shutdown`]: signals and the drain of calls in progress.
 //! - [`telemetry`]: logs and metrics.
 
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::Parser as _;
@@ -151,7 +152,8 @@ fn main() -> ExitCode {
 fn print_line(result: anyhow::Result<String>) -> ExitCode {
     match result {
         Ok(line) => {
-            println!("{line}");
+            // A reader that stopped reading (`| head`) is no failure of the command.
+            let _ = writeln!(std::io::stdout(), "{line}");
             ExitCode::SUCCESS
         }
         Err(error) => {

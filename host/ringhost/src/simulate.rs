@@ -2,6 +2,7 @@
 //! `ringhost-simulate` does the work; this reads the arguments and prints).
 
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -64,13 +65,20 @@ pub(crate) fn simulate_command(args: SimulateArgs) -> anyhow::Result<String> {
         let json = args.json;
         let cells = grid.run(|cell| {
             // Each cell as it is done: a long grid shows its progress.
-            if json {
-                println!("{}", serde_json::to_string(cell).unwrap_or_default());
+            let mut out = std::io::stdout().lock();
+            let _ = if json {
+                writeln!(out, "{}", serde_json::to_string(cell).unwrap_or_default())
             } else {
-                print!("{}", cell_text(cell));
-            }
+                write!(out, "{}", cell_text(cell))
+            };
         })?;
-        return Ok(format!("{} cells", cells.len()));
+        let done = format!("{} cells", cells.len());
+        if json {
+            // Standard output stays lines of JSON, for a script to read.
+            eprintln!("{done}");
+            return Ok(String::new());
+        }
+        return Ok(done);
     }
     let d = Scenario::default();
     let scenario = Scenario {

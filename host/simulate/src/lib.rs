@@ -120,17 +120,31 @@ pub fn simulate_named(
     seeds: u32,
 ) -> anyhow::Result<Summary> {
     scenario.check().map_err(anyhow::Error::msg)?;
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get() as u32);
-    let workers = cores.min(seeds).max(1);
+    let seeds: Vec<u64> = (1..=u64::from(seeds)).collect();
+    let (label, per_seed) = run_seeds(scenario, name, extra, &seeds)?;
+    Ok(Summary::of(
+        label,
+        per_seed.into_iter().map(|(_, m)| m).collect(),
+    ))
+}
+
+/// Runs the pacer `name` on `scenario` for `seeds`, shared out over the machine's
+/// cores: its name, and each seed's figures in the order of the seeds.
+pub(crate) fn run_seeds(
+    scenario: &Scenario,
+    name: &str,
+    extra: &[(String, String)],
+    seeds: &[u64],
+) -> anyhow::Result<Worked> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let workers = cores.min(seeds.len()).max(1);
     let results: Vec<anyhow::Result<Worked>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|worker| {
                 scope.spawn(move || {
                     let mut pacer = by_name(name, extra.to_vec())?;
                     let mut done = Vec::new();
-                    for seed in (1..=u64::from(seeds))
-                        .filter(|s| (s - 1) % u64::from(workers) == u64::from(worker))
-                    {
+                    for &seed in seeds.iter().skip(worker).step_by(workers) {
                         done.push((seed, run(scenario, seed, pacer.as_mut())?.metrics()));
                     }
                     Ok((pacer.name(), done))
@@ -146,17 +160,14 @@ pub fn simulate_named(
             .collect()
     });
     let mut label = String::new();
-    let mut per_seed = Vec::with_capacity(seeds as usize);
+    let mut per_seed = Vec::with_capacity(seeds.len());
     for result in results {
         let (name, done) = result?;
         label = name;
         per_seed.extend(done);
     }
     per_seed.sort_by_key(|(seed, _)| *seed);
-    Ok(Summary::of(
-        label,
-        per_seed.into_iter().map(|(_, m)| m).collect(),
-    ))
+    Ok((label, per_seed))
 }
 
 /// Runs `pacer` on `scenario` for seeds 1 to `seeds`.

@@ -33,6 +33,11 @@ pub trait Pacer {
         Vec::new()
     }
 
+    /// Whether it reads [`View::ahead`], which costs a shift more to fill.
+    fn looks_ahead(&self) -> bool {
+        false
+    }
+
     /// A new shift begins: forget what the last one taught.
     ///
     /// # Errors

@@ -266,7 +266,10 @@ impl Lookahead {
     pub fn dials(&mut self, floor: &Floor<'_>, measured: &Measured, budget: &Budget) -> u32 {
         self.steer(budget);
         let tables = match self.tables.take() {
-            Some(tables) if tables.fit(measured) => tables,
+            Some(mut tables) if tables.fit(measured) => {
+                tables.rescale(measured);
+                tables
+            }
             _ => Tables::new(measured),
         };
         let model = Model::new(floor, measured, &tables);
@@ -275,7 +278,12 @@ impl Lookahead {
         while dials < floor.headroom && model.drop_chance(dials) <= self.bound {
             dials += 1;
         }
-        dials
+        // Never fewer than one call per ready agent with none on its way, which cannot
+        // drop anyone: the normal law puts a little chance on fewer agents than are
+        // ready, and a bound steered low after a run of drops would leave agents idle.
+        let on_their_way = floor.ringing_for_ms.len() as u32 + floor.calls_waiting;
+        let progressive = floor.agents_ready.saturating_sub(on_their_way);
+        dials.max(progressive.min(floor.headroom))
     }
 }
 
@@ -303,67 +311,62 @@ impl Model {
         let p = m.person_rate.clamp(0.001, 1.0);
         let count = (m.ring_timeout_ms / SLOT_MS).ceil().max(1.0) as usize;
         let within = answer.cdf(m.ring_timeout_ms).max(1e-9);
-        // Each ringing call: the chance it is still unresolved, and a person's answer
-        // hazard from there. A call that is no person's resolves in its own time; it is
-        // taken as unresolved until the timeout (the conservative side: more demand).
-        let ringing: Vec<(f64, f64)> = floor
-            .ringing_for_ms
+        // Each slot's middle, when a new call's person would answer.
+        let times: Vec<f64> = (0..count).map(|i| (i as f64 + 0.5) * SLOT_MS).collect();
+        let mut slots: Vec<Slot> = times
             .iter()
-            .map(|&r| {
-                let r = r as f64;
-                let f = answer.cdf(r);
-                let unresolved = p * (1.0 - f) + (1.0 - p);
-                (f, unresolved.max(1e-9))
+            .enumerate()
+            .map(|(i, &at)| {
+                let (from, to) = (i as f64 * SLOT_MS, (i as f64 + 1.0) * SLOT_MS);
+                // Supply: agents ready, and those whose wrap-up ends by the answer
+                // plus the grace; demand: people waiting.
+                let by = at + m.grace_ms;
+                let wrapped = floor
+                    .wrap_left_ms
+                    .iter()
+                    .filter(|&&w| (w as f64) <= by)
+                    .count();
+                Slot {
+                    weight: (answer.cdf(to.min(m.ring_timeout_ms)) - answer.cdf(from)) / within,
+                    answered_by: p * answer.cdf(at),
+                    supply: f64::from(floor.agents_ready) + wrapped as f64,
+                    supply_var: 0.0,
+                    demand: f64::from(floor.calls_waiting),
+                    demand_var: 0.0,
+                }
             })
             .collect();
-        let talking: Vec<(f64, f64)> = floor
-            .talking_for_ms
-            .iter()
-            .map(|&e| {
-                let e = e as f64;
-                (e, (1.0 - talk.cdf(e)).max(1e-9))
-            })
-            .collect();
-        let mut slots = Vec::with_capacity(count);
-        for i in 0..count {
-            let (from, to) = (i as f64 * SLOT_MS, (i as f64 + 1.0) * SLOT_MS);
-            let weight = (answer.cdf(to.min(m.ring_timeout_ms)) - answer.cdf(from)) / within;
-            let at = (from + to) / 2.0;
-            // Supply: agents free by the answer plus the grace.
-            let by = at + m.grace_ms;
-            let mut supply = f64::from(floor.agents_ready);
-            supply += floor
-                .wrap_left_ms
-                .iter()
-                .filter(|&&w| (w as f64) <= by)
-                .count() as f64;
-            let mut supply_var = 0.0;
-            for &(elapsed, survive) in &talking {
-                let ends_by = by - m.wrap_ms;
-                let chance = if ends_by <= 0.0 {
-                    0.0
-                } else {
-                    ((talk.cdf(elapsed + ends_by) - talk.cdf(elapsed)) / survive).clamp(0.0, 1.0)
-                };
-                supply += chance;
-                supply_var += chance * (1.0 - chance);
+        // Each talking agent: the chance to be free (wrap-up done) by each slot's
+        // answer plus the grace, given how long they have talked (the residual life).
+        for &elapsed in floor.talking_for_ms {
+            let elapsed = elapsed as f64;
+            let talked = talk.cdf(elapsed);
+            let survive = (1.0 - talked).max(1e-9);
+            for (slot, &at) in slots.iter_mut().zip(&times) {
+                let ends_by = at + m.grace_ms - m.wrap_ms;
+                if ends_by <= 0.0 {
+                    continue;
+                }
+                let chance = ((talk.cdf(elapsed + ends_by) - talked) / survive).clamp(0.0, 1.0);
+                slot.supply += chance;
+                slot.supply_var += chance * (1.0 - chance);
             }
-            // Demand: people waiting, and ringing calls' people answering before.
-            let mut demand = f64::from(floor.calls_waiting);
-            let mut demand_var = 0.0;
-            for (&r, &(f, unresolved)) in floor.ringing_for_ms.iter().zip(&ringing) {
-                let chance = (p * (answer.cdf(r as f64 + at) - f) / unresolved).clamp(0.0, 1.0);
-                demand += chance;
-                demand_var += chance * (1.0 - chance);
+        }
+        // Each ringing call: the chance a person answers it before each slot's answer,
+        // given how long it has rung. A call that is no person's resolves in its own
+        // time; it is taken as unresolved until the timeout (the conservative side:
+        // more demand). Calls placed together have rung as long: counted once.
+        let mut ringing = floor.ringing_for_ms.to_vec();
+        ringing.sort_unstable();
+        for calls in ringing.chunk_by(|a, b| a == b) {
+            let (n, rung) = (calls.len() as f64, calls[0] as f64);
+            let f = answer.cdf(rung);
+            let unresolved = (p * (1.0 - f) + (1.0 - p)).max(1e-9);
+            for (slot, &at) in slots.iter_mut().zip(&times) {
+                let chance = (p * (answer.cdf(rung + at) - f) / unresolved).clamp(0.0, 1.0);
+                slot.demand += n * chance;
+                slot.demand_var += n * chance * (1.0 - chance);
             }
-            slots.push(Slot {
-                weight,
-                answered_by: p * answer.cdf(at),
-                supply,
-                supply_var,
-                demand,
-                demand_var,
-            });
         }
         Model { slots }
     }
@@ -406,22 +409,29 @@ impl Tables {
         }
     }
 
-    /// Whether the tables still describe `m` (within half a percent).
+    /// Whether the tables still describe `m`'s shapes (their coefficients of variation
+    /// within half a percent): a mean is only a scale.
     fn fit(&self, m: &Measured) -> bool {
-        self.answer.describes(m.answer_mean_ms, m.answer_cv)
-            && self.talk.describes(m.talk_mean_ms, m.talk_cv)
+        self.answer.describes(m.answer_cv) && self.talk.describes(m.talk_cv)
+    }
+
+    /// Reads the tables at `m`'s means.
+    fn rescale(&mut self, m: &Measured) {
+        self.answer.rescale(m.answer_mean_ms);
+        self.talk.rescale(m.talk_mean_ms);
     }
 }
 
 /// A log-normal's distribution function at steps of 1/200 of its mean, up to where it
 /// is 1 within 1e-7, read with linear interpolation: the model reads it thousands of
 /// times a question, and a logarithm and an exponential each time cost more than
-/// the rest of the model.
+/// the rest of the model. The shape depends on the coefficient of variation alone,
+/// so a new mean only rescales the reading (the mean talk moves at every question).
 #[derive(Debug, Clone)]
 struct Table {
-    mean: f64,
     cv: f64,
-    step: f64,
+    /// Entries per millisecond: 200 over the mean.
+    per_ms: f64,
     values: Vec<f64>,
 }
 
@@ -431,33 +441,39 @@ const TABLE_MAX: usize = 100_000;
 
 impl Table {
     fn new(mean: f64, cv: f64) -> Table {
-        let law = LogNormal::new(mean, cv);
-        let step = mean.max(1.0) / TABLE_STEPS_PER_MEAN;
+        // The law of mean 200 read at whole numbers: entry i is the law of any mean
+        // read at i/200 of it.
+        let law = LogNormal::new(TABLE_STEPS_PER_MEAN, cv);
         let mut values = Vec::with_capacity(2_000);
         loop {
-            let value = law.cdf(values.len() as f64 * step);
+            let value = law.cdf(values.len() as f64);
             values.push(value);
             if value > 1.0 - 1e-7 || values.len() == TABLE_MAX {
                 break;
             }
         }
-        Table {
-            mean,
+        let mut table = Table {
             cv,
-            step,
+            per_ms: 0.0,
             values,
-        }
+        };
+        table.rescale(mean);
+        table
     }
 
-    fn describes(&self, mean: f64, cv: f64) -> bool {
-        (self.mean - mean).abs() <= 0.005 * mean && (self.cv - cv).abs() <= 0.005 * cv.max(0.01)
+    fn rescale(&mut self, mean: f64) {
+        self.per_ms = TABLE_STEPS_PER_MEAN / mean.max(1.0);
+    }
+
+    fn describes(&self, cv: f64) -> bool {
+        (self.cv - cv).abs() <= 0.005 * cv.max(0.01)
     }
 
     fn cdf(&self, x: f64) -> f64 {
         if x <= 0.0 {
             return 0.0;
         }
-        let at = x / self.step;
+        let at = x * self.per_ms;
         let i = at as usize;
         match (self.values.get(i), self.values.get(i + 1)) {
             (Some(&a), Some(&b)) => a + (b - a) * (at - i as f64),
@@ -532,13 +548,16 @@ mod tests {
 
     #[test]
     fn a_table_reads_as_the_law_does() {
-        let law = LogNormal::new(90_000.0, 0.8);
-        let table = Table::new(90_000.0, 0.8);
-        for x in [0.0, 1_000.0, 45_123.0, 90_000.0, 300_000.0, 5_000_000.0] {
-            assert!((table.cdf(x) - law.cdf(x)).abs() < 1e-4, "{x}");
+        let mut table = Table::new(90_000.0, 0.8);
+        for mean in [90_000.0, 31_000.0] {
+            table.rescale(mean);
+            let law = LogNormal::new(mean, 0.8);
+            for x in [0.0, 1_000.0, 45_123.0, 90_000.0, 300_000.0, 5_000_000.0] {
+                assert!((table.cdf(x) - law.cdf(x)).abs() < 1e-4, "{mean} {x}");
+            }
         }
-        assert!(table.describes(90_200.0, 0.801));
-        assert!(!table.describes(92_000.0, 0.8));
+        assert!(table.describes(0.801));
+        assert!(!table.describes(0.82));
     }
 
     #[test]
@@ -568,6 +587,21 @@ mod tests {
             ..Floor::default()
         };
         assert_eq!(pacer.dials(&busy, &measured, &budget), 0);
+        // However low the bound, a ready agent with nothing on its way gets a call
+        // (the normal law alone would put their supply below one).
+        let mut wary = Lookahead {
+            bound: 1e-4,
+            ..Lookahead::new()
+        };
+        let one_ready = Floor {
+            agents_ready: 1,
+            talking_for_ms: &talking,
+            headroom: 1000,
+            ..Floor::default()
+        };
+        let tables = Tables::new(&measured);
+        assert!(Model::new(&one_ready, &measured, &tables).drop_chance(0) > 1e-4);
+        assert_eq!(wary.dials(&one_ready, &measured, &budget), 1);
         // The headroom holds.
         let narrow = Floor {
             headroom: 3,

@@ -61,6 +61,10 @@ impl Pacer for PluginPacer {
         self.extra.clone()
     }
 
+    fn looks_ahead(&self) -> bool {
+        self.plugin.looks_ahead()
+    }
+
     fn reset(&mut self) -> anyhow::Result<()> {
         self.kv
             .lock()
@@ -74,6 +78,6 @@ impl Pacer for PluginPacer {
     fn pace(&mut self, view: &View<'_>) -> u32 {
         self.now
             .store(SHIFT_START_MS + view.now_ms, Ordering::Relaxed);
-        pace(Some(&self.plugin), view.snapshot, Some(view.ahead))
+        pace(Some(&self.plugin), view.snapshot, view.ahead)
     }
 }

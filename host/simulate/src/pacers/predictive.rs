@@ -38,13 +38,20 @@ impl Pacer for Predictive {
         "predictive".into()
     }
 
+    fn looks_ahead(&self) -> bool {
+        true
+    }
+
     fn reset(&mut self) -> anyhow::Result<()> {
         self.state = Lookahead::new();
         Ok(())
     }
 
     fn pace(&mut self, view: &View<'_>) -> u32 {
-        let (floor, m, window) = (&view.ahead.floor, &view.ahead.measured, &view.ahead.window);
+        let Some(ahead) = view.ahead else {
+            return pacer::progressive(view.snapshot);
+        };
+        let (floor, m, window) = (&ahead.floor, &ahead.measured, &ahead.window);
         let observed = Observed {
             dials: m.dials,
             person_rate: m.person_rate,

@@ -219,7 +219,7 @@ impl Pacer for Adaptive {
         }
         while self.next_drops <= now {
             self.minute = view.last_minute;
-            self.today = (view.ahead.window.answered, view.ahead.window.abandoned);
+            self.today = view.today;
             self.next_drops += 60_000;
             self.check_drops(view.shift_left_ms);
         }
