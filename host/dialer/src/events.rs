@@ -5,7 +5,7 @@
 //! Events go out on a broadcast channel; a listener that falls behind loses the
 //! oldest ones rather than slowing the calls down.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
 use crate::scheduler::Dialer;
@@ -14,7 +14,7 @@ use crate::scheduler::Dialer;
 const BACKLOG: usize = 1024;
 
 /// One thing that happened.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum DialerEvent {
     /// A call's attempt is written and its call placed.
@@ -118,6 +118,17 @@ impl Dialer {
 
     /// Tells whoever listens (nobody listening is fine).
     pub(crate) fn publish(&self, event: DialerEvent) {
-        let _ = self.inner.events.send(event);
+        self.inner.publish(event);
+    }
+}
+
+impl crate::scheduler::Inner {
+    /// Tells this host's listeners, and the other hosts' when events are relayed
+    /// (`crate::relay`).
+    pub(crate) fn publish(&self, event: DialerEvent) {
+        if let Some(outbox) = self.outbox.get() {
+            let _ = outbox.send(event.clone());
+        }
+        let _ = self.events.send(event);
     }
 }

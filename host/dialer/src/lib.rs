@@ -10,7 +10,8 @@
 //! - [`hours`]: calling hours in the contact's zone; [`clock`]: time, injectable.
 //! - [`scheduler`]: the passes that pick contacts and place calls, the calls' records,
 //!   crash recovery.
-//! - [`events`]: what happens, as it happens, for the API's event stream.
+//! - [`events`]: what happens, as it happens, for the API's event stream; [`relay`]:
+//!   the other hosts' events on this one (hosts sharing a PostgreSQL database).
 //! - [`exchange`]: the exchange table an external application writes.
 //! - [`agents`]: agents' states and queues, what the pacer counts; [`queue`]: an
 //!   answered call's agent taken, skipped, released; [`desk`]: what an agent's
@@ -38,6 +39,7 @@ pub mod monitor;
 pub mod number;
 pub mod queue;
 pub mod refusal;
+pub mod relay;
 pub mod scheduler;
 pub mod settings;
 

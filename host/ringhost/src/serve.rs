@@ -168,6 +168,10 @@ pub(crate) async fn start(config: Config) -> anyhow::Result<Running> {
         store.clone(),
         web.idle_timeout,
     ));
+    // Hosts sharing a PostgreSQL database hear each other's events (SQLite: one host).
+    if dialer.relay_events(shutdown.hangup.clone()).await? {
+        tracing::info!("events relayed between the hosts sharing the database");
+    }
     shutdown
         .calls
         .spawn(dialer.clone().run_until(shutdown.draining.clone()));

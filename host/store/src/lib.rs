@@ -41,6 +41,7 @@ pub mod attempt;
 pub mod campaign;
 pub mod contact;
 pub mod exchange;
+pub mod feed;
 pub mod host_start;
 pub mod inbound;
 pub mod missed;
@@ -93,6 +94,19 @@ impl Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// The URL, kept for PostgreSQL only: a listener (`feed`) needs a connection of
+    /// its own.
+    postgres_url: Option<DatabaseUrl>,
+}
+
+/// A database URL, shown without its password.
+#[derive(Clone)]
+struct DatabaseUrl(String);
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&redact(&self.0))
+    }
 }
 
 impl Store {
@@ -139,7 +153,12 @@ impl Store {
             }
         }
         .with_context(|| format!("cannot open the database {}", redact(url)))?;
-        let store = Store { pool, backend };
+        let postgres_url = (backend == Backend::Postgres).then(|| DatabaseUrl(url.to_owned()));
+        let store = Store {
+            pool,
+            backend,
+            postgres_url,
+        };
         store.migrate().await?;
         Ok(store)
     }

@@ -60,7 +60,7 @@ impl Call {
                     Progress::Answered => Stage::Answered,
                     Progress::Agent(agent) => {
                         // The screen pop of the agent who took the call.
-                        let _ = inner.events.send(DialerEvent::CallConnected {
+                        inner.publish(DialerEvent::CallConnected {
                             campaign: campaign.clone(),
                             attempt_id,
                             agent,
@@ -92,7 +92,7 @@ impl Call {
                         "cannot record the call's progress"
                     );
                 }
-                let _ = inner.events.send(match next {
+                inner.publish(match next {
                     Stage::Ringing => DialerEvent::CallRinging {
                         campaign: campaign.clone(),
                         attempt_id,

@@ -96,6 +96,8 @@ pub(crate) struct Inner {
     measured: Mutex<HashMap<i64, (i64, CallMoments)>>,
     tasks: TaskTracker,
     pub(crate) events: tokio::sync::broadcast::Sender<DialerEvent>,
+    /// This host's events for the other hosts, once they are relayed.
+    pub(crate) outbox: std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<DialerEvent>>,
     /// The agents' day so far, of the states long over (see `desk::SettledDay`).
     pub(crate) settled_day: tokio::sync::Mutex<crate::desk::SettledDay>,
 }
@@ -144,6 +146,7 @@ impl Dialer {
                 measured: Mutex::default(),
                 tasks: TaskTracker::new(),
                 events: crate::events::channel(),
+                outbox: std::sync::OnceLock::new(),
                 settled_day: tokio::sync::Mutex::default(),
             }),
         }
