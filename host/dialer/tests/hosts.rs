@@ -12,7 +12,7 @@ use ringhost_dialer::events::DialerEvent;
 use ringhost_dialer::ledger::{Ledger, Limits};
 use ringhost_dialer::scheduler::{Dialer, SchedulerConfig};
 use ringhost_store::Store;
-use ringhost_store::testing::postgres_store;
+use ringhost_store::testing::{another_host, postgres_store};
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 
@@ -67,10 +67,7 @@ async fn every_host_hears_every_host_once_and_in_order() {
     let Some((first, name)) = postgres_store().await else {
         return;
     };
-    let server = std::env::var("RINGHOST_TEST_POSTGRES_URL").unwrap();
-    let second = Store::open(&format!("{}/{name}", server.trim_end_matches('/')))
-        .await
-        .unwrap();
+    let second = another_host(&name).await;
     let (a, b) = (dialer(first, "host-a"), dialer(second, "host-b"));
     let stop = CancellationToken::new();
     assert!(a.relay_events(stop.clone()).await.unwrap());

@@ -45,3 +45,15 @@ pub async fn postgres_store() -> Option<(Store, String)> {
         .expect("cannot open the test database");
     Some((store, name))
 }
+
+/// Another host's store on the test database `name` (from [`postgres_store`]): a pool
+/// of its own, as a second host has.
+///
+/// # Panics
+/// When the test server is not set or cannot be reached.
+pub async fn another_host(name: &str) -> Store {
+    let server = std::env::var("RINGHOST_TEST_POSTGRES_URL").expect("the test server's URL");
+    Store::open(&format!("{}/{name}", server.trim_end_matches('/')))
+        .await
+        .expect("cannot open the test database again")
+}

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::missed::*;
+use crate::testing::another_host;
 
 fn call(unique_id: Option<&str>, caller: &str, at_ms: i64) -> NewMissedCall {
     NewMissedCall {
@@ -533,10 +534,7 @@ async fn postgres_one_booking_across_hosts() {
     let Some((first, name)) = postgres_store().await else {
         return;
     };
-    let server = std::env::var("RINGHOST_TEST_POSTGRES_URL").unwrap();
-    let second = Store::open(&format!("{}/{name}", server.trim_end_matches('/')))
-        .await
-        .unwrap();
+    let second = another_host(&name).await;
     let Intake::Counted { request_id, .. } = first
         .intake_missed_call(&call(None, "+390212345678", 1))
         .await
