@@ -357,6 +357,12 @@ pub struct DialerConfig {
     /// This host's name among hosts sharing one PostgreSQL database; empty: the
     /// machine's host name. After a crash a host closes only its own calls.
     pub host_id: String,
+    /// Hosts sharing a PostgreSQL database: how long a host's lease lasts unrenewed
+    /// (it renews it every third of that). A host whose lease expired is taken to be
+    /// dead; another host closes its calls in progress and frees its agents, as its
+    /// own restart would.
+    #[serde(with = "humantime_serde")]
+    pub lease: Duration,
     /// Channels the dialer may use in all (TVox's dialer channels); campaigns reserve
     /// percentages of these.
     pub channels: u32,
@@ -383,6 +389,7 @@ impl Default for DialerConfig {
     fn default() -> Self {
         DialerConfig {
             host_id: String::new(),
+            lease: Duration::from_secs(15),
             channels: 30,
             max_total_calls: 0,
             max_internal_calls: 0,

@@ -6,7 +6,8 @@
 //! - [`import`] and [`number`]: contact lists in the ADS CSV format, numbers to E.164.
 //! - [`settings`]: what lists and campaigns are configured with (JSON in the store).
 //! - [`lifecycle`]: a campaign's states and the commands that move it.
-//! - [`ledger`]: the one place that grants a call its channels.
+//! - [`ledger`]: the one place that grants a call its channels; [`lease`]: a host's
+//!   lease among hosts sharing a PostgreSQL database, and the dead hosts taken over.
 //! - [`hours`]: calling hours in the contact's zone; [`clock`]: time, injectable.
 //! - [`scheduler`]: the passes that pick contacts and place calls, the calls' records,
 //!   crash recovery.
@@ -32,6 +33,7 @@ pub mod events;
 pub mod exchange;
 pub mod hours;
 pub mod import;
+pub mod lease;
 pub mod ledger;
 pub mod lifecycle;
 pub mod missed;

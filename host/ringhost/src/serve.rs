@@ -168,7 +168,11 @@ pub(crate) async fn start(config: Config) -> anyhow::Result<Running> {
         store.clone(),
         web.idle_timeout,
     ));
-    // Hosts sharing a PostgreSQL database hear each other's events (SQLite: one host).
+    // Hosts sharing a PostgreSQL database hold leases and take over the dead ones, and
+    // hear each other's events (SQLite: one host).
+    dialer
+        .keep_lease(config.dialer.lease, shutdown.hangup.clone())
+        .await?;
     if dialer.relay_events(shutdown.hangup.clone()).await? {
         tracing::info!("events relayed between the hosts sharing the database");
     }

@@ -44,6 +44,7 @@ pub mod exchange;
 pub mod feed;
 pub mod host_start;
 pub mod inbound;
+pub mod lease;
 pub mod missed;
 pub mod monitor;
 pub mod pacing;

@@ -216,9 +216,9 @@ impl Dialer {
     ///
     /// # Errors
     /// When the database cannot be read or written.
-    pub(crate) async fn recover_inbound(&self) -> anyhow::Result<u64> {
+    pub(crate) async fn recover_inbound(&self, host: &str) -> anyhow::Result<u64> {
         let store = &self.inner.store;
-        let live = store.live_inbound_calls(&self.inner.config.host).await?;
+        let live = store.live_inbound_calls(host).await?;
         let region = self.missed_settings().region;
         for call in &live {
             let (result, missed) = match call.agent {

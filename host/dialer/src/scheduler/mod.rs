@@ -96,6 +96,8 @@ pub(crate) struct Inner {
     measured: Mutex<HashMap<i64, (i64, CallMoments)>>,
     tasks: TaskTracker,
     pub(crate) events: tokio::sync::broadcast::Sender<DialerEvent>,
+    /// Set when another host took over this one's lease: no more calls are placed.
+    pub(crate) fenced: std::sync::atomic::AtomicBool,
     /// This host's events for the other hosts, once they are relayed.
     pub(crate) outbox: std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<DialerEvent>>,
     /// The agents' day so far, of the states long over (see `desk::SettledDay`).
@@ -147,6 +149,7 @@ impl Dialer {
                 tasks: TaskTracker::new(),
                 events: crate::events::channel(),
                 outbox: std::sync::OnceLock::new(),
+                fenced: std::sync::atomic::AtomicBool::new(false),
                 settled_day: tokio::sync::Mutex::default(),
             }),
         }

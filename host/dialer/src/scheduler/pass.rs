@@ -19,6 +19,10 @@ impl Dialer {
     /// # Errors
     /// When the database cannot be read or written.
     pub async fn pass(&self) -> anyhow::Result<()> {
+        if self.inner.fenced.load(std::sync::atomic::Ordering::SeqCst) {
+            // Another host took this one's calls over (`crate::lease`).
+            return Ok(());
+        }
         let store = &self.inner.store;
         let now = self.inner.clock.now_ms();
         self.pick_up_exchange(now).await?;

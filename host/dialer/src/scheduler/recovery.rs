@@ -1,4 +1,6 @@
-//! Start-up recovery: what a crash left in progress is closed before the first pass.
+//! Recovery: what a crash left in progress is closed, by the host itself before its
+//! first pass, or by another host sharing the database once the dead host's lease has
+//! expired (`crate::lease`).
 
 use anyhow::Context as _;
 
@@ -30,10 +32,15 @@ impl Dialer {
     /// # Errors
     /// When the database cannot be read or written.
     pub async fn recover(&self) -> anyhow::Result<Recovery> {
+        let host = self.inner.config.host.clone();
+        self.recover_host(&host).await
+    }
+
+    /// [`Dialer::recover`] for `host`, this one or a dead one.
+    pub(crate) async fn recover_host(&self, host: &str) -> anyhow::Result<Recovery> {
         let store = &self.inner.store;
         let now = self.inner.clock.now_ms();
         let mut recovery = Recovery::default();
-        let host = &self.inner.config.host;
         for attempt in store.open_attempts(host).await? {
             let (max, wait_s) = match self
                 .limits_of(attempt.start.campaign_id, attempt.start.list_id)
@@ -54,7 +61,7 @@ impl Dialer {
         recovery.released = store.release_claims(host, now).await?;
         // No call holds an agent after a crash.
         recovery.agents = store.release_agents_on_call(host, now).await?;
-        recovery.inbound = self.recover_inbound().await?;
+        recovery.inbound = self.recover_inbound(host).await?;
         if recovery != Recovery::default() {
             tracing::warn!(
                 interrupted = recovery.interrupted,
@@ -62,7 +69,8 @@ impl Dialer {
                 released = recovery.released,
                 agents = recovery.agents,
                 inbound = recovery.inbound,
-                "attempts left in progress by the previous run were closed as interrupted"
+                host,
+                "attempts left in progress by a run that ended were closed as interrupted"
             );
         }
         Ok(recovery)
