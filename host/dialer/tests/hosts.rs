@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use ringhost_call::{Agents, CallReport, CallRequest, Carrier, Outcome, Placing, Progress};
+use ringhost_call::{Agents, CallRequest, Carrier, Placing, Progress};
 use ringhost_dialer::agents::AgentState;
 use ringhost_dialer::clock::ManualClock;
 use ringhost_dialer::events::DialerEvent;
@@ -23,21 +23,7 @@ use tokio_util::sync::CancellationToken;
 /// Monday 2026-11-30 10:00 in Rome.
 const MONDAY_10_ROME: i64 = 1_796_029_200_000;
 
-/// A carrier no call reaches in these tests.
-struct NoCalls;
-
-impl Carrier for NoCalls {
-    fn place(
-        &self,
-        _: CallRequest,
-        _: mpsc::UnboundedSender<Progress>,
-        _: Arc<dyn Agents>,
-    ) -> Placing {
-        Box::pin(async { CallReport::failed(Outcome::Failed) })
-    }
-}
-
-/// A carrier whose calls never end (the host dies with them up); it counts them.
+/// A carrier whose calls never end (a host that dies with them up); it counts them.
 #[derive(Clone, Default)]
 struct Endless(Arc<AtomicUsize>);
 
@@ -57,7 +43,7 @@ fn dialer(store: Store, host: &str) -> Dialer {
     on(
         store,
         host,
-        Arc::new(NoCalls),
+        Arc::new(Endless::default()),
         ManualClock::new(MONDAY_10_ROME),
     )
 }
@@ -172,7 +158,7 @@ async fn a_dead_hosts_calls_are_taken_over_once() {
     let c = on(
         another_host(&name).await,
         "host-c",
-        Arc::new(NoCalls),
+        Arc::new(Endless::default()),
         clock.clone(),
     );
     let lease = Duration::from_secs(15);
