@@ -19,6 +19,11 @@
 use std::io::Write as _;
 use std::process::ExitCode;
 
+/// mimalloc rather than glibc's allocator: per-thread free lists, no arena lock
+/// between the two runtime workers (measured: docs/benchmarks.md, "calls per second").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::Parser as _;
 
 mod admin;
