@@ -20,29 +20,22 @@ request and no request leaving loopback (the checks of walkthrough.py).
     python3 tests/browser/floor.py --ringhost PATH/TO/ringhost [--artifacts DIR]
 """
 
-import argparse
-import os
 import re
-import signal
 import sys
-import tempfile
 import time
 import urllib.error
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from walkthrough import (  # noqa: E402  (the shared harness, next to this file)
     PAGE_MS,
-    Demo,
     Failure,
     Walk,
-    fail,
     loopback_only_opener,
-    on_sigterm,
+    run_on_demo,
     step,
 )
 
@@ -268,55 +261,13 @@ def floor(browser, base, people, wallboard, artifacts):
 
 
 def main():
-    signal.signal(signal.SIGTERM, on_sigterm)
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--ringhost", required=True, type=Path, help="the ringhost binary")
-    parser.add_argument("--chromium", default="/usr/bin/chromium", help="Debian's chromium")
-    parser.add_argument("--artifacts", type=Path, default=os.environ.get("RINGHOST_ARTIFACTS"),
-                        help="where screenshots go (default $RINGHOST_ARTIFACTS, else a folder in /tmp)")
-    args = parser.parse_args()
-    if not args.ringhost.is_file():
-        sys.exit(f"floor: no ringhost binary at {args.ringhost}")
-    if not Path(args.chromium).is_file():
-        sys.exit(f"floor: no chromium at {args.chromium} (apt-get install chromium)")
-    artifacts = Path(args.artifacts or tempfile.mkdtemp(prefix="ringhost-floor-")).resolve() / "floor"
-    artifacts.mkdir(parents=True, exist_ok=True)
-    for old in artifacts.glob("*.png"):
-        old.unlink()
-    print(f"floor: screenshots and the demo's output go to {artifacts}", flush=True)
+    def body(session):
+        session.walk = floor(session.browser, session.base, session.people, session.wallboard,
+                             session.artifacts)
 
-    started = time.monotonic()
     # A list that lasts, calls that end soon, three agents.
-    demo = Demo(args.ringhost.resolve(), artifacts,
-                ["--contacts", "3000", "--agents", "3", "--talk-min", "2s", "--talk-max", "4s"])
-    walk_ = None
-    try:
-        with step("1. start ringhost demo"):
-            demo.start()
-            base, people, wallboard = demo.banner()
-            if urlsplit(base).hostname != "127.0.0.1":
-                raise Failure(f"the web panel is at {base}, not on loopback")
-            demo.wait_healthy(base)
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=args.chromium,
-                headless=True,
-                args=["--no-proxy-server", "--disable-background-networking"],
-            )
-            try:
-                walk_ = floor(browser, base, people, wallboard, artifacts)
-            except (Failure, PlaywrightError, AssertionError) as error:
-                fail(walk_, error)
-            finally:
-                browser.close()
-    except Failure as error:
-        fail(None, error)
-    finally:
-        demo.stop()
-    print(f"floor: passed in {time.monotonic() - started:.1f} s; "
-          f"{walk_.shots} screenshots in {artifacts}")
-    print("1 passed, 0 failed")
-
+    run_on_demo("floor", body, ["--contacts", "3000", "--agents", "3", "--talk-min", "2s",
+                                "--talk-max", "4s"])
 
 if __name__ == "__main__":
     main()

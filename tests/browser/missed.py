@@ -17,27 +17,19 @@ request leaving loopback (the checks of walkthrough.py).
     python3 tests/browser/missed.py --ringhost PATH/TO/ringhost [--artifacts DIR]
 """
 
-import argparse
-import os
 import re
-import signal
 import sys
-import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
-from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from walkthrough import (  # noqa: E402  (the shared harness, next to this file)
     PAGE_MS,
-    Demo,
     Failure,
     Walk,
-    fail,
-    on_sigterm,
+    run_on_demo,
     step,
 )
 from floor import pause_at_desk, sign_in  # noqa: E402
@@ -119,7 +111,7 @@ def missed(browser, base, people, artifacts):
         sign_in(boss, "supervisor", people["supervisor"])
         deadline = time.monotonic() + CALLBACK_S
         while time.monotonic() < deadline:
-            boss.goto(f"/missed/manage?caller=4007")
+            boss.goto("/missed/manage?caller=4007")
             boss_seen = callers(boss.page, "requests")
             if not boss_seen:
                 break
@@ -173,56 +165,12 @@ def missed(browser, base, people, artifacts):
 
 
 def main():
-    signal.signal(signal.SIGTERM, on_sigterm)
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--ringhost", required=True, type=Path, help="the ringhost binary")
-    parser.add_argument("--chromium", default="/usr/bin/chromium", help="Debian's chromium")
-    parser.add_argument("--artifacts", type=Path, default=os.environ.get("RINGHOST_ARTIFACTS"),
-                        help="where screenshots go (default $RINGHOST_ARTIFACTS, else a folder in /tmp)")
-    args = parser.parse_args()
-    if not args.ringhost.is_file():
-        sys.exit(f"missed: no ringhost binary at {args.ringhost}")
-    if not Path(args.chromium).is_file():
-        sys.exit(f"missed: no chromium at {args.chromium} (apt-get install chromium)")
-    artifacts = Path(args.artifacts or tempfile.mkdtemp(prefix="ringhost-missed-")).resolve() / "missed"
-    artifacts.mkdir(parents=True, exist_ok=True)
-    for old in artifacts.glob("*.png"):
-        old.unlink()
-    print(f"missed: screenshots and the demo's output go to {artifacts}", flush=True)
+    def body(session):
+        session.walk = missed(session.browser, session.base, session.people, session.artifacts)
 
-    started = time.monotonic()
     # Every callee answers and talks 7 to 8 s: a callback that is put through is done.
-    demo = Demo(args.ringhost.resolve(), artifacts,
-                ["--contacts", "5", "--agents", "3", "--answer-rate", "1",
-                 "--talk-min", "7s", "--talk-max", "8s"])
-    walk_ = None
-    try:
-        with step("1. start ringhost demo"):
-            demo.start()
-            base, people, _ = demo.banner()
-            if urlsplit(base).hostname != "127.0.0.1":
-                raise Failure(f"the web panel is at {base}, not on loopback")
-            demo.wait_healthy(base)
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=args.chromium,
-                headless=True,
-                args=["--no-proxy-server", "--disable-background-networking"],
-            )
-            try:
-                walk_ = missed(browser, base, people, artifacts)
-            except (Failure, PlaywrightError, AssertionError) as error:
-                fail(walk_, error)
-            finally:
-                browser.close()
-    except Failure as error:
-        fail(None, error)
-    finally:
-        demo.stop()
-    print(f"missed: passed in {time.monotonic() - started:.1f} s; "
-          f"{walk_.shots} screenshots in {artifacts}")
-    print("1 passed, 0 failed")
-
+    run_on_demo("missed", body, ["--contacts", "5", "--agents", "3", "--answer-rate", "1",
+                                 "--talk-min", "7s", "--talk-max", "8s"])
 
 if __name__ == "__main__":
     main()

@@ -28,17 +28,13 @@ the artifacts folder.
     python3 tests/browser/reports.py --ringhost PATH/TO/ringhost [--artifacts DIR]
 """
 
-import argparse
 import csv
 import datetime
 import io
 import json
 import math
-import os
 import re
-import signal
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -47,17 +43,15 @@ from urllib.parse import parse_qs, urlsplit
 
 import openpyxl
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from walkthrough import (  # noqa: E402  (the shared harness, next to this file)
     PAGE_MS,
-    Demo,
     Failure,
     Walk,
-    fail,
     loopback_only_opener,
-    on_sigterm,
+    run_on_demo,
     step,
 )
 from floor import sign_in  # noqa: E402
@@ -755,67 +749,24 @@ def reports(walk_, browser, people, api, campaign_id, artifacts):
 
 
 def main():
-    signal.signal(signal.SIGTERM, on_sigterm)
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--ringhost", required=True, type=Path, help="the ringhost binary")
-    parser.add_argument("--chromium", default="/usr/bin/chromium", help="Debian's chromium")
-    parser.add_argument("--artifacts", type=Path, default=os.environ.get("RINGHOST_ARTIFACTS"),
-                        help="where screenshots go (default $RINGHOST_ARTIFACTS, else a folder in /tmp)")
-    args = parser.parse_args()
-    if not args.ringhost.is_file():
-        sys.exit(f"reports: no ringhost binary at {args.ringhost}")
-    if not Path(args.chromium).is_file():
-        sys.exit(f"reports: no chromium at {args.chromium} (apt-get install chromium)")
-    artifacts = Path(args.artifacts or tempfile.mkdtemp(prefix="ringhost-reports-")).resolve() / "reports"
-    artifacts.mkdir(parents=True, exist_ok=True)
-    for kind in ("png", *FORMATS):
-        for old in artifacts.glob(f"*.{kind}"):
-            old.unlink()
-    print(f"reports: screenshots, downloads and the demo's output go to {artifacts}", flush=True)
-
-    started = time.monotonic()
-    # A list that lasts, short calls, three agents.
-    demo = Demo(args.ringhost.resolve(), artifacts,
-                ["--contacts", "300", "--agents", "3", "--talk-min", "1s", "--talk-max", "3s"])
-    walk_ = None
-    try:
-        with step("1. start ringhost demo"):
-            demo.start()
-            base, people, _ = demo.banner()
-            if urlsplit(base).hostname != "127.0.0.1":
-                raise Failure(f"the web panel is at {base}, not on loopback")
-            key = re.search(r"API key\s+(\S+)", demo.out_path.read_text(errors="replace"))
-            if not key:
-                raise Failure("the banner gives no API key")
-            demo.wait_healthy(base)
+    def prepare(demo, base):
+        key = re.search(r"API key\s+(\S+)", demo.out_path.read_text(errors="replace"))
+        if not key:
+            raise Failure("the banner gives no API key")
         with step(f"2. the data: {PAUSED_AGENT} paused, the campaign {CAMPAIGN} started"):
             api = Api(base, key.group(1))
             campaign_id = make_data(api)
             wait_abandoned(api)
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=args.chromium,
-                headless=True,
-                args=["--no-proxy-server", "--disable-background-networking"],
-            )
-            try:
-                context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900},
-                                              accept_downloads=True)
-                context.set_default_timeout(PAGE_MS)
-                walk_ = Walk(context.new_page(), base, artifacts)
-                reports(walk_, browser, people, api, campaign_id, artifacts)
-            except (Failure, PlaywrightError, AssertionError) as error:
-                fail(walk_, error)
-            finally:
-                browser.close()
-    except Failure as error:
-        fail(None, error)
-    finally:
-        demo.stop()
-    print(f"reports: passed in {time.monotonic() - started:.1f} s; "
-          f"{walk_.shots} screenshots in {artifacts}")
-    print("1 passed, 0 failed")
+        return api, campaign_id
 
+    def body(session):
+        api, campaign_id = session.prepared
+        walk_ = session.page(accept_downloads=True)
+        reports(walk_, session.browser, session.people, api, campaign_id, session.artifacts)
+
+    # A list that lasts, short calls, three agents.
+    run_on_demo("reports", body, ["--contacts", "300", "--agents", "3", "--talk-min", "1s",
+                                  "--talk-max", "3s"], prepare=prepare, kinds=("png", *FORMATS))
 
 if __name__ == "__main__":
     main()

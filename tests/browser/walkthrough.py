@@ -48,6 +48,10 @@ class Failure(Exception):
     """A check that did not hold: its message says what was expected and what was seen."""
 
 
+# The test running, for its failure line.
+TEST_NAME = ["walkthrough"]
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -453,41 +457,73 @@ def on_sigterm(signum, frame):
     raise Failure(f"stopped by signal {signum} (the walk took too long)")
 
 
-def main():
+class Session:
+    """What a browser test's body gets from `run_on_demo`. The body sets `walk` as soon
+    as it has a page, so that a failure is saved with a screenshot of it."""
+
+    def __init__(self, browser, base, people, wallboard, artifacts, prepared):
+        self.browser = browser
+        self.base = base
+        self.people = people
+        self.wallboard = wallboard
+        self.artifacts = artifacts
+        self.prepared = prepared
+        self.walk = None
+
+    def page(self, **options):
+        """A new page in a context of its own (en-US, 1280x900, `PAGE_MS` per wait),
+        walked from now on."""
+        context = self.browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900},
+                                           **options)
+        context.set_default_timeout(PAGE_MS)
+        self.walk = Walk(context.new_page(), self.base, self.artifacts)
+        return self.walk
+
+
+def run_on_demo(name, body, demo_options=None, prepare=None, kinds=("png",), subfolder=True,
+                before=None):
+    """One browser test on `ringhost demo`, run as CI runs it: its arguments, its
+    artifacts folder (`RINGHOST_ARTIFACTS`, its own subfolder unless `subfolder` is
+    false; old files of `kinds` removed), `before(artifacts)` if given, the demo started
+    with `demo_options` and checked to be on loopback, `prepare(demo, base)` (a step
+    before the browser; its result is the session's `prepared`), headless Chromium,
+    `body(session)`, and the closing lines CI's log is read for."""
+    TEST_NAME[0] = name
     signal.signal(signal.SIGTERM, on_sigterm)
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=sys.modules["__main__"].__doc__.split("\n\n")[0])
     parser.add_argument("--ringhost", required=True, type=Path, help="the ringhost binary")
     parser.add_argument("--chromium", default="/usr/bin/chromium", help="Debian's chromium")
     parser.add_argument("--artifacts", type=Path, default=os.environ.get("RINGHOST_ARTIFACTS"),
                         help="where screenshots go (default $RINGHOST_ARTIFACTS, else a folder in /tmp)")
     parser.add_argument("--headed", action="store_true", help="show the browser (needs a display)")
     args = parser.parse_args()
-
     if not args.ringhost.is_file():
-        sys.exit(f"walkthrough: no ringhost binary at {args.ringhost}")
+        sys.exit(f"{name}: no ringhost binary at {args.ringhost}")
     if not Path(args.chromium).is_file():
-        sys.exit(f"walkthrough: no chromium at {args.chromium} (apt-get install chromium)")
-    artifacts = args.artifacts or Path(tempfile.mkdtemp(prefix="ringhost-browser-artifacts-"))
-    artifacts = Path(artifacts).resolve()
+        sys.exit(f"{name}: no chromium at {args.chromium} (apt-get install chromium)")
+    artifacts = Path(args.artifacts or tempfile.mkdtemp(prefix=f"ringhost-{name}-")).resolve()
+    if subfolder:
+        artifacts = artifacts / name
     artifacts.mkdir(parents=True, exist_ok=True)
-    for old in artifacts.glob("*.png"):
-        old.unlink()
-    print(f"walkthrough: screenshots and the demo's output go to {artifacts}", flush=True)
-    csv_path = artifacts / "walkthrough.csv"
-    csv_path.write_text(CSV)
+    for kind in kinds:
+        for old in artifacts.glob(f"*.{kind}"):
+            old.unlink()
+    print(f"{name}: screenshots and the demo's output go to {artifacts}", flush=True)
+    if before:
+        before(artifacts)
 
     started = time.monotonic()
-    demo = Demo(args.ringhost.resolve(), artifacts)
-    walk_ = None
+    demo = Demo(args.ringhost.resolve(), artifacts, demo_options)
+    session = None
     try:
         with step("1. start ringhost demo"):
             demo.start()
             base, people, wallboard = demo.banner()
-            password = people["admin"]
             if urlsplit(base).hostname != "127.0.0.1":
                 raise Failure(f"the web panel is at {base}, not on loopback")
             demo.wait_healthy(base)
             print(f"   web panel at {base}/")
+        prepared = prepare(demo, base) if prepare else None
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
                 executable_path=args.chromium,
@@ -495,22 +531,31 @@ def main():
                 # No proxy, no background traffic: the browser talks to the demo only.
                 args=["--no-proxy-server", "--disable-background-networking"],
             )
+            session = Session(browser, base, people, wallboard, artifacts, prepared)
             try:
-                context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
-                context.set_default_timeout(PAGE_MS)
-                walk_ = Walk(context.new_page(), base, artifacts)
-                walk(walk_, password, csv_path, wallboard)
+                body(session)
             except (Failure, PlaywrightError, AssertionError) as error:
-                fail(walk_, error)
+                fail(session.walk, error)
             finally:
                 browser.close()
     except Failure as error:
-        fail(None, error)
+        fail(session.walk if session else None, error)
     finally:
         demo.stop()
-    print(f"walkthrough: passed in {time.monotonic() - started:.1f} s; "
-          f"{walk_.shots} screenshots in {artifacts}")
+    print(f"{name}: passed in {time.monotonic() - started:.1f} s; "
+          f"{session.walk.shots} screenshots in {artifacts}")
     print("1 passed, 0 failed")  # the closing line CI's log is read for
+
+
+def main():
+    def write_csv(artifacts):
+        (artifacts / "walkthrough.csv").write_text(CSV)
+
+    def body(session):
+        walk(session.page(), session.people["admin"], session.artifacts / "walkthrough.csv",
+             session.wallboard)
+
+    run_on_demo("walkthrough", body, subfolder=False, before=write_csv)
 
 
 def fail(walk_, error):
@@ -519,7 +564,7 @@ def fail(walk_, error):
         with contextlib.suppress(Exception):
             where = f"\n   the page: {walk_.page.url}, saved as {walk_.shot('FAILED')}"
     message = str(error).strip()
-    print(f"\nwalkthrough: FAILED at step {CURRENT_STEP[0]}:\n   {message}{where}", file=sys.stderr, flush=True)
+    print(f"\n{TEST_NAME[0]}: FAILED at step {CURRENT_STEP[0]}:\n   {message}{where}", file=sys.stderr, flush=True)
     print("0 passed, 1 failed", flush=True)
     raise SystemExit(1)
 
