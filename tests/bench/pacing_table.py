@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Formats `ringhost simulate --scenarios tests/bench/pacing-grid.toml --json` (one JSON
-object per cell, on stdin) as the Markdown table of docs/benchmarks.md: per cell and
+"""Formats `ringhost simulate --scenarios FILE --json` (one JSON object per cell, on
+stdin; tests/bench/pacing-grid.toml, pacing-drift.toml) as the Markdown tables of
+docs/benchmarks.md: a column per axis of the grid, then per pacer
 pacer, occupancy and the FTC abandon rate (mean over seeds, and the worst seed), the
 best baseline that kept every seed within 3%, and whether Ringhost's predictive pacer
 beat it while keeping every seed within 3%."""
@@ -31,12 +32,28 @@ def shown(result):
     return f"{occupancy:.1f}% / {ftc['mean'] * 100:.2f}% ({ftc['max'] * 100:.2f}%)"
 
 
+# The grid's axes as the tables name and show them; any other axis by its own name.
+AXES = {
+    "agents": ("agents", str),
+    "answer_rate": ("live", lambda v: f"{v * 100:.0f}%"),
+    "talk_mean_s": ("talk", lambda v: f"{v} s"),
+    "list_contacts": ("list used up by", lambda v: f"{v:,} dials" if v else "never"),
+    "quick_share": ("quick refusals", lambda v: f"{v * 100:.0f}%"),
+}
+
+
+def axis(name):
+    return AXES.get(name, (name, str))
+
+
 def main():
     cells = [json.loads(line) for line in sys.stdin if line.strip()]
     pacers = [r["pacer"] for r in cells[0]["results"]]
+    names = [k for k, _ in cells[0]["cell"]]
     heads = [label(p) if not p.startswith("ratio:") else "best fixed ratio" for p in pacers]
-    print("| agents | live | talk | " + " | ".join(heads) + " | predictive beats every baseline within 3% |")
-    print("|---:|---:|---:|" + "---|" * len(pacers) + "---|")
+    print("| " + " | ".join(axis(n)[0] for n in names) + " | " + " | ".join(heads)
+          + " | predictive beats every baseline within 3% |")
+    print("|" + "---:|" * len(names) + "---|" * len(pacers) + "---|")
     met = 0
     for cell in cells:
         axes = dict((k, v) for k, v in cell["cell"])
@@ -47,7 +64,7 @@ def main():
         best = max((r["occupancy"]["mean"] for r in baselines), default=0.0)
         beats = within(ours) and ours["occupancy"]["mean"] > best
         met += beats
-        row = [str(axes["agents"]), f"{axes['answer_rate'] * 100:.0f}%", f"{axes['talk_mean_s']} s"]
+        row = [axis(n)[1](axes[n]) for n in names]
         for r in results:
             text = shown(r)
             if r["pacer"].startswith("ratio:"):

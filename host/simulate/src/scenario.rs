@@ -15,6 +15,13 @@ pub struct Scenario {
     pub agents: u32,
     /// Share of dials a person answers.
     pub answer_rate: f64,
+    /// A list used up: the share a person answers falls (or rises) in a straight line
+    /// from `answer_rate` at the first contact to `answer_rate_end` at contact
+    /// `list_contacts`, and stays there (0: no drift). A pacer that dials faster uses
+    /// the list up sooner, as on a real list.
+    pub list_contacts: u64,
+    /// See `list_contacts`.
+    pub answer_rate_end: f64,
     /// Share of dials an answering machine answers (detected, hung up: no agent).
     pub machine_rate: f64,
     /// Share of dials busy or failed, within a few seconds.
@@ -29,6 +36,11 @@ pub struct Scenario {
     pub talk_mean_s: f64,
     /// Talk time's coefficient of variation.
     pub talk_cv: f64,
+    /// Outbound talk is often bimodal: this share of talks are quick refusals of
+    /// `quick_talk_s` on average (log-normal, cv 0.5), the rest as `talk_mean_s` says.
+    pub quick_share: f64,
+    /// See `quick_share`.
+    pub quick_talk_s: f64,
     /// Wrap-up after each call, seconds.
     pub wrap_s: f64,
     /// The shift, hours.
@@ -54,6 +66,8 @@ impl Default for Scenario {
         Scenario {
             agents: 50,
             answer_rate: 0.30,
+            list_contacts: 0,
+            answer_rate_end: 0.30,
             machine_rate: 0.15,
             fail_rate: 0.10,
             ring_mean_s: 10.0,
@@ -61,6 +75,8 @@ impl Default for Scenario {
             ring_timeout_s: 25.0,
             talk_mean_s: 90.0,
             talk_cv: 0.8,
+            quick_share: 0.0,
+            quick_talk_s: 15.0,
             wrap_s: 10.0,
             hours: 8.0,
             grace_s: 2.0,
@@ -81,6 +97,8 @@ impl Scenario {
     pub fn check(&self) -> Result<(), String> {
         let shares = [
             ("answer_rate", self.answer_rate),
+            ("answer_rate_end", self.answer_rate_end),
+            ("quick_share", self.quick_share),
             ("machine_rate", self.machine_rate),
             ("fail_rate", self.fail_rate),
             ("target_abandon", self.target_abandon),
@@ -90,14 +108,17 @@ impl Scenario {
                 return Err(format!("{name} {share} is not between 0 and 1"));
             }
         }
-        if self.answer_rate + self.machine_rate + self.fail_rate > 1.0 {
-            return Err("answer_rate + machine_rate + fail_rate is over 1".into());
+        if self.answer_rate.max(self.answer_rate_end) + self.machine_rate + self.fail_rate > 1.0 {
+            return Err(
+                "answer_rate (or answer_rate_end) + machine_rate + fail_rate is over 1".into(),
+            );
         }
         let times = [
             ("ring_mean_s", self.ring_mean_s),
             ("machine_after_s", self.machine_after_s),
             ("ring_timeout_s", self.ring_timeout_s),
             ("talk_mean_s", self.talk_mean_s),
+            ("quick_talk_s", self.quick_talk_s),
             ("hours", self.hours),
         ];
         for (name, time) in times {
@@ -122,6 +143,15 @@ impl Scenario {
             return Err("agents is 0".into());
         }
         Ok(())
+    }
+
+    /// The share a person answers at contact `index` (see `list_contacts`).
+    pub fn answer_rate_at(&self, index: u64) -> f64 {
+        if self.list_contacts == 0 {
+            return self.answer_rate;
+        }
+        let used = (index as f64 / self.list_contacts as f64).min(1.0);
+        self.answer_rate + (self.answer_rate_end - self.answer_rate) * used
     }
 
     /// The campaign's channels.
@@ -180,6 +210,7 @@ pub struct Draws {
     ring: LogNormal<f64>,
     machine: LogNormal<f64>,
     talk: LogNormal<f64>,
+    quick: LogNormal<f64>,
     scenario: Scenario,
 }
 
@@ -198,6 +229,7 @@ impl Draws {
             ring: log_normal(scenario.ring_mean_s, 0.5),
             machine: log_normal(scenario.machine_after_s, 0.3),
             talk: log_normal(scenario.talk_mean_s, scenario.talk_cv.max(1e-6)),
+            quick: log_normal(scenario.quick_talk_s, 0.5),
             scenario: scenario.clone(),
         }
     }
@@ -214,7 +246,12 @@ impl Draws {
         let talk = ms(self.talk.sample(&mut rng)).max(1_000);
         let machine = ms(self.machine.sample(&mut rng));
         let fail = 1_000 + (rng.random::<f64>() * 4_000.0) as u64;
-        if u < s.answer_rate {
+        // Drawn after the others, so that scenarios without quick talks draw as before.
+        let quick_u: f64 = rng.random();
+        let quick = ms(self.quick.sample(&mut rng)).max(1_000);
+        let talk = if quick_u < s.quick_share { quick } else { talk };
+        let answer_rate = s.answer_rate_at(index);
+        if u < answer_rate {
             if ring >= timeout {
                 return Fate::NoAnswer { after_ms: timeout };
             }
@@ -222,12 +259,12 @@ impl Draws {
                 after_ms: ring,
                 talk_ms: talk,
             }
-        } else if u < s.answer_rate + s.machine_rate {
+        } else if u < answer_rate + s.machine_rate {
             if machine >= timeout {
                 return Fate::NoAnswer { after_ms: timeout };
             }
             Fate::Machine { after_ms: machine }
-        } else if u < s.answer_rate + s.machine_rate + s.fail_rate {
+        } else if u < answer_rate + s.machine_rate + s.fail_rate {
             Fate::Failed { after_ms: fail }
         } else {
             Fate::NoAnswer { after_ms: timeout }
@@ -255,6 +292,51 @@ fn mix(seed: u64, index: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_list_used_up_answers_less_and_quick_talks_come_in_their_share() {
+        let scenario = Scenario {
+            answer_rate: 0.6,
+            list_contacts: 10_000,
+            answer_rate_end: 0.1,
+            quick_share: 0.4,
+            quick_talk_s: 10.0,
+            ..Scenario::default()
+        };
+        scenario.check().unwrap();
+        let draws = Draws::new(&scenario, 3);
+        let people = |from: u64| -> Vec<u64> {
+            (from..from + 4_000)
+                .filter_map(|i| match draws.fate(i) {
+                    Fate::Person { talk_ms, .. } => Some(talk_ms),
+                    _ => None,
+                })
+                .collect()
+        };
+        let (first, used_up) = (people(0), people(20_000));
+        // About 0.55 of the first 4,000 (0.6 falling to 0.5), 0.1 past the list's end,
+        // less the answers after the ring timeout.
+        assert!((1_900..2_250).contains(&first.len()), "{}", first.len());
+        assert!((330..420).contains(&used_up.len()), "{}", used_up.len());
+        let quick = first.iter().filter(|&&t| t < 25_000).count() as f64 / first.len() as f64;
+        assert!((0.40..0.50).contains(&quick), "{quick}");
+        // Without quick talks or drift, the same seed draws the same fates as before
+        // both were added: they are drawn after every other draw.
+        let plain = Draws::new(&Scenario::default(), 3);
+        let with_nothing_quick = Draws::new(
+            &Scenario {
+                quick_talk_s: 10.0,
+                ..Scenario::default()
+            },
+            3,
+        );
+        assert!((0..500).all(|i| plain.fate(i) == with_nothing_quick.fate(i)));
+        let bad = Scenario {
+            answer_rate_end: 0.9,
+            ..Scenario::default()
+        };
+        assert!(bad.check().unwrap_err().contains("answer_rate_end"));
+    }
 
     #[test]
     fn fates_follow_the_shares_and_repeat_by_seed() {
