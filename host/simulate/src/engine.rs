@@ -478,7 +478,7 @@ impl<'a> Shift<'a> {
             },
         };
         // Only a pacer that reads them is given each call's and agent's times: the
-        // baselines' shifts cost a tenth as much without.
+        // baselines' shifts take about half as long without (docs/benchmarks.md).
         let ahead = pacer.looks_ahead().then(|| self.ahead(wrap));
         let now = self.now;
         let view = View {

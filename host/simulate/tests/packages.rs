@@ -15,22 +15,24 @@ fn scenario() -> Scenario {
     }
 }
 
+/// The first-party pacer package `name`, built from source and loaded as the host
+/// loads it (with the folder it is in); `None` without the wasm32 target.
+fn first_party(name: &str) -> Option<(tempfile::TempDir, PluginPacer)> {
+    let out = guests::build_if_possible("plugins")?;
+    let dir = tempfile::tempdir().unwrap();
+    let wasm = out.join(format!("{name}.wasm"));
+    let package = guests::package(dir.path(), name, "pacer", &wasm, &[]);
+    let plugin = PluginPacer::load(&package, Vec::new()).unwrap();
+    Some((dir, plugin))
+}
+
 /// The first-party progressive package decides as the built-in pacer does: the same
 /// shifts, call for call.
 #[test]
 fn the_progressive_package_matches_the_built_in_pacer() {
-    let Some(out) = guests::build_if_possible("plugins") else {
+    let Some((_dir, mut plugin)) = first_party("progressive") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let package = guests::package(
-        dir.path(),
-        "progressive",
-        "pacer",
-        &out.join("progressive.wasm"),
-        &[],
-    );
-    let mut plugin = PluginPacer::load(&package, Vec::new()).unwrap();
     let from_package = simulate(&scenario(), &mut plugin, 2).unwrap();
     let built_in = simulate(&scenario(), &mut Builtin::Progressive, 2).unwrap();
     assert_eq!(from_package.pacer, "progressive@1.0.0");
@@ -44,18 +46,9 @@ fn the_progressive_package_matches_the_built_in_pacer() {
 /// shift again, the package started afresh.
 #[test]
 fn the_predictive_package_paces_as_the_native_look_ahead_pacer() {
-    let Some(out) = guests::build_if_possible("plugins") else {
+    let Some((_dir, mut plugin)) = first_party("predictive") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let package = guests::package(
-        dir.path(),
-        "predictive",
-        "pacer",
-        &out.join("predictive.wasm"),
-        &[],
-    );
-    let mut plugin = PluginPacer::load(&package, Vec::new()).unwrap();
     let first = simulate(&scenario(), &mut plugin, 2).unwrap();
     let again = simulate(&scenario(), &mut plugin, 2).unwrap();
     assert_eq!(

@@ -247,7 +247,7 @@ impl Dialer {
         Ok(Rates {
             answer_rate: ratio(answered, ended),
             abandon_rate: ratio(abandoned, answered),
-            mean_talk_ms: (ratio(talk_ms, answered) as u64),
+            mean_talk_ms: ratio(talk_ms, answered) as u64,
         })
     }
 }
